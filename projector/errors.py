@@ -1,0 +1,35 @@
+"""One exception family for everything a user can fix; each message names the file and what to do."""
+
+from __future__ import annotations
+
+
+class ProjectorError(Exception):
+    """Base class: ``str(error)`` is a complete message shown to the user in the error banner."""
+
+
+class ConfigError(ProjectorError):
+    """A ``projector_config.pbtxt`` that cannot be parsed or names something that does not exist."""
+
+
+class CheckpointError(ProjectorError):
+    """A checkpoint that is missing, unreadable, or has no usable 2-D variable."""
+
+
+class TensorError(ProjectorError):
+    """A tensor file (TSV, raw float32, .npy) or variable that is not a usable N×D matrix."""
+
+
+class MetadataError(ProjectorError):
+    """A metadata TSV that does not match its tensor."""
+
+
+class SpriteError(ProjectorError):
+    """A sprite image that is too large, unreadable, or does not hold one cell per point."""
+
+
+class PathError(ProjectorError):
+    """An asset path that resolves outside the logdir."""
+
+
+class InputError(ProjectorError):
+    """A value typed by the user that cannot be used (an invalid regex, k out of range, ...)."""
