@@ -1,0 +1,109 @@
+"""Embedding Projector for Dash: ``python app.py --logdir LOG_DIR [--host H] [--port P]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dash import Dash, dcc, html
+
+from callbacks import data_panel, ids, inspector_panel, plot, projections_panel
+from projector.workspace import Workspace
+
+log = logging.getLogger("projector")
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Config:
+    """How the app is built: the logdir to explore and the URL prefix it is served under."""
+
+    logdir: str | Path
+    url_prefix: str = "/"
+
+
+def build_layout() -> html.Div:
+    return html.Div(
+        [
+            html.Header(
+                [
+                    html.H1("Embedding Projector"),
+                    html.Div(
+                        [
+                            html.Span(id=ids.POINT_COUNT, children="0 points"),
+                            html.Span(id=ids.SELECTION_COUNT, children="0 selected"),
+                        ],
+                        className="status-line",
+                    ),
+                ]
+            ),
+            html.Div(id=ids.ERROR_BANNER, role="alert", className="banner"),
+            html.Main(
+                [
+                    html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),
+                    plot.layout(),
+                    html.Aside(inspector_panel.layout(), className="right"),
+                ]
+            ),
+            dcc.Store(id=ids.VIEW_STORE),
+            dcc.Store(id=ids.SELECTION_STORE),
+            dcc.Store(id=ids.NEIGHBORS_STORE),
+        ],
+        className="app",
+    )
+
+
+def create_app(config: Config) -> Dash:
+    """Build the Dash app for one logdir."""
+    prefix = "/" + config.url_prefix.strip("/") + "/" if config.url_prefix.strip("/") else "/"
+    app = Dash(
+        __name__,
+        title="Embedding Projector",
+        assets_folder=str(HERE / "assets"),
+        requests_pathname_prefix=prefix,
+        routes_pathname_prefix=prefix,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    workspace = Workspace(config.logdir)
+    app.layout = build_layout
+    data_panel.register(app, workspace)
+    plot.register(app, workspace)
+    inspector_panel.register(app, workspace)
+    return app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Explore the embeddings of a TensorBoard logdir.")
+    parser.add_argument("--logdir", help="TensorBoard logdir (default: a built-in demo of scikit-learn's digits)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+    parser.add_argument("--url-prefix", default=os.environ.get("PROJECTOR_URL_PREFIX", "/"),
+                        help="path prefix when served behind a reverse proxy, e.g. /ml/projector/")
+    parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if args.logdir:
+        logdir = Path(args.logdir)
+        if not logdir.is_dir():
+            raise SystemExit(f"--logdir {args.logdir}: no such directory")
+    else:
+        from projector.demo import ensure_demo_logdir
+
+        logdir = ensure_demo_logdir()
+        log.info("No --logdir given: showing the demo logdir %s", logdir)
+    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix))
+    log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

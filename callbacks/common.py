@@ -1,0 +1,49 @@
+"""Pieces every panel uses: the error banner's content and turning failures into it."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Callable
+
+from dash import html, no_update
+
+from callbacks import ids
+from projector.errors import ProjectorError
+
+log = logging.getLogger(__name__)
+
+
+def banner(messages: list[str], level: str = "error") -> list:
+    """Children of ``error-banner`` listing ``messages``; empty when there is nothing to say."""
+    if not messages:
+        return []
+    return [
+        html.Button("×", id=ids.BANNER_CLOSE, className="banner-close", title="Dismiss"),
+        html.Ul([html.Li(m, className=f"banner-{level}") for m in messages], id=ids.BANNER_MESSAGES),
+    ]
+
+
+def user_message(error: Exception) -> str:
+    """The text shown for an exception: ours verbatim, anything else as an internal error."""
+    if isinstance(error, ProjectorError):
+        return str(error)
+    return f"Internal error ({type(error).__name__}: {error}). The rest of the app still works; see the server log."
+
+
+def reports_errors(n_outputs: int) -> Callable:
+    """Decorate a callback whose LAST output is the banner: failures fill it, other outputs stay."""
+
+    def wrap(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def inner(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - every failure must reach the user, not a dead page
+                if not isinstance(error, ProjectorError):
+                    log.exception("callback %s failed", func.__name__)
+                return (*([no_update] * (n_outputs - 1)), banner([user_message(error)]))
+
+        return inner
+
+    return wrap

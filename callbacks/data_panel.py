@@ -1,0 +1,170 @@
+"""Data panel: run, tensor, label by, colour by, spherize, metadata download."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, dcc, html, no_update
+
+from callbacks import ids
+from callbacks.common import banner, reports_errors
+from projector.colors import LEGEND_LIMIT, is_class_id_column
+from projector.metadata import is_numeric_column
+from projector.view import INDEX_COLUMN
+from projector.workspace import Workspace
+
+REFRESH_MS = 30_000
+LABEL_PREFERENCE = ("label", "name", "word", "title", "text")
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            html.H2("Data"),
+            html.Label("Run", htmlFor=ids.RUN_SELECT),
+            dcc.Dropdown(id=ids.RUN_SELECT, clearable=False, placeholder="No runs found"),
+            html.Label("Tensor", htmlFor=ids.TENSOR_SELECT),
+            dcc.Dropdown(id=ids.TENSOR_SELECT, clearable=False, placeholder="No tensors in this run"),
+            html.Div(id=ids.DIMENSIONALITY, className="hint"),
+            html.Label("Label by", htmlFor=ids.LABEL_BY),
+            dcc.Dropdown(id=ids.LABEL_BY, clearable=False),
+            html.Label("Color by", htmlFor=ids.COLOR_BY),
+            dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),
+            html.Div(id=ids.COLOR_LEGEND, className="legend"),
+            dcc.Checklist(
+                id=ids.SPHERIZE,
+                options=[{"label": " Spherize data", "value": "on"}],
+                value=[],
+                className="checkbox",
+            ),
+            html.Div(
+                "Centres the vectors and scales each to unit length before projecting, "
+                "so direction matters and magnitude does not.",
+                className="hint",
+            ),
+            html.Button("Download metadata", id=ids.DOWNLOAD_METADATA, className="link-button"),
+            dcc.Download(id=ids.METADATA_DOWNLOAD),
+            dcc.Interval(id="refresh-runs", interval=REFRESH_MS),
+        ],
+        className="panel data-panel",
+    )
+
+
+def column_options(workspace: Workspace, key: str) -> tuple[list[dict], list[dict]]:
+    """Dropdown options for label-by (every column, or the row index) and colour-by."""
+    metadata = workspace.dataset(key).metadata
+    label_options = [{"label": c, "value": c} for c in metadata.columns]
+    label_options.append({"label": "index (row number)", "value": INDEX_COLUMN})
+    color_options = []
+    for column in metadata.columns:
+        values = metadata[column]
+        if is_numeric_column(values) and not is_class_id_column(values):
+            note = "numeric"
+        else:
+            note = f"{values[values != ''].nunique():,} values"
+        color_options.append({"label": f"{column} ({note})", "value": column})
+    return label_options, color_options
+
+
+def default_label(columns: list[str]) -> str:
+    for preferred in LABEL_PREFERENCE:
+        for column in columns:
+            if column.lower() == preferred:
+                return column
+    return columns[0] if columns else INDEX_COLUMN
+
+
+def default_color(workspace: Workspace, key: str) -> str | None:
+    """The first categorical column with at most 50 values: the most useful colouring at a glance."""
+    metadata = workspace.dataset(key).metadata
+    for column in metadata.columns:
+        values = metadata[column]
+        categorical = not is_numeric_column(values) or is_class_id_column(values)
+        if categorical and 1 < values.nunique() <= LEGEND_LIMIT:
+            return column
+    return None
+
+
+def register(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output(ids.RUN_SELECT, "options"),
+        Output(ids.RUN_SELECT, "value"),
+        Input("refresh-runs", "n_intervals"),
+        State(ids.RUN_SELECT, "value"),
+    )
+    def refresh_runs(_ticks, current):
+        runs = workspace.runs()
+        options = [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
+        value = current if current in runs else (runs[0] if runs else None)
+        return options, (no_update if value == current else value)
+
+    @app.callback(
+        Output(ids.TENSOR_SELECT, "options"),
+        Output(ids.TENSOR_SELECT, "value"),
+        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Input(ids.RUN_SELECT, "value"),
+        Input("refresh-runs", "n_intervals"),
+        State(ids.TENSOR_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(3)
+    def list_tensors(run, _ticks, current):
+        if run is None:
+            return [], None, banner([f"No embeddings found in {workspace.logdir}."])
+        listing = workspace.listing(run)
+        options = [{"label": s.label, "value": s.key} for s in listing.specs]
+        keys = [s.key for s in listing.specs]
+        value = current if current in keys else (keys[0] if keys else None)
+        if keys:  # open_tensor reports the run's problems with the tensor's own warnings
+            return options, (no_update if value == current else value), no_update
+        messages = [*listing.problems, f"Run {run!r} holds no 2-D tensor to project."]
+        return options, None, banner(messages)
+
+    @app.callback(
+        Output(ids.LABEL_BY, "options"),
+        Output(ids.LABEL_BY, "value"),
+        Output(ids.COLOR_BY, "options"),
+        Output(ids.COLOR_BY, "value"),
+        Output(ids.SEARCH_COLUMN, "options"),
+        Output(ids.SEARCH_COLUMN, "value"),
+        Output(ids.DIMENSIONALITY, "children"),
+        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
+        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Input(ids.TENSOR_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(9)
+    def open_tensor(key):
+        if key is None:
+            return [], None, [], None, [], None, "", None, no_update
+        data = workspace.dataset(key)
+        label_options, color_options = column_options(workspace, key)
+        label = default_label(list(data.metadata.columns))
+        search_options = [{"label": "all columns", "value": ""}] + label_options
+        shape = f"{data.n:,} points × {data.dim:,} dimensions"
+        view = {"tensor": key, "indices": None}
+        messages = banner([*workspace.listing(data.spec.run).problems, *data.warnings], "warning")
+        return (
+            label_options,
+            label,
+            color_options,
+            default_color(workspace, key),
+            search_options,
+            label,
+            shape,
+            view,
+            messages,
+        )
+
+    @app.callback(
+        Output(ids.METADATA_DOWNLOAD, "data"),
+        Input(ids.DOWNLOAD_METADATA, "n_clicks"),
+        State(ids.TENSOR_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    def download_metadata(_clicks, key):
+        if key is None:
+            return no_update
+        data = workspace.dataset(key)
+        frame = data.metadata.copy()
+        frame.insert(0, "row", data.row_ids)
+        name = data.spec.name.replace("/", "_") + "_metadata.tsv"
+        return dcc.send_string(frame.to_csv(sep="\t", index=False), name)

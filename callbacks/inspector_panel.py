@@ -1,0 +1,256 @@
+"""Inspector panel: search, click and drag selection, nearest neighbours, isolate and show all."""
+
+from __future__ import annotations
+
+import numpy as np
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from callbacks import ids
+from callbacks.common import banner, reports_errors
+from callbacks.projections_panel import axis_choice
+from projector.errors import InputError
+from projector.neighbors import METRICS
+from projector.search import search_columns
+from projector.selection import default_radius, in_box, in_lasso, within_radius
+from projector.view import point_labels, subset_array, to_rows, visible_rows
+from projector.workspace import Workspace
+
+DEFAULT_K = 10
+MAX_K = 1000
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            html.H2("Inspector"),
+            html.Div(
+                [
+                    dcc.Input(
+                        id=ids.SEARCH_INPUT,
+                        type="text",
+                        placeholder="Search",
+                        debounce=0.4,
+                        className="search",
+                    ),
+                    dcc.Checklist(
+                        id=ids.SEARCH_REGEX,
+                        options=[{"label": " Regex", "value": "regex"}],
+                        value=[],
+                        className="checkbox inline",
+                    ),
+                ],
+                className="search-row",
+            ),
+            html.Label("Search in", htmlFor=ids.SEARCH_COLUMN),
+            dcc.Dropdown(id=ids.SEARCH_COLUMN, clearable=False),
+            html.Div(id=ids.SEARCH_STATUS, className="status"),
+            html.Div(
+                [
+                    html.Button("Isolate selection", id=ids.ISOLATE_SELECTION),
+                    html.Button("Clear selection", id=ids.CLEAR_SELECTION),
+                    html.Button("Show all data", id=ids.SHOW_ALL),
+                ],
+                className="buttons",
+            ),
+            html.Label("Clicking a point", htmlFor=ids.CLICK_MODE),
+            dcc.RadioItems(
+                id=ids.CLICK_MODE,
+                options=[
+                    {"label": " selects it and its neighbours", "value": "neighbors"},
+                    {"label": " selects a sphere around it", "value": "sphere"},
+                ],
+                value="neighbors",
+                className="radio",
+            ),
+            html.Div(
+                [
+                    html.Label("Sphere radius (plot units; blank = 5% of the view)", htmlFor=ids.SPHERE_RADIUS),
+                    dcc.Input(id=ids.SPHERE_RADIUS, type="number", min=0, step="any", debounce=True),
+                ],
+                className="sphere-row",
+            ),
+            html.Div(
+                [
+                    html.Label("Neighbours", htmlFor=ids.NEIGHBORS_K),
+                    dcc.Input(
+                        id=ids.NEIGHBORS_K, type="number", min=1, max=MAX_K, step=1, value=DEFAULT_K, debounce=True
+                    ),
+                    dcc.RadioItems(
+                        id=ids.DISTANCE_METRIC,
+                        options=[{"label": f" {m}", "value": m} for m in METRICS],
+                        value="cosine",
+                        inline=True,
+                        className="radio",
+                    ),
+                ],
+                className="neighbors-row",
+            ),
+            html.Div(id=ids.POINT_DETAILS, className="details"),
+            html.Ol(id=ids.NEIGHBORS_LIST, className="neighbors"),
+        ],
+        className="panel inspector-panel",
+    )
+
+
+def clicked_position(event: dict | None) -> int | None:
+    points = (event or {}).get("points") or []
+    return int(points[0]["pointNumber"]) if points and "pointNumber" in points[0] else None
+
+
+def dragged_positions(event: dict | None, coords: np.ndarray) -> np.ndarray:
+    """Trace positions inside a box or lasso drag (computed from its outline, not the sent points)."""
+    if not event:
+        return np.empty(0, dtype=np.int64)
+    if event.get("range"):
+        return in_box(coords, tuple(event["range"]["x"]), tuple(event["range"]["y"]))
+    if event.get("lassoPoints"):
+        return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
+    return np.asarray([p["pointNumber"] for p in event.get("points", [])], dtype=np.int64)
+
+
+def plotted_coords(workspace: Workspace, view: dict, dimension, axes, spherize) -> np.ndarray:
+    """The coordinates currently drawn, re-read from the projection cache."""
+    result = workspace.pca(view["tensor"], subset_array(view.get("indices")), bool(spherize))
+    dimension = min(int(dimension or 3), len(result.explained_variance_ratio))
+    return result.coords[:, axis_choice(result, list(axes), dimension)]
+
+
+def selection(key: str, rows: np.ndarray, anchor: int | None, source: str) -> dict:
+    return {"tensor": key, "points": [int(r) for r in rows], "anchor": anchor, "source": source}
+
+
+def neighbor_item(label: str, distance: float, thumbnail: str | None) -> html.Li:
+    children = [html.Img(src=thumbnail, className="thumb")] if thumbnail else []
+    children += [html.Span(label, className="neighbor-label"), html.Span(f"{distance:.4f}", className="distance")]
+    return html.Li(children, className="neighbor")
+
+
+def register(app, workspace: Workspace) -> None:
+    @app.callback(
+        Output(ids.SELECTION_STORE, "data"),
+        Output(ids.SEARCH_STATUS, "children"),
+        Output(ids.SEARCH_INPUT, "value"),
+        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Input(ids.SEARCH_INPUT, "value"),
+        Input(ids.SEARCH_COLUMN, "value"),
+        Input(ids.SEARCH_REGEX, "value"),
+        Input(ids.SCATTER, "clickData"),
+        Input(ids.SCATTER, "selectedData"),
+        Input(ids.CLEAR_SELECTION, "n_clicks"),
+        Input(ids.VIEW_STORE, "data"),
+        State(ids.CLICK_MODE, "value"),
+        State(ids.SPHERE_RADIUS, "value"),
+        State(ids.DIMENSION, "value"),
+        State(ids.PCA_X, "value"),
+        State(ids.PCA_Y, "value"),
+        State(ids.PCA_Z, "value"),
+        State(ids.SPHERIZE, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(4)
+    def select(query, column, regex, click, drag, _clear, view, mode, radius, dimension, px, py, pz, spherize):
+        trigger = ctx.triggered_id
+        if not view or not view.get("tensor"):
+            return None, "", no_update, no_update
+        key = view["tensor"]
+        if trigger in (ids.VIEW_STORE, ids.CLEAR_SELECTION):
+            return selection(key, np.empty(0), None, "clear"), "", "", no_update
+        data = workspace.dataset(key)
+        subset = subset_array(view.get("indices"))
+        if trigger in (ids.SEARCH_INPUT, ids.SEARCH_COLUMN, ids.SEARCH_REGEX):
+            if not (query or "").strip():
+                return selection(key, np.empty(0), None, "search"), "", no_update, banner([])
+            visible = visible_rows(subset, data.n)
+            matches = visible[search_columns(data.metadata.iloc[visible], column, query, bool(regex))]
+            anchor = int(matches[0]) if matches.size == 1 else None
+            return selection(key, matches, anchor, "search"), f"{matches.size:,} matches", no_update, banner([])
+        coords = plotted_coords(workspace, view, dimension, (px, py, pz), spherize)
+        if f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
+            if not drag:
+                return no_update, no_update, no_update, no_update
+            positions = dragged_positions(drag, coords)
+            return selection(key, to_rows(subset, positions), None, "drag"), "", "", no_update
+        position = clicked_position(click)
+        if position is None:
+            return no_update, no_update, no_update, no_update
+        row = int(to_rows(subset, np.array([position]))[0])
+        if mode == "sphere":
+            r = float(radius) if radius not in (None, "") else default_radius(coords)
+            inside = to_rows(subset, within_radius(coords, position, r))
+            return selection(key, inside, None, "sphere"), "", "", no_update
+        return selection(key, np.array([row]), row, "click"), "", "", no_update
+
+    @app.callback(
+        Output(ids.NEIGHBORS_STORE, "data"),
+        Output(ids.NEIGHBORS_LIST, "children"),
+        Output(ids.POINT_DETAILS, "children"),
+        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.NEIGHBORS_K, "value"),
+        Input(ids.DISTANCE_METRIC, "value"),
+        State(ids.VIEW_STORE, "data"),
+        State(ids.LABEL_BY, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(4)
+    def neighbors(sel, k, metric, view, label_by):
+        anchor = (sel or {}).get("anchor")
+        if anchor is None or not view or sel.get("tensor") != view.get("tensor"):
+            return None, [], details_for(workspace, sel, label_by), no_update
+        if k is None or not 1 <= int(k) <= MAX_K:
+            raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
+        key = view["tensor"]
+        data = workspace.dataset(key)
+        subset = subset_array(view.get("indices"))
+        index = workspace.neighbor_index(key)
+        rows, distances = index.query(int(anchor), int(k), metric or "cosine", subset=subset)
+        labels = point_labels(data.metadata, label_by)
+        sprite = data.sprite
+        items = [
+            neighbor_item(labels[r], float(d), sprite.thumbnail_data_uri(int(r)) if sprite else None)
+            for r, d in zip(rows, distances)
+        ]
+        store = {"anchor": int(anchor), "indices": [int(r) for r in rows], "distances": [float(d) for d in distances]}
+        return store, items, details_for(workspace, sel, label_by), no_update
+
+    @app.callback(
+        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
+        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Input(ids.ISOLATE_SELECTION, "n_clicks"),
+        Input(ids.SHOW_ALL, "n_clicks"),
+        State(ids.SELECTION_STORE, "data"),
+        State(ids.NEIGHBORS_STORE, "data"),
+        State(ids.VIEW_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(2)
+    def isolate(_isolate, _show_all, sel, neighbors_data, view):
+        if not view or not view.get("tensor"):
+            return no_update, no_update
+        if ctx.triggered_id == ids.SHOW_ALL:
+            return {"tensor": view["tensor"], "indices": None}, banner([])
+        rows = set((sel or {}).get("points") or [])
+        if neighbors_data and neighbors_data.get("anchor") == (sel or {}).get("anchor"):
+            rows.update(neighbors_data.get("indices") or [])
+        if len(rows) < 2:
+            raise InputError("Select at least two points (search, click or drag) before isolating them.")
+        return {"tensor": view["tensor"], "indices": sorted(int(r) for r in rows)}, banner([])
+
+
+def details_for(workspace: Workspace, sel: dict | None, label_by: str | None) -> list:
+    """The selected point's metadata and thumbnail, or a summary of a larger selection."""
+    if not sel or not sel.get("tensor") or not sel.get("points"):
+        return []
+    data = workspace.dataset(sel["tensor"])
+    anchor = sel.get("anchor")
+    if anchor is None:
+        return [html.Div(f"{len(sel['points']):,} points selected by {sel.get('source', 'selection')}.")]
+    label = point_labels(data.metadata, label_by)[anchor]
+    rows = [html.Tr([html.Th("row"), html.Td(str(int(data.row_ids[anchor])))])]
+    rows += [html.Tr([html.Th(c), html.Td(str(data.metadata.iloc[anchor][c]))]) for c in data.metadata.columns]
+    children = [html.Div(label, className="selected-label")]
+    if data.sprite:
+        children.append(html.Img(src=data.sprite.thumbnail_data_uri(int(anchor)), className="thumb large"))
+    children.append(html.Table(rows, className="metadata"))
+    children.append(html.Div("Nearest neighbours (original space)", className="legend-title"))
+    return children

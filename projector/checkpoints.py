@@ -1,0 +1,245 @@
+"""TF1 (``tf.compat.v1.train.Saver``) and TF2 (``tf.train.Checkpoint``) checkpoints.
+
+Finding a checkpoint prefix needs no TensorFlow (the ``checkpoint`` state file is parsed here);
+listing and reading variables import TensorFlow inside the functions, so importing this module
+stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from projector.errors import CheckpointError, TensorError
+
+log = logging.getLogger(__name__)
+
+STATE_FILENAME = "checkpoint"
+TF2_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+
+# Keys that are bookkeeping, never embeddings.
+_BOOKKEEPING = {"_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter", "global_step", "beta1_power", "beta2_power"}
+# The last component of a TF1 optimizer slot variable, e.g. "embedding/Adam_1".
+_TF1_SLOT = re.compile(
+    r"^(Adam|Adam_\d+|Nadam(_\d+)?|Momentum|RMSProp(_\d+)?|Adagrad|AdagradDA(_\d+)?|Adadelta(_\d+)?"
+    r"|Ftrl(_\d+)?|ProximalAdagrad|ExponentialMovingAverage|Adamax(_\d+)?|LAMB(_\d+)?)$"
+)
+# Variables that only an optimizer object has (its other keys are then all slots).
+_TF2_OPTIMIZER_MARKERS = ("/_iterations" + TF2_SUFFIX, "/iter" + TF2_SUFFIX)
+
+_cache_lock = threading.Lock()
+_variables_cache: dict[tuple, dict[str, tuple[int, ...]]] = {}
+
+
+def _tf():
+    """TensorFlow, imported on first use (it costs seconds) with its C++ chatter turned down."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+    except ImportError as error:  # pragma: no cover - depends on the installation
+        raise CheckpointError(
+            "Reading TensorFlow checkpoints needs TensorFlow: pip install tensorflow-cpu"
+        ) from error
+    return tf
+
+
+def readable_name(key: str) -> str:
+    """The name shown to users: ``embedding/.ATTRIBUTES/VARIABLE_VALUE`` -> ``embedding``, ``w:0`` -> ``w``."""
+    if key.endswith(TF2_SUFFIX):
+        key = key[: -len(TF2_SUFFIX)]
+    if key.endswith(":0"):
+        key = key[:-2]
+    return key
+
+
+def optimizer_owners(keys: set[str] | frozenset[str]) -> set[str]:
+    """Attribute paths of TF2 optimizers in a checkpoint, recognised by their ``_iterations``/``iter`` variable."""
+    owners = set()
+    for key in keys:
+        for marker in _TF2_OPTIMIZER_MARKERS:
+            if key.endswith(marker) and len(key) > len(marker):
+                owners.add(key[: -len(marker)])
+    return owners
+
+
+def is_optimizer_slot(key: str, owners: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether ``key`` is optimizer state or bookkeeping rather than a model variable.
+
+    ``owners`` (from :func:`optimizer_owners`) lets TF2 optimizers saved under any attribute
+    name, not only ``optimizer``, be recognised.
+    """
+    name = readable_name(key)
+    if key in _BOOKKEEPING or name in _BOOKKEEPING:
+        return True
+    if "/.OPTIMIZER_SLOT/" in key or key.startswith("optimizer/"):
+        return True
+    if "/" in name and _TF1_SLOT.match(name.rsplit("/", 1)[-1]):
+        return True
+    return any(key.startswith(owner + "/") for owner in owners)
+
+
+def _prefix_exists(prefix: str) -> bool:
+    return os.path.exists(prefix + ".index") or (os.path.isfile(prefix) and not prefix.endswith(".index"))
+
+
+def _state_file_prefix(directory: str) -> str | None:
+    """The ``model_checkpoint_path`` of ``directory/checkpoint``, made absolute, if it exists on disk."""
+    state = os.path.join(directory, STATE_FILENAME)
+    try:
+        text = Path(state).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    match = re.search(r'^\s*model_checkpoint_path\s*:\s*"((?:[^"\\]|\\.)*)"', text, re.MULTILINE)
+    if not match:
+        log.warning("%s has no model_checkpoint_path line", state)
+        return None
+    named = match.group(1).encode("utf-8").decode("unicode_escape")
+    candidate = named if os.path.isabs(named) else os.path.join(directory, named)
+    # TF1 savers write absolute paths: in a logdir that was moved or copied, the files beside
+    # the state file are the ones meant, even if the original location still exists.
+    local = os.path.join(directory, os.path.basename(named))
+    for path in (local, candidate) if os.path.isabs(named) else (candidate,):
+        if _prefix_exists(path):
+            return os.path.normpath(path)
+    log.warning("%s names %s, which does not exist", state, named)
+    return None
+
+
+def latest_checkpoint(directory: str | Path) -> str | None:
+    """The newest checkpoint prefix in ``directory`` (from its ``checkpoint`` file, else the newest ``*.index``)."""
+    directory = os.fspath(directory)
+    prefix = _state_file_prefix(directory)
+    if prefix:
+        return prefix
+    try:
+        indexes = [e for e in os.scandir(directory) if e.name.endswith(".index") and e.is_file()]
+    except OSError:
+        return None
+    if not indexes:
+        return None
+    newest = max(indexes, key=lambda e: (e.stat().st_mtime_ns, e.name))
+    return os.path.normpath(newest.path[: -len(".index")])
+
+
+def resolve_checkpoint(path: str | Path, base_dir: str | Path | None = None, *, name: str | None = None) -> str:
+    """The checkpoint prefix that ``path`` names: a prefix, an ``.index`` file, or a directory (its latest).
+
+    Relative paths are taken from ``base_dir``. Raises CheckpointError when nothing is there;
+    ``name`` is how the path is shown in that message.
+    """
+    text = os.path.expanduser(os.fspath(path))
+    if base_dir is not None and not os.path.isabs(text):
+        text = os.path.join(os.fspath(base_dir), text)
+    text = os.path.normpath(text)
+    shown = name or os.fspath(path)
+    if os.path.isdir(text):
+        found = latest_checkpoint(text)
+        if found is None:
+            raise CheckpointError(
+                f"Checkpoint directory {shown} holds no checkpoint (no 'checkpoint' file and no *.index files); "
+                "save one there or point model_checkpoint_path at a checkpoint prefix such as ckpt-1."
+            )
+        return found
+    if text.endswith(".index"):
+        text = text[: -len(".index")]
+    if not _prefix_exists(text):
+        raise CheckpointError(
+            f"Checkpoint {shown} not found (expected {os.path.basename(text)}.index beside its data files); "
+            "fix model_checkpoint_path or remove it to use the run's latest checkpoint."
+        )
+    return text
+
+
+def _signature(prefix: str) -> tuple:
+    try:
+        st = os.stat(prefix + ".index")
+    except OSError:
+        st = os.stat(prefix)
+    return (prefix, st.st_mtime_ns, st.st_size)
+
+
+def list_variables(prefix: str, *, name: str | None = None) -> dict[str, tuple[int, ...]]:
+    """Every variable of the checkpoint as ``{key: shape}``, cached by the index file's mtime and size."""
+    shown = name or prefix
+    try:
+        signature = _signature(prefix)
+    except OSError as error:
+        raise CheckpointError(
+            f"Checkpoint {shown} not found ({error.strerror}); save it again or fix the path."
+        ) from error
+    with _cache_lock:
+        if signature in _variables_cache:
+            return dict(_variables_cache[signature])
+    tf = _tf()
+    try:
+        pairs = tf.train.list_variables(prefix)
+    except Exception as error:  # TF raises NotFoundError, DataLossError, ... with long texts
+        raise CheckpointError(
+            f"Checkpoint {shown} cannot be read ({_short(error)}); it may be truncated or still being written."
+        ) from error
+    variables = {key: tuple(int(d) for d in shape) for key, shape in pairs}
+    with _cache_lock:
+        if len(_variables_cache) > 64:
+            _variables_cache.clear()
+        _variables_cache[signature] = variables
+    return dict(variables)
+
+
+def embedding_variables(prefix: str, *, name: str | None = None) -> dict[str, tuple[int, ...]]:
+    """The checkpoint's embeddings: 2-D variables with both dims > 1, optimizer slots excluded."""
+    variables = list_variables(prefix, name=name)
+    owners = optimizer_owners(set(variables))
+    return {
+        key: shape
+        for key, shape in sorted(variables.items())
+        if len(shape) == 2 and min(shape) > 1 and not is_optimizer_slot(key, owners)
+    }
+
+
+def check_matrix_shape(shape: tuple[int, ...], what: str) -> None:
+    """Raise TensorError unless ``shape`` is an N×D matrix with N ≥ 2 and D ≥ 2."""
+    if len(shape) != 2:
+        raise TensorError(
+            f"{what} has shape {tuple(shape)}; the projector needs a 2-D matrix N×D (one row per point)."
+        )
+    if shape[0] < 2 or shape[1] < 2:
+        raise TensorError(
+            f"{what} has shape {tuple(shape)}; the projector needs at least 2 points and 2 dimensions."
+        )
+
+
+def read_variable(prefix: str, key: str, *, name: str | None = None) -> np.ndarray:
+    """One variable of the checkpoint as a float32 N×D array.
+
+    Raises CheckpointError for a missing or unreadable checkpoint or key, TensorError for a
+    variable that is not a 2-D numeric matrix.
+    """
+    shown = name or prefix
+    variables = list_variables(prefix, name=name)
+    if key not in variables:
+        available = ", ".join(readable_name(k) for k in embedding_variables(prefix, name=name)) or "none"
+        raise CheckpointError(
+            f"Checkpoint {shown} has no variable {key!r} (its 2-D variables: {available}); "
+            "fix tensor_name in projector_config.pbtxt."
+        )
+    what = f"Variable {readable_name(key)!r} of checkpoint {shown}"
+    check_matrix_shape(variables[key], what)
+    tf = _tf()
+    try:
+        value = tf.train.load_checkpoint(prefix).get_tensor(key)
+    except Exception as error:
+        raise CheckpointError(f"{what} cannot be read ({_short(error)}); the checkpoint may be corrupt.") from error
+    array = np.asarray(value)
+    if not np.issubdtype(array.dtype, np.number):
+        raise TensorError(f"{what} holds {array.dtype} values; the projector needs numbers.")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:300] if text else type(error).__name__

@@ -1,0 +1,403 @@
+"""Runs of a TensorBoard logdir, their ``projector_config.pbtxt`` and checkpoints, and path confinement.
+
+A run is the logdir itself (``"."``) or any subdirectory holding a ``projector_config.pbtxt``
+(also under ``plugins/org_tensorflow_tensorboard_projector/``), a TF ``checkpoint`` file or
+``*.index`` checkpoint files. Its embeddings are the config's ``embeddings`` entries merged with
+the 2-D variables of its checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from projector import checkpoints
+from projector.errors import CheckpointError, ConfigError, PathError, TensorError
+from projector.tensors import peek_tensor_shape
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILENAME = "projector_config.pbtxt"
+PLUGIN_DIR = os.path.join("plugins", "org_tensorflow_tensorboard_projector")
+MAX_DEPTH = 6
+KEY_SEPARATOR = "::"
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """Where one embedding of a run comes from and which assets go with it."""
+
+    run: str
+    name: str
+    checkpoint: str | None = None
+    tensor_key: str | None = None
+    tensor_path: str | None = None
+    tensor_shape: tuple[int, ...] | None = None
+    metadata_path: str | None = None
+    sprite_path: str | None = None
+    sprite_dim: tuple[int, int] | None = None
+    bookmarks_path: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable id ``"<run>::<name>"``, unique within a logdir (usable as a dropdown value)."""
+        return f"{self.run}{KEY_SEPARATOR}{self.name}"
+
+    @property
+    def label(self) -> str:
+        """``name (N×D)`` for a dropdown."""
+        if self.tensor_shape and len(self.tensor_shape) == 2:
+            return f"{self.name} ({self.tensor_shape[0]:,}×{self.tensor_shape[1]:,})"
+        return self.name
+
+
+@dataclass
+class RunListing:
+    """The embeddings of one run and the non-fatal problems met while listing them."""
+
+    specs: list[EmbeddingSpec] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# paths
+
+
+def confine(logdir: str | Path, path: str | Path) -> Path:
+    """``path`` resolved (symlinks followed); PathError if it lies outside ``logdir``.
+
+    Relative paths are taken from ``logdir``.
+    """
+    root = Path(logdir).expanduser().resolve()
+    candidate = Path(os.path.expanduser(os.fspath(path)))
+    if not candidate.is_absolute():
+        candidate = root / candidate
+    resolved = candidate.resolve()
+    if resolved != root and root not in resolved.parents:
+        shown = display_path(logdir, candidate)
+        raise PathError(
+            f"{shown} resolves to {resolved}, outside the logdir {root}; the projector only reads files inside "
+            "the logdir. Copy the file into the logdir and point the config at it."
+        )
+    return resolved
+
+
+def display_path(logdir: str | Path, path: str | Path) -> str:
+    """``path`` as shown to users: relative to ``logdir`` when written under it (even with ``../``), else as given."""
+    root = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
+    written = os.path.join(root, os.path.expanduser(os.fspath(path)))
+    relative = os.path.relpath(os.path.abspath(written), root)
+    if relative == os.curdir:
+        return os.fspath(path)
+    if relative.startswith(os.pardir) and not written.startswith(root + os.sep):
+        return os.fspath(path)  # somewhere else entirely: the absolute path says more
+    return relative.replace(os.sep, "/")
+
+
+# ---------------------------------------------------------------------------------------------
+# runs
+
+
+def _is_run_dir(names: set[str], directory: str) -> bool:
+    if CONFIG_FILENAME in names or checkpoints.STATE_FILENAME in names:
+        return True
+    if any(n.endswith(".index") for n in names):
+        return True
+    return os.path.isfile(os.path.join(directory, PLUGIN_DIR, CONFIG_FILENAME))
+
+
+def find_runs(logdir: str | Path) -> list[str]:
+    """The runs of ``logdir`` as relative POSIX paths, ``"."`` (the logdir itself) first."""
+    root = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
+    if not os.path.isdir(root):
+        raise ConfigError(f"Logdir {logdir} does not exist or is not a directory; pass --logdir a directory.")
+    runs: list[str] = []
+    for directory, dirnames, filenames in os.walk(root):
+        relative = os.path.relpath(directory, root)
+        depth = 0 if relative == os.curdir else relative.count(os.sep) + 1
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "plugins")
+        if depth >= MAX_DEPTH:
+            dirnames[:] = []
+        if _is_run_dir(set(filenames), directory):
+            runs.append("." if relative == os.curdir else relative.replace(os.sep, "/"))
+    return sorted(runs, key=lambda r: (r != ".", r))
+
+
+def _run_dir(logdir: str | Path, run: str) -> Path:
+    directory = confine(logdir, run)
+    if not directory.is_dir():
+        raise ConfigError(f"Run {run!r} is not a directory of the logdir {logdir}; pick another run.")
+    return directory
+
+
+# ---------------------------------------------------------------------------------------------
+# projector_config.pbtxt
+
+
+@dataclass(frozen=True)
+class _ConfigEntry:
+    tensor_name: str
+    tensor_path: str | None
+    tensor_shape: tuple[int, ...] | None
+    metadata_path: str | None
+    sprite_path: str | None
+    sprite_dim: tuple[int, int] | None
+    bookmarks_path: str | None
+
+
+@dataclass(frozen=True)
+class _Config:
+    path: str
+    checkpoint: str | None  # model_checkpoint_path as written, made absolute
+    entries: tuple[_ConfigEntry, ...]
+
+
+_config_lock = threading.Lock()
+_config_cache: dict[tuple, _Config] = {}
+
+
+def _absolute(base: str, value: str) -> str | None:
+    if not value:
+        return None
+    value = os.path.expanduser(value)
+    return os.path.normpath(value if os.path.isabs(value) else os.path.join(base, value))
+
+
+def _read_config(path: str) -> _Config:
+    """Parse one ``projector_config.pbtxt`` (cached by mtime and size); ConfigError if malformed."""
+    st = os.stat(path)
+    signature = (path, st.st_mtime_ns, st.st_size)
+    with _config_lock:
+        if signature in _config_cache:
+            return _config_cache[signature]
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
+
+    config = ProjectorConfig()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text_format.Parse(f.read(), config)
+    except (text_format.ParseError, UnicodeDecodeError) as error:
+        raise ConfigError(str(error)) from error
+    base = os.path.dirname(path)
+    entries = tuple(
+        _ConfigEntry(
+            tensor_name=e.tensor_name,
+            tensor_path=_absolute(base, e.tensor_path),
+            tensor_shape=tuple(int(d) for d in e.tensor_shape) or None,
+            metadata_path=_absolute(base, e.metadata_path),
+            sprite_path=_absolute(base, e.sprite.image_path),
+            sprite_dim=(
+                (int(e.sprite.single_image_dim[0]), int(e.sprite.single_image_dim[1]))
+                if len(e.sprite.single_image_dim) >= 2 else None
+            ),
+            bookmarks_path=_absolute(base, e.bookmarks_path),
+        )
+        for e in config.embeddings
+    )
+    parsed = _Config(path=path, checkpoint=_absolute(base, config.model_checkpoint_path), entries=entries)
+    with _config_lock:
+        if len(_config_cache) > 256:
+            _config_cache.clear()
+        _config_cache[signature] = parsed
+    return parsed
+
+
+def _config_paths(run_dir: Path) -> list[str]:
+    candidates = [run_dir / CONFIG_FILENAME, run_dir / PLUGIN_DIR / CONFIG_FILENAME]
+    return [os.fspath(p) for p in candidates if p.is_file()]
+
+
+# ---------------------------------------------------------------------------------------------
+# listing
+
+
+def _strip_suffix(name: str) -> str:
+    return name[:-2] if name.endswith(":0") else name
+
+
+_shape_lock = threading.Lock()
+_shape_cache: dict[tuple, tuple[int, int] | None] = {}
+
+
+def _peek_shape(path: str, shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return shape
+    signature = (path, st.st_mtime_ns, st.st_size, shape)
+    with _shape_lock:
+        if signature not in _shape_cache:
+            if len(_shape_cache) > 1024:
+                _shape_cache.clear()
+            _shape_cache[signature] = peek_tensor_shape(path, shape)
+        found = _shape_cache[signature]
+    return found or shape
+
+
+def list_embeddings(logdir: str | Path, run: str) -> RunListing:
+    """The embeddings of ``run``: its config's entries merged with its checkpoint's 2-D variables.
+
+    Problems that leave the rest readable (a malformed config, an unreadable checkpoint, a config
+    entry naming a missing or non-2-D variable) are reported in ``problems``.
+    """
+    root = Path(logdir).expanduser().resolve()
+    run_dir = _run_dir(root, run)
+    listing = RunListing()
+
+    def shown(path: str) -> str:
+        return display_path(root, path)
+
+    configs: list[_Config] = []
+    for path in _config_paths(run_dir):
+        try:
+            configs.append(_read_config(path))
+        except ConfigError as error:
+            listing.problems.append(
+                f"{shown(path)} cannot be parsed ({error}); fix it or write it again with "
+                "projector.visualize_embeddings. The rest of the run (its checkpoint variables) is still listed."
+            )
+        except OSError as error:
+            listing.problems.append(f"{shown(path)} cannot be read ({error.strerror}).")
+
+    prefix, variables = _checkpoint_variables(root, run_dir, configs, listing.problems, shown)
+    entries = [entry for config in configs for entry in config.entries]
+    defaults = next((e for e in entries if not e.tensor_name and not e.tensor_path), None)
+
+    by_name: dict[str, str] = {}
+    for key in variables:
+        by_name.setdefault(key, key)
+        by_name.setdefault(checkpoints.readable_name(key), key)
+
+    specs: list[EmbeddingSpec] = []
+    claimed: set[str] = set()
+    names: set[str] = set()
+
+    def unique(name: str) -> str:
+        candidate, k = name, 2
+        while candidate in names:
+            candidate, k = f"{name} ({k})", k + 1
+        names.add(candidate)
+        return candidate
+
+    for entry in entries:
+        if entry is defaults:
+            continue
+        if entry.tensor_path:
+            name = _strip_suffix(entry.tensor_name) or os.path.basename(entry.tensor_path)
+            if not os.path.exists(entry.tensor_path):
+                listing.problems.append(
+                    f"Tensor file {shown(entry.tensor_path)} (tensor {name!r}) not found; fix tensor_path in the "
+                    "projector config."
+                )
+            specs.append(
+                EmbeddingSpec(
+                    run=run, name=unique(name), tensor_path=entry.tensor_path,
+                    tensor_shape=_peek_shape(entry.tensor_path, entry.tensor_shape),
+                    metadata_path=entry.metadata_path, sprite_path=entry.sprite_path,
+                    sprite_dim=entry.sprite_dim, bookmarks_path=entry.bookmarks_path,
+                )
+            )
+            continue
+        wanted = entry.tensor_name
+        key = by_name.get(wanted) or by_name.get(_strip_suffix(wanted))
+        if key is None:
+            listing.problems.append(_missing_variable_message(wanted, prefix, variables, run, shown))
+            continue
+        shape = variables[key]
+        try:
+            checkpoints.check_matrix_shape(shape, f"Tensor {wanted!r} named in the projector config of run {run!r}")
+        except TensorError as error:
+            listing.problems.append(str(error))
+            continue
+        if key in claimed:
+            continue
+        claimed.add(key)
+        specs.append(
+            EmbeddingSpec(
+                run=run, name=unique(checkpoints.readable_name(key)), checkpoint=prefix, tensor_key=key,
+                tensor_shape=shape, metadata_path=entry.metadata_path, sprite_path=entry.sprite_path,
+                sprite_dim=entry.sprite_dim, bookmarks_path=entry.bookmarks_path,
+            )
+        )
+
+    for key, shape in variables.items():
+        if key in claimed or len(shape) != 2 or min(shape) < 2:
+            continue
+        specs.append(
+            EmbeddingSpec(
+                run=run, name=unique(checkpoints.readable_name(key)), checkpoint=prefix, tensor_key=key,
+                tensor_shape=shape,
+                metadata_path=defaults.metadata_path if defaults else None,
+                sprite_path=defaults.sprite_path if defaults else None,
+                sprite_dim=defaults.sprite_dim if defaults else None,
+                bookmarks_path=defaults.bookmarks_path if defaults else None,
+            )
+        )
+    if not specs and not listing.problems:
+        listing.problems.append(
+            f"Run {run!r} holds no embedding: its checkpoint has no 2-D variable of at least 2×2 and its projector "
+            "config lists no tensor. Save the embedding matrix as a variable, or add it with tensor_path."
+        )
+    listing.specs = specs
+    return listing
+
+
+def _checkpoint_variables(root: Path, run_dir: Path, configs: list[_Config], problems: list[str], shown):
+    """The run's checkpoint prefix and its variables ``{key: shape}``, embeddings first (all 2-D non-slots).
+
+    Returns the embedding variables plus every other variable named by a config (so a 1-D or 3-D
+    variable named there can be refused with a message).
+    """
+    named = next((c for c in configs if c.checkpoint), None)
+    try:
+        if named is not None:
+            prefix = checkpoints.resolve_checkpoint(named.checkpoint, name=shown(named.checkpoint))
+        else:
+            prefix = checkpoints.latest_checkpoint(run_dir)
+            if prefix is None:
+                return None, {}
+        confine(root, prefix + ".index" if os.path.exists(prefix + ".index") else prefix)
+        label = shown(prefix)
+        embeddings = checkpoints.embedding_variables(prefix, name=label)
+        everything = checkpoints.list_variables(prefix, name=label)
+    except (CheckpointError, PathError) as error:
+        problems.append(str(error))
+        return None, {}
+    wanted = {e.tensor_name for c in configs for e in c.entries if e.tensor_name and not e.tensor_path}
+    extra = {}
+    for key, shape in everything.items():
+        if key in embeddings:
+            continue
+        if key in wanted or checkpoints.readable_name(key) in {_strip_suffix(w) for w in wanted}:
+            extra[key] = shape
+    return prefix, {**embeddings, **extra}
+
+
+def _missing_variable_message(wanted: str, prefix: str | None, variables: dict, run: str, shown) -> str:
+    if prefix is None:
+        return (
+            f"The projector config of run {run!r} names tensor {wanted!r} but the run has no readable checkpoint "
+            "and the entry has no tensor_path; save a checkpoint in the run directory or set tensor_path."
+        )
+    available = ", ".join(checkpoints.readable_name(k) for k, s in variables.items() if len(s) == 2) or "none"
+    return (
+        f"The projector config of run {run!r} names tensor {wanted!r}, which checkpoint {shown(prefix)} does not "
+        f"hold (its 2-D variables: {available}); fix tensor_name."
+    )
+
+
+def find_spec(logdir: str | Path, key: str) -> EmbeddingSpec:
+    """The embedding whose :attr:`EmbeddingSpec.key` is ``key``; ConfigError if it is gone."""
+    run = key.split(KEY_SEPARATOR, 1)[0]
+    try:
+        specs = list_embeddings(logdir, run).specs
+    except (ConfigError, PathError):
+        specs = []
+    for spec in specs:
+        if spec.key == key:
+            return spec
+    raise ConfigError(f"Tensor {key!r} is no longer in the logdir {logdir}; pick another run or tensor.")

@@ -1,0 +1,124 @@
+"""t-SNE with openTSNE on every point, reporting intermediate layouts as it optimises."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+from projector.errors import InputError
+
+log = logging.getLogger(__name__)
+
+FrameCallback = Callable[[int, np.ndarray], bool]  # (iteration, layout) -> True to stop
+
+
+@dataclass(frozen=True)
+class TSNEParams:
+    """What a t-SNE run depends on; equal parameters and seed give the same layout."""
+
+    n_components: int = 2
+    perplexity: float = 30.0
+    learning_rate: float | str = "auto"
+    n_iter: int = 500
+    early_exaggeration_iter: int = 250
+    random_state: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def max_perplexity(n: int) -> float:
+    """The largest perplexity openTSNE accepts for ``n`` points (it needs 3 × perplexity < n − 1)."""
+    return max((n - 1) / 3.0 - 1e-6, 1.0)
+
+
+def check_params(params: TSNEParams, n: int) -> tuple[TSNEParams, str | None]:
+    """Validated parameters for ``n`` points, and a note when the perplexity had to be lowered."""
+    if n < 4:
+        raise InputError(f"t-SNE needs at least 4 points; this view has {n}.")
+    if params.n_components not in (2, 3):
+        raise InputError(f"t-SNE dimension must be 2 or 3, got {params.n_components!r}.")
+    if params.perplexity <= 0:
+        raise InputError(f"Perplexity must be positive, got {params.perplexity!r}.")
+    if params.n_iter < 1 or params.early_exaggeration_iter < 0:
+        raise InputError(f"Iterations must be at least 1, got {params.n_iter!r}.")
+    if params.learning_rate != "auto" and not float(params.learning_rate) > 0:
+        raise InputError(f"Learning rate must be 'auto' or a positive number, got {params.learning_rate!r}.")
+    limit = max_perplexity(n)
+    if params.perplexity > limit:
+        clamped = TSNEParams(**{**params.as_dict(), "perplexity": round(float(limit), 2)})
+        note = f"Perplexity {params.perplexity:g} is too large for {n:,} points; using {clamped.perplexity:g}."
+        return clamped, note
+    return params, None
+
+
+def tsne(
+    vectors: np.ndarray,
+    params: TSNEParams,
+    on_frame: FrameCallback | None = None,
+    frame_every: int = 25,
+) -> tuple[np.ndarray, int]:
+    """Run t-SNE on ``vectors``; return the layout (float32, N × k) and the last iteration reached.
+
+    ``on_frame(iteration, layout)`` is called every ``frame_every`` iterations (counting the early
+    exaggeration phase); returning True stops the run and keeps the layout reached so far.
+    """
+    from openTSNE import TSNE
+
+    params, _ = check_params(params, len(vectors))
+    data = np.asarray(vectors, dtype=np.float32)
+    if float(np.ptp(data, axis=0).max(initial=0.0)) == 0.0:
+        raise InputError("t-SNE cannot lay out points whose vectors are all identical.")
+    state = {"offset": 0, "iteration": 0, "latest": None}
+
+    def callback(iteration: int, _error: float, embedding: np.ndarray) -> bool:
+        state["iteration"] = state["offset"] + iteration
+        state["latest"] = np.asarray(embedding, dtype=np.float32)
+        return bool(on_frame(state["iteration"], state["latest"])) if on_frame else False
+
+    method = "fft" if params.n_components == 2 else "bh"
+    estimator = TSNE(
+        n_components=params.n_components,
+        perplexity=params.perplexity,
+        learning_rate=params.learning_rate,
+        n_iter=params.n_iter,
+        early_exaggeration_iter=params.early_exaggeration_iter,
+        negative_gradient_method=method,
+        callbacks=callback,
+        callbacks_every_iters=frame_every,
+        random_state=params.random_state,
+        n_jobs=os.cpu_count() or 1,
+    )
+    embedding = _fit_in_phases(estimator, data, params, state)
+    return np.asarray(embedding, dtype=np.float32), state["iteration"]
+
+
+def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict) -> np.ndarray:
+    """Fit through openTSNE's prepare/optimize API so a stop in either phase ends the whole run."""
+    from openTSNE.tsne import OptimizationInterrupt
+
+    embedding = estimator.prepare_initial(data)
+    try:
+        embedding = embedding.optimize(
+            n_iter=params.early_exaggeration_iter,
+            exaggeration=estimator.early_exaggeration,
+            momentum=estimator.initial_momentum,
+            inplace=True,
+            propagate_exception=True,
+        ) if params.early_exaggeration_iter else embedding
+        state["offset"] = params.early_exaggeration_iter
+        embedding = embedding.optimize(
+            n_iter=params.n_iter,
+            exaggeration=estimator.exaggeration,
+            momentum=estimator.final_momentum,
+            inplace=True,
+            propagate_exception=True,
+        )
+    except OptimizationInterrupt as stop:
+        log.info("t-SNE stopped at iteration %d", state["iteration"])
+        return stop.final_embedding
+    return embedding

@@ -1,0 +1,120 @@
+"""A user opens a TF-written logdir, searches, clicks a point, reads its neighbours and isolates."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+GRAPH = "#scatter .js-plotly-plot"
+
+
+def wait_points(page, n: int) -> None:
+    page.wait_for_function(
+        """([sel, n]) => { const gd = document.querySelector(sel);
+            return gd && gd._fullData && gd._fullData.length && gd._fullData[0].x
+                && gd._fullData[0].x.length === n; }""",
+        arg=[GRAPH, n],
+    )
+
+
+def wait_text(page, selector: str, pattern: str) -> str:
+    page.wait_for_function(
+        "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.innerText); }",
+        arg=[selector, pattern],
+    )
+    return page.inner_text(selector)
+
+
+def choose(page, dropdown_id: str, option_text: str) -> None:
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=option_text, exact=False).first.click()
+
+
+def marker_sizes(page) -> list[float]:
+    return page.evaluate(
+        """(sel) => { const m = document.querySelector(sel)._fullData[0].marker;
+            return Array.from(m.size); }""",
+        GRAPH,
+    )
+
+
+def point_pixel(page, i: int) -> tuple[float, float]:
+    return page.evaluate(
+        """([sel, i]) => { const gd = document.querySelector(sel); const t = gd._fullData[0];
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis; const r = gd.getBoundingClientRect();
+            return [r.left + xa._offset + xa.l2p(t.x[i]), r.top + ya._offset + ya.l2p(t.y[i])]; }""",
+        [GRAPH, i],
+    )
+
+
+def open_app(page, url: str, n: int) -> None:
+    page.goto(url)
+    wait_points(page, n)
+    wait_text(page, "#point-count", f"^{n:,} points$")
+
+
+def test_plot_holds_every_point_and_search_counts(page, app_url, clustered_logdir, artifacts):
+    _, vectors, rows = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    page.screenshot(path=str(artifacts / "e2e-opened-3d.png"))
+    page.fill("#search-input", "cat")
+    page.press("#search-input", "Enter")
+    expected = sum("cat" in r[0] for r in rows)
+    assert wait_text(page, "#search-status", r"\d+ matches") == f"{expected} matches"
+    wait_text(page, "#selection-count", f"^{expected} selected$")
+    sizes = marker_sizes(page)
+    big = [i for i, s in enumerate(sizes) if s > min(sizes)]
+    assert big == [i for i, r in enumerate(rows) if "cat" in r[0]]
+    page.screenshot(path=str(artifacts / "e2e-search.png"))
+
+    page.click("#search-regex")
+    page.fill("#search-input", "^(cat|dog)_1\\d$")
+    page.press("#search-input", "Enter")
+    expected = sum(bool(re.search(r"^(cat|dog)_1\d$", r[0])) for r in rows)
+    assert wait_text(page, "#search-status", f"^{expected} matches$") == f"{expected} matches"
+
+
+def test_click_lists_neighbours_then_isolate(page, app_url, clustered_logdir, artifacts):
+    _, vectors, rows = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function(
+        "(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH
+    )
+    page.fill("#neighbors-k", "7")
+    page.press("#neighbors-k", "Enter")
+    page.get_by_text("euclidean", exact=True).click()
+    # Click an outlying point so nothing else sits under the cursor.
+    coords = page.evaluate(
+        "(sel) => { const t = document.querySelector(sel)._fullData[0]; return [Array.from(t.x), Array.from(t.y)]; }",
+        GRAPH,
+    )
+    xy = np.array(coords).T
+    spread = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(len(xy)) * 1e9
+    target = int(np.argmax(spread.min(axis=1)))
+    x, y = point_pixel(page, target)
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.querySelectorAll('#neighbors-list li').length === 7")
+    items = page.locator("#neighbors-list li").all_inner_texts()
+    distances = [float(t.split()[-1]) for t in items]
+    assert distances == sorted(distances)
+    truth = np.linalg.norm(vectors - vectors[target], axis=1)
+    truth[target] = np.inf
+    expected = np.argsort(truth, kind="stable")[:7]
+    assert [t.split()[0] for t in items] == [rows[i][0] for i in expected]
+    assert np.allclose(distances, truth[expected], rtol=1e-3)
+    wait_text(page, "#selection-count", "^8 selected$")
+    assert rows[target][0] in page.inner_text("#point-details")
+    page.screenshot(path=str(artifacts / "e2e-neighbours.png"))
+
+    page.click("#isolate-selection")
+    wait_points(page, 8)
+    assert page.inner_text("#point-count") == "8 points"
+    page.screenshot(path=str(artifacts / "e2e-isolated.png"))
+    page.click("#show-all")
+    wait_points(page, len(vectors))

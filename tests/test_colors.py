@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+
+from projector.colors import (
+    DIMMED,
+    FIRST_CODE,
+    LEGEND_LIMIT,
+    MISSING,
+    SELECTED,
+    category_colors,
+    discrete_colorscale,
+    encode_column,
+    highlight,
+    uniform_encoding,
+)
+
+
+def test_categorical_codes_follow_frequency_and_mark_missing():
+    enc = encode_column(pd.Series(["b", "a", "b", "", "c", "b", "a"]))
+    assert enc.kind == "categorical"
+    assert enc.codes.tolist() == [FIRST_CODE, FIRST_CODE + 1, FIRST_CODE, MISSING, FIRST_CODE + 2, FIRST_CODE, FIRST_CODE + 1]
+    assert [(e.label, e.count) for e in enc.legend] == [("b", 3), ("a", 2), ("c", 1), ("(missing)", 1)]
+    assert enc.palette[enc.codes[0]] == enc.legend[0].color
+
+
+def test_numeric_column_gets_a_gradient_with_its_range():
+    enc = encode_column(pd.Series(["0", "5", "10.5", ""]))
+    assert enc.kind == "numeric"
+    assert enc.value_range == (0.0, 10.5)
+    assert enc.codes[0] == FIRST_CODE and enc.codes[2] == len(enc.palette) - 1 and enc.codes[3] == MISSING
+    assert enc.codes[0] < enc.codes[1] < enc.codes[2]
+
+
+def test_few_whole_numbers_are_class_ids_coloured_by_category():
+    assert encode_column(pd.Series([str(i % 10) for i in range(100)])).kind == "categorical"
+    assert encode_column(pd.Series([str(i) for i in range(100)])).kind == "numeric"
+    assert encode_column(pd.Series(["0.5", "1", "2"])).kind == "numeric"
+
+
+def test_more_than_fifty_categories_are_all_coloured_distinctly():
+    values = pd.Series([f"w{i}" for i in range(300)])
+    enc = encode_column(values)
+    assert len(set(enc.codes.tolist())) == 300
+    assert len(set(enc.palette[FIRST_CODE:])) == 300
+    assert len(enc.legend) == LEGEND_LIMIT and enc.hidden_categories == 250
+    assert len(set(category_colors(300))) == 300
+
+
+def test_highlight_dims_everything_outside_the_selection():
+    enc = encode_column(pd.Series(["x", "y", "x", "y"]))
+    codes = highlight(enc, np.array([1, 2]))
+    assert codes[0] == DIMMED and codes[3] == DIMMED
+    assert codes[1] == enc.codes[1] and codes[2] == enc.codes[2]
+    assert highlight(enc, np.array([], dtype=int)) is enc.codes
+    plain = highlight(uniform_encoding(3), np.array([0]))
+    assert plain.tolist() == [SELECTED, DIMMED, DIMMED]
+
+
+def test_discrete_colorscale_maps_each_code_to_its_colour():
+    palette = ["#000000", "#ff0000", "#00ff00"]
+    scale, cmin, cmax = discrete_colorscale(palette)
+    for code, color in enumerate(palette):
+        t = (code - cmin) / (cmax - cmin)
+        below = [c for pos, c in scale if pos <= t][-1]
+        above = [c for pos, c in scale if pos >= t][0]
+        assert below == above == color

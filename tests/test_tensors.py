@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from projector.errors import TensorError
+from projector.tensors import parse_tensor_tsv, peek_tensor_shape, read_tensor_file
+
+
+def write_tsv(path, array) -> None:
+    path.write_text("".join("\t".join(repr(float(v)) for v in row) + "\n" for row in array))
+
+
+def test_tsv_round_trip(tmp_path):
+    array = np.random.default_rng(0).normal(size=(50, 7)).astype(np.float32)
+    write_tsv(tmp_path / "tensors.tsv", array)
+    got = read_tensor_file(tmp_path / "tensors.tsv")
+    assert got.dtype == np.float32 and got.shape == (50, 7)
+    np.testing.assert_array_equal(got, array)
+
+
+def test_tsv_tolerates_blank_lines_crlf_and_no_final_newline():
+    got = parse_tensor_tsv(b"1\t2\r\n\r\n3\t4\n\n5\t6")
+    np.testing.assert_array_equal(got, [[1, 2], [3, 4], [5, 6]])
+
+
+def test_nan_and_inf_rows_are_kept():
+    got = parse_tensor_tsv("1\tnan\ninf\t2\n-inf\t3\n4\t5\n")
+    assert got.shape == (4, 2)
+    assert np.isnan(got[0, 1]) and got[1, 0] == np.inf and got[2, 0] == -np.inf
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("1\t2\n3\tfoo\n", r"line 2, column 2: 'foo' is not a number"),
+        ("x\ty\n1\t2\n", r"line 1, column 1: 'x'"),
+        ("1\t2\n\n3\t\n", r"line 3, column 2: an empty cell"),
+    ],
+)
+def test_non_numeric_cell_names_file_line_and_column(tmp_path, text, where):
+    (tmp_path / "tensors.tsv").write_text(text)
+    with pytest.raises(TensorError, match="Tensor file run/tensors.tsv, " + where):
+        read_tensor_file(tmp_path / "tensors.tsv", name="run/tensors.tsv")
+
+
+@pytest.mark.parametrize(("text", "line"), [("1\t2\n3\n", 2), ("1\t2\n3\t4\n5\t6\t7\n", 3)])
+def test_ragged_rows_are_refused(text, line):
+    with pytest.raises(TensorError, match=f"line {line} has .* values but the first row has 2"):
+        parse_tensor_tsv(text, name="t.tsv")
+
+
+def test_empty_and_missing_files(tmp_path):
+    (tmp_path / "empty.tsv").write_text("")
+    with pytest.raises(TensorError, match="empty.tsv is empty"):
+        read_tensor_file(tmp_path / "empty.tsv", name="empty.tsv")
+    with pytest.raises(TensorError, match="nope.tsv cannot be read"):
+        read_tensor_file(tmp_path / "nope.tsv", name="nope.tsv")
+
+
+def test_npy_round_trip_and_refusals(tmp_path):
+    array = np.arange(12, dtype=np.float64).reshape(4, 3)
+    np.save(tmp_path / "v.npy", array)
+    got = read_tensor_file(tmp_path / "v.npy")
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, array)
+    np.save(tmp_path / "cube.npy", np.zeros((2, 3, 4)))
+    with pytest.raises(TensorError, match=r"cube.npy has shape \(2, 3, 4\); the projector needs a 2-D matrix"):
+        read_tensor_file(tmp_path / "cube.npy", name="cube.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    with pytest.raises(TensorError, match="objects.npy"):
+        read_tensor_file(tmp_path / "objects.npy", name="objects.npy")
+
+
+def test_raw_float32_with_shape(tmp_path):
+    array = np.random.default_rng(1).normal(size=(9, 5)).astype("<f4")
+    array.tofile(tmp_path / "tensor.bytes")
+    np.testing.assert_array_equal(read_tensor_file(tmp_path / "tensor.bytes", (9, 5)), array)
+    with pytest.raises(TensorError, match=r"has 180 bytes but tensor_shape \[10, 5\] needs 200 bytes"):
+        read_tensor_file(tmp_path / "tensor.bytes", (10, 5))
+
+
+def test_peek_shape_without_parsing(tmp_path):
+    write_tsv(tmp_path / "t.tsv", np.ones((6, 4)))
+    np.save(tmp_path / "t.npy", np.ones((3, 8), dtype=np.float32))
+    np.ones((5, 2), dtype="<f4").tofile(tmp_path / "t.bin")
+    assert peek_tensor_shape(tmp_path / "t.tsv") == (6, 4)
+    assert peek_tensor_shape(tmp_path / "t.npy") == (3, 8)
+    assert peek_tensor_shape(tmp_path / "t.bin", (5, 2)) == (5, 2)
+    assert peek_tensor_shape(tmp_path / "missing.tsv") is None
+
+
+def test_text_is_read_as_tsv_even_when_its_size_fits_the_shape(tmp_path):
+    # "1.0\t0.0\n" * 3 is 24 bytes, exactly a 3×2 float32 matrix: TensorBoard reads text first too.
+    (tmp_path / "t.tsv").write_text("1.0\t0.0\n" * 3)
+    np.testing.assert_array_equal(read_tensor_file(tmp_path / "t.tsv", (3, 2)), [[1, 0]] * 3)
+    assert peek_tensor_shape(tmp_path / "t.tsv", (3, 2)) == (3, 2)
