@@ -11,6 +11,7 @@ from pathlib import Path
 from dash import Dash, dcc, html
 
 from callbacks import data_panel, ids, inspector_panel, plot, projections_panel
+from callbacks.common import banner_layout
 from projector.workspace import Workspace
 
 log = logging.getLogger("projector")
@@ -40,7 +41,7 @@ def build_layout() -> html.Div:
                     ),
                 ]
             ),
-            html.Div(id=ids.ERROR_BANNER, role="alert", className="banner"),
+            banner_layout(),
             html.Main(
                 [
                     html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),

@@ -14,14 +14,25 @@ from projector.errors import ProjectorError
 log = logging.getLogger(__name__)
 
 
+def banner_layout() -> html.Div:
+    """``error-banner``: one slot for what loading found, one for what the last action hit."""
+    return html.Div(
+        [
+            html.Button("×", id=ids.BANNER_CLOSE, className="banner-close", title="Dismiss"),
+            html.Div(id=ids.BANNER_DATA),
+            html.Div(id=ids.BANNER_ACTION),
+        ],
+        id=ids.ERROR_BANNER,
+        role="alert",
+        className="banner",
+    )
+
+
 def banner(messages: list[str], level: str = "error") -> list:
-    """Children of ``error-banner`` listing ``messages``; empty when there is nothing to say."""
+    """Children of a banner slot listing ``messages``; empty when there is nothing to say."""
     if not messages:
         return []
-    return [
-        html.Button("×", id=ids.BANNER_CLOSE, className="banner-close", title="Dismiss"),
-        html.Ul([html.Li(m, className=f"banner-{level}") for m in messages], id=ids.BANNER_MESSAGES),
-    ]
+    return [html.Ul([html.Li(m, className=f"banner-{level}") for m in messages])]
 
 
 def user_message(error: Exception) -> str:
@@ -32,7 +43,7 @@ def user_message(error: Exception) -> str:
 
 
 def reports_errors(n_outputs: int) -> Callable:
-    """Decorate a callback whose LAST output is the banner: failures fill it, other outputs stay."""
+    """Decorate a callback whose LAST output is a banner slot: failures fill it, other outputs stay."""
 
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)

@@ -99,7 +99,7 @@ def register(app, workspace: Workspace) -> None:
     @app.callback(
         Output(ids.TENSOR_SELECT, "options"),
         Output(ids.TENSOR_SELECT, "value"),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.RUN_SELECT, "value"),
         Input("refresh-runs", "n_intervals"),
         State(ids.TENSOR_SELECT, "value"),
@@ -127,7 +127,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.SEARCH_COLUMN, "value"),
         Output(ids.DIMENSIONALITY, "children"),
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.TENSOR_SELECT, "value"),
         prevent_initial_call=True,
     )

@@ -130,7 +130,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.SELECTION_STORE, "data"),
         Output(ids.SEARCH_STATUS, "children"),
         Output(ids.SEARCH_INPUT, "value"),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.SEARCH_INPUT, "value"),
         Input(ids.SEARCH_COLUMN, "value"),
         Input(ids.SEARCH_REGEX, "value"),
@@ -184,7 +184,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.NEIGHBORS_STORE, "data"),
         Output(ids.NEIGHBORS_LIST, "children"),
         Output(ids.POINT_DETAILS, "children"),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.SELECTION_STORE, "data"),
         Input(ids.NEIGHBORS_K, "value"),
         Input(ids.DISTANCE_METRIC, "value"),
@@ -215,7 +215,7 @@ def register(app, workspace: Workspace) -> None:
 
     @app.callback(
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.ISOLATE_SELECTION, "n_clicks"),
         Input(ids.SHOW_ALL, "n_clicks"),
         State(ids.SELECTION_STORE, "data"),

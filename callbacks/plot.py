@@ -87,7 +87,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.PCA_Z, "value"),
         Output(ids.PCA_VARIANCE, "children"),
         Output(ids.POINT_COUNT, "children"),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.VIEW_STORE, "data"),
         Input(ids.DIMENSION, "value"),
         Input(ids.PCA_X, "value"),
@@ -137,7 +137,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.SCATTER, "figure", allow_duplicate=True),
         Output(ids.COLOR_LEGEND, "children"),
         Output(ids.SELECTION_COUNT, "children"),
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.COLOR_BY, "value"),
         Input(ids.LABEL_BY, "value"),
         Input(ids.SELECTION_STORE, "data"),
@@ -165,9 +165,10 @@ def register(app, workspace: Workspace) -> None:
         return patch, legend(encoding, color_by), f"{count:,} selected", no_update
 
     @app.callback(
-        Output(ids.ERROR_BANNER, "children", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.BANNER_CLOSE, "n_clicks"),
         prevent_initial_call=True,
     )
     def dismiss(_clicks):
-        return banner([])
+        return [], []

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app, wait_text
+from tests.e2e.test_explore import open_app, wait_points, wait_text
 from tests.logdirs import write_metadata, write_tf2_logdir
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +41,4 @@ def test_metadata_mismatch_is_explained_and_points_still_shown(page, broken_app,
     # The app is still alive: going back to the good run draws its points again.
     page.click("#run-select")
     page.get_by_role("option", name="(logdir root)").click()
-    page.wait_for_function(
-        "() => document.querySelector('#scatter .js-plotly-plot')._fullData[0].x.length === 50"
-    )
+    wait_points(page, 50)
