@@ -8,10 +8,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dash import Dash, dcc, html
+import diskcache
+from dash import Dash, DiskcacheManager, dcc, html
 
-from callbacks import data_panel, ids, inspector_panel, plot, projections_panel
+from callbacks import data_panel, ids, inspector_panel, jobs, plot, projections_panel
 from callbacks.common import banner_layout
+from projector.cache import default_cache_dir
+from projector.jobs import StopFlags
 from projector.workspace import Workspace
 
 log = logging.getLogger("projector")
@@ -20,10 +23,14 @@ HERE = Path(__file__).resolve().parent
 
 @dataclass
 class Config:
-    """How the app is built: the logdir to explore and the URL prefix it is served under."""
+    """How the app is built: the logdir, the URL prefix it is served under, where results are cached."""
 
     logdir: str | Path
     url_prefix: str = "/"
+    cache_dir: str | Path | None = None
+
+    def cache_root(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir().parent
 
 
 def build_layout() -> html.Div:
@@ -52,6 +59,10 @@ def build_layout() -> html.Div:
             dcc.Store(id=ids.VIEW_STORE),
             dcc.Store(id=ids.SELECTION_STORE),
             dcc.Store(id=ids.NEIGHBORS_STORE),
+            dcc.Store(id=ids.PROJECTION_STORE),
+            dcc.Store(id=ids.PROJECTION_DONE),
+            dcc.Store(id=ids.TSNE_TOKEN),
+            dcc.Store(id=ids.UMAP_TOKEN),
         ],
         className="app",
     )
@@ -70,11 +81,15 @@ def create_app(config: Config) -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
-    workspace = Workspace(config.logdir)
+    root = config.cache_root()
+    workspace = Workspace(config.logdir, cache_dir=root / "results")
+    manager = DiskcacheManager(diskcache.Cache(str(root / "jobs")))
     app.layout = build_layout
     data_panel.register(app, workspace)
+    projections_panel.register(app)
     plot.register(app, workspace)
     inspector_panel.register(app, workspace)
+    jobs.register(app, workspace, manager, StopFlags(root / "flags"))
     return app
 
 
@@ -85,6 +100,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
     parser.add_argument("--url-prefix", default=os.environ.get("PROJECTOR_URL_PREFIX", "/"),
                         help="path prefix when served behind a reverse proxy, e.g. /ml/projector/")
+    parser.add_argument("--cache-dir", default=os.environ.get("PROJECTOR_CACHE_DIR"),
+                        help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
     return parser.parse_args(argv)
 
@@ -101,9 +118,22 @@ def main(argv: list[str] | None = None) -> None:
 
         logdir = ensure_demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
-    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix))
+    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix, cache_dir=args.cache_dir))
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
     app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+def __getattr__(name: str):
+    """``app:server`` for WSGI servers (e.g. ``gunicorn 'app:server'``), built from PROJECTOR_* variables."""
+    if name != "server":
+        raise AttributeError(name)
+    logdir = os.environ.get("PROJECTOR_LOGDIR")
+    if not logdir:
+        from projector.demo import ensure_demo_logdir
+
+        logdir = ensure_demo_logdir()
+    config = Config(logdir, os.environ.get("PROJECTOR_URL_PREFIX", "/"), os.environ.get("PROJECTOR_CACHE_DIR"))
+    return create_app(config).server
 
 
 if __name__ == "__main__":

@@ -125,16 +125,18 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.COLOR_BY, "value"),
         Output(ids.SEARCH_COLUMN, "options"),
         Output(ids.SEARCH_COLUMN, "value"),
+        Output(ids.CUSTOM_COLUMN, "options"),
+        Output(ids.CUSTOM_COLUMN, "value"),
         Output(ids.DIMENSIONALITY, "children"),
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
         Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.TENSOR_SELECT, "value"),
         prevent_initial_call=True,
     )
-    @reports_errors(9)
+    @reports_errors(11)
     def open_tensor(key):
         if key is None:
-            return [], None, [], None, [], None, "", None, no_update
+            return [], None, [], None, [], None, [], None, "", None, no_update
         data = workspace.dataset(key)
         label_options, color_options = column_options(workspace, key)
         label = default_label(list(data.metadata.columns))
@@ -147,6 +149,8 @@ def register(app, workspace: Workspace) -> None:
             label,
             color_options,
             default_color(workspace, key),
+            search_options,
+            label,
             search_options,
             label,
             shape,

@@ -7,9 +7,9 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner, reports_errors
-from callbacks.projections_panel import axis_choice
 from projector.errors import InputError
 from projector.neighbors import METRICS
+from projector.projection import project
 from projector.search import search_columns
 from projector.selection import default_radius, in_box, in_lasso, within_radius
 from projector.view import point_labels, subset_array, to_rows, visible_rows
@@ -97,22 +97,19 @@ def clicked_position(event: dict | None) -> int | None:
     return int(points[0]["pointNumber"]) if points and "pointNumber" in points[0] else None
 
 
-def dragged_positions(event: dict | None, coords: np.ndarray) -> np.ndarray:
+def dragged_positions(event: dict, coords: np.ndarray) -> np.ndarray:
     """Trace positions inside a box or lasso drag (computed from its outline, not the sent points)."""
-    if not event:
-        return np.empty(0, dtype=np.int64)
     if event.get("range"):
         return in_box(coords, tuple(event["range"]["x"]), tuple(event["range"]["y"]))
-    if event.get("lassoPoints"):
-        return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
-    return np.asarray([p["pointNumber"] for p in event.get("points", [])], dtype=np.int64)
+    return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
 
 
-def plotted_coords(workspace: Workspace, view: dict, dimension, axes, spherize) -> np.ndarray:
-    """The coordinates currently drawn, re-read from the projection cache."""
-    result = workspace.pca(view["tensor"], subset_array(view.get("indices")), bool(spherize))
-    dimension = min(int(dimension or 3), len(result.explained_variance_ratio))
-    return result.coords[:, axis_choice(result, list(axes), dimension)]
+def plotted_coords(workspace: Workspace, view: dict, projection: dict | None, spherize) -> np.ndarray:
+    """The coordinates currently drawn, recomputed or read back from the result cache."""
+    if not projection:
+        raise InputError("The plot is still being drawn; try again in a moment.")
+    subset = subset_array(view.get("indices"))
+    return project(workspace, view["tensor"], subset, bool(spherize), projection).coords
 
 
 def selection(key: str, rows: np.ndarray, anchor: int | None, source: str) -> dict:
@@ -140,15 +137,12 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.VIEW_STORE, "data"),
         State(ids.CLICK_MODE, "value"),
         State(ids.SPHERE_RADIUS, "value"),
-        State(ids.DIMENSION, "value"),
-        State(ids.PCA_X, "value"),
-        State(ids.PCA_Y, "value"),
-        State(ids.PCA_Z, "value"),
+        State(ids.PROJECTION_STORE, "data"),
         State(ids.SPHERIZE, "value"),
         prevent_initial_call=True,
     )
     @reports_errors(4)
-    def select(query, column, regex, click, drag, _clear, view, mode, radius, dimension, px, py, pz, spherize):
+    def select(query, column, regex, click, drag, _clear, view, mode, radius, projection, spherize):
         trigger = ctx.triggered_id
         if not view or not view.get("tensor"):
             return None, "", no_update, no_update
@@ -164,10 +158,10 @@ def register(app, workspace: Workspace) -> None:
             matches = visible[search_columns(data.metadata.iloc[visible], column, query, bool(regex))]
             anchor = int(matches[0]) if matches.size == 1 else None
             return selection(key, matches, anchor, "search"), f"{matches.size:,} matches", no_update, banner([])
-        coords = plotted_coords(workspace, view, dimension, (px, py, pz), spherize)
+        coords = plotted_coords(workspace, view, projection, spherize)
         if f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
-            if not drag:
-                return no_update, no_update, no_update, no_update
+            if not drag or not (drag.get("range") or drag.get("lassoPoints")):
+                return no_update, no_update, no_update, no_update  # a cleared box, not a new drag
             positions = dragged_positions(drag, coords)
             return selection(key, to_rows(subset, positions), None, "drag"), "", "", no_update
         position = clicked_position(click)

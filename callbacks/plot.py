@@ -11,7 +11,13 @@ from callbacks.projections_panel import axis_choice, component_options, variance
 from projector.colors import ColorEncoding, encode_column, uniform_encoding
 from projector.figures import empty_figure, marker_update, point_style, scatter_figure
 from projector.view import point_labels, subset_array, to_positions, visible_rows
-from projector.workspace import Workspace
+from projector.errors import ProjectorError
+from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
+from projector.tsne import check_params as tsne_check
+from projector.tsne import params_from_form as tsne_from_form
+from projector.umap import check_params as umap_check
+from projector.umap import params_from_form as umap_from_form
+from projector.workspace import Workspace, subset_digest
 
 
 def layout() -> html.Div:
@@ -75,6 +81,56 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
     return [html.Div(title, className="legend-title"), html.Ul(items + extra)]
 
 
+def figure_for(workspace, view, projected: Projected, color_by, label_by, selection, neighbors) -> dict:
+    """The full figure of a view's projected coordinates, styled for the current selection."""
+    key = view["tensor"]
+    data = workspace.dataset(key)
+    rows = visible_rows(subset_array(view.get("indices")), data.n)
+    dimension = projected.coords.shape[1]
+    style, _, _ = style_for(workspace, key, view, color_by, selection, neighbors, dimension)
+    labels = point_labels(data.metadata, label_by)[rows].tolist()
+    revision = f"{key}|{projected.spec.get('method')}|{dimension}"
+    return scatter_figure(projected.coords, labels, style, projected.titles, revision=revision)
+
+
+def layout_params(tab, dimension, n, tsne_form, umap_form) -> dict:
+    """The validated parameters of a t-SNE or UMAP run as the panel describes it, as a dict."""
+    if tab == "tsne":
+        params, _ = tsne_check(tsne_from_form(dimension, *tsne_form), n)
+    else:
+        params, _ = umap_check(umap_from_form(dimension, *umap_form), n)
+    return params.as_dict()
+
+
+def choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form, custom):
+    """The projection to draw and the status text for its tab (None leaves a status alone)."""
+    key = view["tensor"]
+    if tab in ("tsne", "umap"):
+        same_view = done and done.get("view") == view_id(view)
+        if trigger == ids.PROJECTION_DONE and same_view and done.get("method") == tab:
+            return layout_spec(tab, done["result"], done["dimension"]), None
+        n = len(visible_rows(subset, workspace.dataset(key).n))
+        try:
+            params = layout_params(tab, dimension, n, tsne_form, umap_form)
+        except ProjectorError as error:
+            return pca_spec(axes), str(error)
+        result = workspace.result_key(key, subset, spherized, tab, params)
+        if workspace.results.get_meta(result) is not None:
+            return layout_spec(tab, result, dimension), "Finished layout (from the shared cache)."
+        return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."
+    if tab == "custom":
+        column, left, right, up, down, regex = custom
+        if not (left or "").strip() or not (right or "").strip():
+            return pca_spec(axes), "Type a left and a right search to define the X axis. Showing PCA."
+        return custom_spec(column, left, right, up, down, bool(regex)), ""
+    return pca_spec(axes), None
+
+
+def view_id(view: dict) -> list:
+    """A JSON-able identity of a view: tensor key and subset digest."""
+    return [view["tensor"], subset_digest(subset_array(view.get("indices")))]
+
+
 def register(app, workspace: Workspace) -> None:
     @app.callback(
         Output(ids.SCATTER, "figure"),
@@ -87,6 +143,10 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.PCA_Z, "value"),
         Output(ids.PCA_VARIANCE, "children"),
         Output(ids.POINT_COUNT, "children"),
+        Output(ids.PROJECTION_STORE, "data"),
+        Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
+        Output(ids.UMAP_STATUS, "children", allow_duplicate=True),
+        Output(ids.CUSTOM_STATUS, "children"),
         Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.VIEW_STORE, "data"),
         Input(ids.DIMENSION, "value"),
@@ -94,32 +154,60 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.PCA_Y, "value"),
         Input(ids.PCA_Z, "value"),
         Input(ids.SPHERIZE, "value"),
+        Input(ids.PROJECTION_TABS, "value"),
+        Input(ids.PROJECTION_DONE, "data"),
+        Input(ids.CUSTOM_COLUMN, "value"),
+        Input(ids.CUSTOM_LEFT, "value"),
+        Input(ids.CUSTOM_RIGHT, "value"),
+        Input(ids.CUSTOM_UP, "value"),
+        Input(ids.CUSTOM_DOWN, "value"),
+        Input(ids.CUSTOM_REGEX, "value"),
         State(ids.COLOR_BY, "value"),
         State(ids.LABEL_BY, "value"),
         State(ids.SELECTION_STORE, "data"),
         State(ids.NEIGHBORS_STORE, "data"),
+        State(ids.TSNE_PERPLEXITY, "value"),
+        State(ids.TSNE_LEARNING_RATE, "value"),
+        State(ids.TSNE_ITERATIONS, "value"),
+        State(ids.TSNE_SEED, "value"),
+        State(ids.UMAP_NEIGHBORS, "value"),
+        State(ids.UMAP_MIN_DIST, "value"),
+        State(ids.UMAP_SEED, "value"),
         prevent_initial_call=True,
     )
-    @reports_errors(11)
-    def draw(view, dimension, pca_x, pca_y, pca_z, spherize, color_by, label_by, selection, neighbors):
+    @reports_errors(15)
+    def draw(view, dimension, pca_x, pca_y, pca_z, spherize, tab, done, c_column, c_left, c_right, c_up, c_down,
+             c_regex, color_by, label_by, selection, neighbors, perplexity, rate, iterations, t_seed, u_neighbors,
+             u_min_dist, u_seed):
         if not view or not view.get("tensor"):
             blank = [no_update] * 3
-            return empty_figure("No tensor to show"), [], [], [], True, *blank, "", "0 points", no_update
+            return (empty_figure("No tensor to show"), [], [], [], True, *blank, "", "0 points", None,
+                    no_update, no_update, "", no_update)
         key = view["tensor"]
-        data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
-        result = workspace.pca(key, subset, bool(spherize))
+        spherized = bool(spherize)
+        result = workspace.pca(key, subset, spherized)
         k = len(result.explained_variance_ratio)
         dimension = min(int(dimension or 3), k)
         chosen = axis_choice(result, [pca_x, pca_y, pca_z], min(3, k))
         axes = chosen[:dimension]
-        if ctx.triggered_id == ids.VIEW_STORE:  # a new view starts with nothing selected
+        trigger = ctx.triggered_id
+        if trigger == ids.VIEW_STORE:  # a new view starts with nothing selected
             selection, neighbors = None, None
-        style, _, _ = style_for(workspace, key, view, color_by, selection, neighbors, max(dimension, 2))
-        rows = visible_rows(subset, data.n)
-        labels = point_labels(data.metadata, label_by)[rows].tolist()
-        titles = [f"Component #{a + 1}" for a in axes]
-        figure = scatter_figure(result.coords[:, axes], labels, style, titles, revision=f"{key}|{dimension}")
+        custom = (c_column, c_left, c_right, c_up, c_down, c_regex)
+        spec, status = choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done,
+                                   (perplexity, rate, iterations, t_seed), (u_neighbors, u_min_dist, u_seed), custom)
+        statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
+        if tab in statuses and status is not None:
+            statuses[tab] = status
+        try:
+            projected = project(workspace, key, subset, spherized, spec)
+        except ProjectorError as error:  # e.g. a custom search with no match: say so, show PCA
+            statuses[tab if tab in statuses else "custom"] = str(error)
+            projected = project(workspace, key, subset, spherized, pca_spec(axes))
+        if projected.notes and tab == "custom":
+            statuses["custom"] = " ".join(projected.notes)
+        figure = figure_for(workspace, view, projected, color_by, label_by, selection, neighbors)
         options = component_options(result)
         return (
             figure,
@@ -129,7 +217,11 @@ def register(app, workspace: Workspace) -> None:
             dimension < 3,
             *(chosen + [None, None])[:3],
             variance_text(result, axes),
-            f"{rows.size:,} points",
+            f"{projected.coords.shape[0]:,} points",
+            {**projected.spec, "view": view_id(view), "dimension": projected.coords.shape[1]},
+            statuses["tsne"],
+            statuses["umap"],
+            statuses["custom"],
             no_update,
         )
 
@@ -143,15 +235,16 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.SELECTION_STORE, "data"),
         Input(ids.NEIGHBORS_STORE, "data"),
         State(ids.VIEW_STORE, "data"),
-        State(ids.DIMENSION, "value"),
+        State(ids.PROJECTION_STORE, "data"),
         prevent_initial_call=True,
     )
     @reports_errors(4)
-    def restyle(color_by, label_by, selection, neighbors, view, dimension):
+    def restyle(color_by, label_by, selection, neighbors, view, projection):
         if not view or not view.get("tensor"):
             return no_update, [], "0 selected", no_update
         key = view["tensor"]
-        style, encoding, count = style_for(workspace, key, view, color_by, selection, neighbors, int(dimension or 3))
+        dimension = int((projection or {}).get("dimension", 3))
+        style, encoding, count = style_for(workspace, key, view, color_by, selection, neighbors, dimension)
         patch = Patch()
         trigger = ctx.triggered_id
         if trigger == ids.LABEL_BY:
@@ -162,6 +255,9 @@ def register(app, workspace: Workspace) -> None:
             marker = marker_update(style, sizes=trigger != ids.COLOR_BY)
             for name, value in marker.items():
                 patch["data"][0]["marker"][name] = value
+        if trigger == ids.SELECTION_STORE:  # our highlight replaces plotly's own box/lasso dimming
+            patch["data"][0]["selectedpoints"] = None
+            patch["layout"]["selections"] = []
         return patch, legend(encoding, color_by), f"{count:,} selected", no_update
 
     @app.callback(

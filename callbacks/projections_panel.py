@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import Input, Output, dcc, html
 
 from callbacks import ids
 from projector.pca import PCAResult
@@ -10,24 +10,25 @@ from projector.pca import PCAResult
 DEFAULT_AXES = (0, 1, 2)
 
 
-def layout() -> html.Div:
+def _number(id_: str, label: str, value, **kwargs) -> html.Div:
+    return html.Div(
+        [html.Label(label, htmlFor=id_), dcc.Input(id=id_, type="number", value=value, debounce=True, **kwargs)],
+        className="field",
+    )
+
+
+def _text(id_: str, label: str, placeholder: str = "", value: str = "") -> html.Div:
+    return html.Div(
+        [html.Label(label, htmlFor=id_),
+         dcc.Input(id=id_, type="text", value=value, placeholder=placeholder, debounce=True)],
+        className="field",
+    )
+
+
+def _pca_controls() -> html.Div:
     component = {"clearable": False, "searchable": False}
     return html.Div(
         [
-            html.H2("Projections"),
-            dcc.Tabs(
-                id=ids.PROJECTION_TABS,
-                value="pca",
-                children=[dcc.Tab(label="PCA", value="pca")],
-                className="tabs",
-            ),
-            dcc.RadioItems(
-                id=ids.DIMENSION,
-                options=[{"label": " 2D", "value": 2}, {"label": " 3D", "value": 3}],
-                value=3,
-                inline=True,
-                className="radio",
-            ),
             html.Div(
                 [
                     html.Label("X", htmlFor=ids.PCA_X),
@@ -40,6 +41,118 @@ def layout() -> html.Div:
                 className="pca-axes",
             ),
             html.Div(id=ids.PCA_VARIANCE, className="hint"),
+        ],
+        id=ids.PCA_CONTROLS,
+    )
+
+
+def _job_buttons(run_id: str, stop_id: str, status_id: str) -> list:
+    return [
+        html.Div(
+            [html.Button("Run", id=run_id, className="primary"), html.Button("Stop", id=stop_id, disabled=True)],
+            className="buttons",
+        ),
+        html.Div(id=status_id, className="status", **{"aria-live": "polite"}),
+    ]
+
+
+def _tsne_controls() -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    _number(ids.TSNE_PERPLEXITY, "Perplexity", 30, min=1, step="any"),
+                    _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", "auto"),
+                    _number(ids.TSNE_ITERATIONS, "Iterations", 750, min=10, step=1),
+                    _number(ids.TSNE_SEED, "Seed", 0, min=0, step=1),
+                ],
+                className="grid2",
+            ),
+            *_job_buttons(ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS),
+            html.Div(
+                "Runs on the server on every point; the layout is redrawn as it forms. "
+                "Same parameters and seed give the same layout.",
+                className="hint",
+            ),
+        ],
+        id=ids.TSNE_CONTROLS,
+        style={"display": "none"},
+    )
+
+
+def _umap_controls() -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    _number(ids.UMAP_NEIGHBORS, "Neighbours", 15, min=2, step=1),
+                    _number(ids.UMAP_MIN_DIST, "Min distance", 0.1, min=0, max=1, step="any"),
+                    _number(ids.UMAP_SEED, "Seed", 0, min=0, step=1),
+                ],
+                className="grid2",
+            ),
+            *_job_buttons(ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS),
+        ],
+        id=ids.UMAP_CONTROLS,
+        style={"display": "none"},
+    )
+
+
+def _custom_controls() -> html.Div:
+    return html.Div(
+        [
+            html.Label("Search in", htmlFor=ids.CUSTOM_COLUMN),
+            dcc.Dropdown(id=ids.CUSTOM_COLUMN, clearable=False),
+            dcc.Checklist(
+                id=ids.CUSTOM_REGEX, options=[{"label": " Regex", "value": "regex"}], value=[], className="checkbox"
+            ),
+            html.Div(
+                [
+                    _text(ids.CUSTOM_LEFT, "X: left", "search"),
+                    _text(ids.CUSTOM_RIGHT, "X: right", "search"),
+                    _text(ids.CUSTOM_UP, "Y: up", "blank = random"),
+                    _text(ids.CUSTOM_DOWN, "Y: down", "blank = random"),
+                ],
+                className="grid2",
+            ),
+            html.Div(id=ids.CUSTOM_STATUS, className="status"),
+            html.Div(
+                "Each axis is the direction from the centroid of one search's matches to the other's, "
+                "in the original space.",
+                className="hint",
+            ),
+        ],
+        id=ids.CUSTOM_CONTROLS,
+        style={"display": "none"},
+    )
+
+
+def layout() -> html.Div:
+    return html.Div(
+        [
+            html.H2("Projections"),
+            dcc.Tabs(
+                id=ids.PROJECTION_TABS,
+                value="pca",
+                children=[
+                    dcc.Tab(label="PCA", value="pca"),
+                    dcc.Tab(label="t-SNE", value="tsne"),
+                    dcc.Tab(label="UMAP", value="umap"),
+                    dcc.Tab(label="Custom", value="custom"),
+                ],
+                className="tabs",
+            ),
+            dcc.RadioItems(
+                id=ids.DIMENSION,
+                options=[{"label": " 2D", "value": 2}, {"label": " 3D", "value": 3}],
+                value=3,
+                inline=True,
+                className="radio",
+            ),
+            _pca_controls(),
+            _tsne_controls(),
+            _umap_controls(),
+            _custom_controls(),
         ],
         className="panel projections-panel",
     )
@@ -70,3 +183,13 @@ def variance_text(result: PCAResult, axes: list[int]) -> str:
         f"Variance described by the plotted components: {shown * 100:.1f}% "
         f"(top {len(result.explained_variance_ratio)}: {result.total_variance_ratio * 100:.1f}%)"
     )
+
+
+TAB_CONTROLS = {"pca": ids.PCA_CONTROLS, "tsne": ids.TSNE_CONTROLS, "umap": ids.UMAP_CONTROLS,
+                "custom": ids.CUSTOM_CONTROLS}
+
+
+def register(app) -> None:
+    @app.callback(*[Output(c, "style") for c in TAB_CONTROLS.values()], Input(ids.PROJECTION_TABS, "value"))
+    def show_tab(tab):
+        return [{"display": "block" if name == tab else "none"} for name in TAB_CONTROLS]

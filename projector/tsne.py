@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -50,7 +51,8 @@ def check_params(params: TSNEParams, n: int) -> tuple[TSNEParams, str | None]:
         raise InputError(f"Learning rate must be 'auto' or a positive number, got {params.learning_rate!r}.")
     limit = max_perplexity(n)
     if params.perplexity > limit:
-        clamped = TSNEParams(**{**params.as_dict(), "perplexity": round(float(limit), 2)})
+        usable = math.floor(limit * 100) / 100  # rounded down: openTSNE needs 3 × perplexity ≤ n − 1
+        clamped = TSNEParams(**{**params.as_dict(), "perplexity": usable})
         note = f"Perplexity {params.perplexity:g} is too large for {n:,} points; using {clamped.perplexity:g}."
         return clamped, note
     return params, None
@@ -121,4 +123,30 @@ def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict)
     except OptimizationInterrupt as stop:
         log.info("t-SNE stopped at iteration %d", state["iteration"])
         return stop.final_embedding
+    state["iteration"] = params.early_exaggeration_iter + params.n_iter  # also when no frame fell on the end
     return embedding
+
+
+def params_from_form(dimension, perplexity, learning_rate, iterations, seed) -> TSNEParams:
+    """Parameters from the panel's inputs; InputError names the field that cannot be used.
+
+    ``iterations`` counts every step: the first quarter (at most 250) is early exaggeration.
+    """
+    try:
+        rate: float | str = "auto" if str(learning_rate or "auto").strip().lower() == "auto" else float(learning_rate)
+    except ValueError:
+        raise InputError(f"Learning rate must be 'auto' or a positive number, got {learning_rate!r}.") from None
+    if iterations is None or int(iterations) < 10:
+        raise InputError(f"Iterations must be a whole number of at least 10, got {iterations!r}.")
+    if perplexity is None:
+        raise InputError("Perplexity must be a positive number.")
+    total = int(iterations)
+    early = min(250, total // 4)
+    return TSNEParams(
+        n_components=int(dimension or 2),
+        perplexity=float(perplexity),
+        learning_rate=rate,
+        n_iter=total - early,
+        early_exaggeration_iter=early,
+        random_state=int(seed or 0),
+    )

@@ -10,6 +10,7 @@ from typing import Callable, Hashable, TypeVar
 
 import numpy as np
 
+from projector.cache import ResultCache, default_cache_dir
 from projector.dataset import Dataset, load_dataset
 from projector.logdir import EmbeddingSpec, RunListing, find_runs, find_spec, list_embeddings
 from projector.neighbors import NeighborIndex
@@ -50,8 +51,9 @@ def subset_digest(indices: np.ndarray | None) -> str:
 class Workspace:
     """Everything the app reads from one logdir; safe to share between requests."""
 
-    def __init__(self, logdir: str | Path) -> None:
+    def __init__(self, logdir: str | Path, cache_dir: str | Path | None = None) -> None:
         self.logdir = Path(logdir).resolve()
+        self.results = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir())
         self._pca = LRUCache(16)
         self._neighbors = LRUCache(4)
 
@@ -68,16 +70,22 @@ class Workspace:
     def dataset(self, key: str) -> Dataset:
         return load_dataset(self.logdir, self.spec(key))
 
+    def vectors(self, key: str, subset: np.ndarray | None, spherized: bool) -> np.ndarray:
+        """The vectors a projection of this view starts from (subset rows, spherized if asked)."""
+        data = self.dataset(key)
+        vectors = data.vectors if subset is None else data.vectors[subset]
+        return spherize(vectors) if spherized else vectors
+
     def pca(self, key: str, subset: np.ndarray | None, spherized: bool) -> PCAResult:
         """PCA of the dataset (or of ``subset`` rows only), cached by content and subset."""
         data = self.dataset(key)
         cache_key = (data.content_hash, subset_digest(subset), spherized)
+        return self._pca.get_or_compute(cache_key, lambda: pca(self.vectors(key, subset, spherized)))
 
-        def compute() -> PCAResult:
-            vectors = data.vectors if subset is None else data.vectors[subset]
-            return pca(spherize(vectors) if spherized else vectors)
-
-        return self._pca.get_or_compute(cache_key, compute)
+    def result_key(self, key: str, subset: np.ndarray | None, spherized: bool, method: str, params: dict) -> str:
+        """The shared result-cache key of a layout: tensor content, subset, method and parameters."""
+        view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
+        return ResultCache.key(self.dataset(key).content_hash, view, method, params)
 
     def neighbor_index(self, key: str) -> NeighborIndex:
         data = self.dataset(key)

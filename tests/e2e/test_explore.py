@@ -118,3 +118,60 @@ def test_click_lists_neighbours_then_isolate(page, app_url, clustered_logdir, ar
     page.screenshot(path=str(artifacts / "e2e-isolated.png"))
     page.click("#show-all")
     wait_points(page, len(vectors))
+
+
+def plotted_xy(page) -> np.ndarray:
+    coords = page.evaluate(
+        "(sel) => { const t = document.querySelector(sel)._fullData[0]; return [Array.from(t.x), Array.from(t.y)]; }",
+        GRAPH,
+    )
+    return np.array(coords).T
+
+
+def test_box_drag_and_sphere_click_select_points(page, app_url, clustered_logdir, artifacts):
+    _, vectors, _ = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
+    xy = plotted_xy(page)
+    # Box-select the cluster with the largest x: drag from just left of it to past the top right.
+    right = xy[:, 0] > np.median(xy[:, 0]) + (xy[:, 0].max() - np.median(xy[:, 0])) / 2
+    lo, hi = xy[right].min(axis=0), xy[right].max(axis=0)
+    pad = (hi - lo) * 0.05
+    page.locator('[data-title="Box Select"]').first.click()
+    x0, y0 = page.evaluate(
+        """([sel, x, y]) => { const gd = document.querySelector(sel); const r = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)]; }""",
+        [GRAPH, float(lo[0] - pad[0]), float(lo[1] - pad[1])],
+    )
+    x1, y1 = page.evaluate(
+        """([sel, x, y]) => { const gd = document.querySelector(sel); const r = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [r.left + xa._offset + xa.l2p(x), r.top + ya._offset + ya.l2p(y)]; }""",
+        [GRAPH, float(hi[0] + pad[0]), float(hi[1] + pad[1])],
+    )
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    page.mouse.move(x1, y1, steps=5)
+    page.mouse.up()
+    inside = np.all((xy >= lo - pad) & (xy <= hi + pad), axis=1)
+    assert inside.sum() >= right.sum() > 0
+    wait_text(page, "#selection-count", f"^{int(inside.sum())} selected$")
+    page.screenshot(path=str(artifacts / "e2e-box-select.png"))
+
+    page.click("#clear-selection")
+    wait_text(page, "#selection-count", "^0 selected$")
+    page.locator('[data-title="Pan"]').first.click()
+    page.get_by_text("selects a sphere around it").click()
+    target = int(np.argmin(xy[:, 1]))
+    radius = float(np.sort(np.linalg.norm(xy - xy[target], axis=1))[5]) * 1.001
+    page.fill("#sphere-radius", f"{radius:.6f}")
+    page.press("#sphere-radius", "Enter")
+    x, y = point_pixel(page, target)
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    inside = int((np.linalg.norm(xy - xy[target], axis=1) <= float(f"{radius:.6f}")).sum())
+    wait_text(page, "#selection-count", f"^{inside} selected$")
+    page.screenshot(path=str(artifacts / "e2e-sphere.png"))

@@ -1,0 +1,184 @@
+"""t-SNE and UMAP as Dash background callbacks: Run, live progress, Stop, shared result cache."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from dash import Input, Output, Patch, State
+
+from callbacks import ids
+from callbacks.common import reports_errors
+from callbacks.plot import figure_for, view_id
+from projector.figures import typed_array
+from projector.jobs import StopFlags
+from projector.projection import METHOD_NAMES, Projected, layout_spec
+from projector.tsne import check_params as tsne_check
+from projector.tsne import params_from_form as tsne_from_form
+from projector.tsne import tsne
+from projector.umap import check_params as umap_check
+from projector.umap import params_from_form as umap_from_form
+from projector.umap import umap_layout
+from projector.view import subset_array
+from projector.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+FRAME_EVERY = 25  # t-SNE iterations between streamed layouts
+POLL_MS = 500  # how often the browser asks for the latest frame
+
+NEW_TOKEN_JS = """
+function(n) {
+    if (!n) { return window.dash_clientside.no_update; }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+}
+"""
+
+
+@dataclass
+class Report:
+    """What a running job tells the browser: a status line and, for t-SNE, the layout so far."""
+
+    set_progress: Callable
+    workspace: Workspace
+    view: dict
+    style_state: tuple  # color_by, label_by, selection, neighbors
+    stop: Callable[[], bool]
+    total: int
+    streams: bool  # whether the progress outputs start with the figure
+    frames: int = 0
+
+    def frame(self, iteration: int, layout: np.ndarray) -> bool:
+        """Send one t-SNE layout: the whole figure first, then only the coordinates."""
+        if self.frames == 0:
+            spec = layout_spec("tsne", "", layout.shape[1])
+            titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
+            update = figure_for(self.workspace, self.view, Projected(layout, titles, spec), *self.style_state)
+        else:
+            update = Patch()
+            for axis, column in zip("xyz", layout.T):
+                update["data"][0][axis] = typed_array(np.ascontiguousarray(column, dtype=np.float32))
+        self.frames += 1
+        self.set_progress((update, f"iteration {iteration} of {self.total}"))
+        return self.stop()
+
+    def stage(self, text: str, done: int, total: int) -> bool:
+        """Send a status line only (an empty Patch leaves the figure as it is)."""
+        status = f"{text}: {done} of {total}" if total > 1 else text
+        self.set_progress((Patch(), status) if self.streams else (status,))
+        return self.stop()
+
+
+def run_tsne(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool]:
+    total = params.early_exaggeration_iter + params.n_iter
+    report.total = total
+    report.stage("finding neighbours and affinities", 0, 1)
+    layout, reached = tsne(vectors, params, on_frame=report.frame, frame_every=FRAME_EVERY)
+    stopped = reached < total
+    text = f"iteration {reached} of {total}: stopped" if stopped else f"iteration {reached} of {total}: done"
+    return layout, text, stopped
+
+
+def run_umap(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool]:
+    stopped = {"flag": False}
+
+    def progress(text: str, done: int, total: int) -> bool:
+        stopped["flag"] = report.stage(text, done, total)
+        return stopped["flag"]
+
+    layout = umap_layout(vectors, params, on_progress=progress)
+    return layout, "stopped" if stopped["flag"] else "done", stopped["flag"]
+
+
+@dataclass
+class JobKind:
+    method: str
+    run: str
+    stop: str
+    status: str
+    token: str
+    form: list[str]
+    make_params: Callable  # (dimension, *form values) -> params
+    check: Callable  # (params, n) -> (params, note)
+    execute: Callable  # (vectors, params, report) -> (layout, status text, stopped)
+    streams_layout: bool
+
+
+KINDS = [
+    JobKind("tsne", ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, ids.TSNE_TOKEN,
+            [ids.TSNE_PERPLEXITY, ids.TSNE_LEARNING_RATE, ids.TSNE_ITERATIONS, ids.TSNE_SEED],
+            tsne_from_form, tsne_check, run_tsne, True),
+    JobKind("umap", ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, ids.UMAP_TOKEN,
+            [ids.UMAP_NEIGHBORS, ids.UMAP_MIN_DIST, ids.UMAP_SEED],
+            umap_from_form, umap_check, run_umap, False),
+]
+
+
+def register(app, workspace: Workspace, manager, flags: StopFlags) -> None:
+    for kind in KINDS:
+        register_kind(app, workspace, manager, flags, kind)
+
+
+def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: JobKind) -> None:
+    app.clientside_callback(NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"),
+                            prevent_initial_call=True)
+
+    progress = [Output(ids.SCATTER, "figure"), Output(kind.status, "children")] if kind.streams_layout \
+        else [Output(kind.status, "children")]
+
+    @app.callback(
+        Output(kind.status, "children", allow_duplicate=True),
+        Output(ids.PROJECTION_DONE, "data", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+        Input(kind.token, "data"),
+        State(ids.VIEW_STORE, "data"),
+        State(ids.DIMENSION, "value"),
+        State(ids.SPHERIZE, "value"),
+        State(ids.COLOR_BY, "value"),
+        State(ids.LABEL_BY, "value"),
+        State(ids.SELECTION_STORE, "data"),
+        State(ids.NEIGHBORS_STORE, "data"),
+        *[State(f, "value") for f in kind.form],
+        background=True,
+        manager=manager,
+        progress=progress,
+        running=[(Output(kind.run, "disabled"), True, False), (Output(kind.stop, "disabled"), False, True)],
+        cancel=[Input(ids.VIEW_STORE, "data")],
+        interval=POLL_MS,
+        prevent_initial_call=True,
+    )
+    @reports_errors(3)
+    def run(set_progress, token, view, dimension, spherize, color_by, label_by, selection, neighbors, *form):
+        key = view["tensor"]
+        subset = subset_array(view.get("indices"))
+        spherized = bool(spherize)
+        vectors = workspace.vectors(key, subset, spherized)
+        params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
+        result = workspace.result_key(key, subset, spherized, kind.method, params.as_dict())
+        done = {"method": kind.method, "view": view_id(view), "dimension": params.n_components, "token": token}
+        if workspace.results.get_meta(result) is not None:
+            return "done (from the shared cache)", {**done, "result": result}, []
+        report = Report(set_progress, workspace, view, (color_by, label_by, selection, neighbors),
+                        lambda: flags.requested(token), total=0, streams=kind.streams_layout)
+        if note:
+            report.stage(note, 0, 1)
+        layout, text, stopped = kind.execute(vectors, params, report)
+        if stopped:  # a partial layout is kept for this view but never served as the finished one
+            result = workspace.result_key(key, subset, spherized, kind.method,
+                                          {**params.as_dict(), "stopped": token})
+        workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
+        log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], key, len(vectors), text)
+        return (f"{note} {text}" if note else text), {**done, "result": result}, []
+
+    @app.callback(
+        Output(kind.status, "children", allow_duplicate=True),
+        Input(kind.stop, "n_clicks"),
+        State(kind.token, "data"),
+        prevent_initial_call=True,
+    )
+    def stop(_clicks, token):
+        if token:
+            flags.request(token)
+        return "stopping at the next frame…"

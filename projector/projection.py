@@ -1,0 +1,69 @@
+"""Which coordinates are on screen, described as small JSON, and how to get them back.
+
+A *projection spec* is what the browser keeps: enough to recompute (PCA, custom) or look up (t-SNE,
+UMAP, from the shared result cache) the drawn coordinates of a view without sending them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from projector.custom import custom_projection
+from projector.errors import ProjectorError
+from projector.workspace import Workspace
+
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "custom": "Custom"}
+
+
+@dataclass
+class Projected:
+    """Coordinates of the visible points, axis titles and the spec that reproduces them."""
+
+    coords: np.ndarray
+    titles: list[str]
+    spec: dict
+    notes: list[str] = field(default_factory=list)
+
+
+class LayoutMissing(ProjectorError):
+    """A t-SNE or UMAP layout is not in the result cache (not run yet, or evicted)."""
+
+
+def pca_spec(axes: list[int]) -> dict:
+    return {"method": "pca", "axes": [int(a) for a in axes]}
+
+
+def layout_spec(method: str, result: str, dimension: int) -> dict:
+    return {"method": method, "result": result, "dimension": int(dimension)}
+
+
+def custom_spec(column: str | None, left: str, right: str, up: str, down: str, regex: bool) -> dict:
+    return {"method": "custom", "column": column or "", "left": left or "", "right": right or "",
+            "up": up or "", "down": down or "", "regex": bool(regex)}
+
+
+def project(workspace: Workspace, key: str, subset: np.ndarray | None, spherized: bool, spec: dict) -> Projected:
+    """The coordinates ``spec`` describes for tensor ``key`` restricted to ``subset``."""
+    method = spec.get("method")
+    if method == "pca":
+        result = workspace.pca(key, subset, spherized)
+        axes = spec["axes"]
+        return Projected(result.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
+    if method in ("tsne", "umap"):
+        layout = workspace.results.get(spec["result"])
+        if layout is None:
+            raise LayoutMissing(f"The {METHOD_NAMES[method]} layout is no longer cached; press Run to compute it again.")
+        name = METHOD_NAMES[method]
+        return Projected(layout, [f"{name} {i + 1}" for i in range(layout.shape[1])], spec)
+    if method == "custom":
+        data = workspace.dataset(key)
+        rows = slice(None) if subset is None else subset
+        metadata = data.metadata.iloc[rows].reset_index(drop=True)
+        result = custom_projection(
+            workspace.vectors(key, subset, spherized), metadata, spec["column"] or None,
+            spec["left"], spec["right"], spec["up"], spec["down"], regex=spec["regex"],
+        )
+        return Projected(result.coords, [result.x_title, result.y_title], spec, list(result.notes))
+    raise ProjectorError(f"Unknown projection {method!r}; choose one of {', '.join(METHOD_NAMES)}.")

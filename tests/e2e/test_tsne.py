@@ -1,0 +1,94 @@
+"""t-SNE runs in a background job and the plot animates as it optimises; Stop freezes it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import RunningApp
+from tests.e2e.test_explore import GRAPH, wait_points, wait_text
+from tests.logdirs import write_tf2_logdir
+
+pytestmark = pytest.mark.e2e
+
+FINGERPRINT = """(sel) => { const t = document.querySelector(sel)._fullData[0];
+    let s = 0; for (let i = 0; i < Math.min(t.x.length, 200); i++) { s += t.x[i] * (i + 1); }
+    return t.type + ':' + t.x.length + ':' + s.toFixed(4); }"""
+
+
+def blobs(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 6, size=(8, 20))
+    return (centers[np.arange(n) % 8] + rng.normal(0, 1, size=(n, 20))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def tsne_app(tmp_path_factory, artifacts):
+    root = tmp_path_factory.mktemp("tsne") / "logdir"
+    write_tf2_logdir(root / "small", blobs(2000, 1), metadata_rows=[f"p{i}" for i in range(2000)])
+    write_tf2_logdir(root / "large", blobs(8000, 2), metadata_rows=[f"q{i}" for i in range(8000)])
+    running = RunningApp(root, artifacts / "app-tsne.log", cache_dir=tmp_path_factory.mktemp("cache"))
+    yield running.url
+    running.stop()
+
+
+def iteration(text: str) -> int | None:
+    match = re.search(r"iteration (\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def open_tsne(page, url: str, run: str, n: int) -> None:
+    page.goto(url)
+    page.click("#run-select")
+    page.get_by_role("option", name=run, exact=True).click()
+    wait_points(page, n)
+    page.click("#projection-tabs .tab:has-text(\"t-SNE\")")
+    page.get_by_text("2D", exact=True).click()
+
+
+def test_layout_streams_while_optimising(page, tsne_app, artifacts):
+    open_tsne(page, tsne_app, "small", 2000)
+    page.fill("#tsne-iterations", "500")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    statuses, prints = [], []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        status = page.inner_text("#tsne-status")
+        if iteration(status) is not None and (not statuses or statuses[-1] != status):
+            statuses.append(status)
+            prints.append(page.evaluate(FINGERPRINT, GRAPH))
+        if "done" in status:
+            break
+        time.sleep(0.2)
+    assert "done" in statuses[-1], statuses
+    running = [iteration(s) for s in statuses if "done" not in s]
+    assert len(running) >= 2 and running == sorted(running), statuses
+    during = {p for p, s in zip(prints, statuses) if "done" not in s and p.startswith("scattergl:2000:")}
+    assert len(during) >= 3, (statuses, prints)  # coordinates changed at least twice before completion
+    wait_points(page, 2000)
+    wait_text(page, "#point-count", "^2,000 points$")
+    page.screenshot(path=str(artifacts / "e2e-tsne-done.png"))
+
+
+def test_stop_freezes_the_iteration(page, tsne_app, artifacts):
+    open_tsne(page, tsne_app, "large", 8000)
+    page.fill("#tsne-iterations", "5000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    page.wait_for_function(
+        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
+    )
+    page.click("#tsne-stop")
+    text = wait_text(page, "#tsne-status", "stopped")
+    stopped_at = iteration(text)
+    assert stopped_at is not None and stopped_at < 5000
+    frozen = page.evaluate(FINGERPRINT, GRAPH)
+    time.sleep(3)
+    assert iteration(page.inner_text("#tsne-status")) == stopped_at
+    assert page.evaluate(FINGERPRINT, GRAPH) == frozen
+    assert page.is_enabled("#tsne-run")
+    page.screenshot(path=str(artifacts / "e2e-tsne-stopped.png"))
