@@ -11,10 +11,11 @@ from pathlib import Path
 import diskcache
 from dash import Dash, DiskcacheManager, dcc, html
 
-from callbacks import data_panel, ids, inspector_panel, jobs, plot, projections_panel
+from callbacks import bookmarks_panel, data_panel, ids, inspector_panel, jobs, plot, projections_panel, url_state
 from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
 from projector.jobs import StopFlags
+from projector.shelf import BookmarkShelf
 from projector.workspace import Workspace
 
 log = logging.getLogger("projector")
@@ -53,9 +54,10 @@ def build_layout() -> html.Div:
                 [
                     html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),
                     plot.layout(),
-                    html.Aside(inspector_panel.layout(), className="right"),
+                    html.Aside([inspector_panel.layout(), bookmarks_panel.layout()], className="right"),
                 ]
             ),
+            url_state.layout(),
             dcc.Store(id=ids.VIEW_STORE),
             dcc.Store(id=ids.SELECTION_STORE),
             dcc.Store(id=ids.NEIGHBORS_STORE),
@@ -90,6 +92,8 @@ def create_app(config: Config) -> Dash:
     plot.register(app, workspace)
     inspector_panel.register(app, workspace)
     jobs.register(app, workspace, manager, StopFlags(root / "flags"))
+    url_state.register(app)
+    bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
     return app
 
 

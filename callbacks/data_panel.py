@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner, reports_errors
+from callbacks.url_state import read_query
 from projector.colors import LEGEND_LIMIT, is_class_id_column
 from projector.metadata import is_numeric_column
 from projector.view import INDEX_COLUMN
@@ -48,6 +49,14 @@ def layout() -> html.Div:
     )
 
 
+def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | None:
+    """The wanted choice if it exists, else the current one if still there, else the first."""
+    for candidate in (wanted, current):
+        if candidate in choices:
+            return candidate
+    return choices[0] if choices else None
+
+
 def column_options(workspace: Workspace, key: str) -> tuple[list[dict], list[dict]]:
     """Dropdown options for label-by (every column, or the row index) and colour-by."""
     metadata = workspace.dataset(key).metadata
@@ -88,12 +97,15 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.RUN_SELECT, "options"),
         Output(ids.RUN_SELECT, "value"),
         Input("refresh-runs", "n_intervals"),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
         State(ids.RUN_SELECT, "value"),
     )
-    def refresh_runs(_ticks, current):
+    def refresh_runs(_ticks, _path, search, current):
         runs = workspace.runs()
         options = [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
-        value = current if current in runs else (runs[0] if runs else None)
+        wanted = read_query(search).get("run") if ctx.triggered_id == ids.URL or current is None else None
+        value = pick(wanted, current, runs)
         return options, (no_update if value == current else value)
 
     @app.callback(
@@ -103,16 +115,17 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.RUN_SELECT, "value"),
         Input("refresh-runs", "n_intervals"),
         State(ids.TENSOR_SELECT, "value"),
+        State(ids.URL, "search"),
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def list_tensors(run, _ticks, current):
+    def list_tensors(run, _ticks, current, search):
         if run is None:
             return [], None, banner([f"No embeddings found in {workspace.logdir}."])
         listing = workspace.listing(run)
         options = [{"label": s.label, "value": s.key} for s in listing.specs]
         keys = [s.key for s in listing.specs]
-        value = current if current in keys else (keys[0] if keys else None)
+        value = pick(read_query(search).get("tensor") if current not in keys else None, current, keys)
         if keys:  # open_tensor reports the run's problems with the tensor's own warnings
             return options, (no_update if value == current else value), no_update
         messages = [*listing.problems, f"Run {run!r} holds no 2-D tensor to project."]

@@ -74,3 +74,21 @@ UMAP_CONTROLS = "umap-controls"
 CUSTOM_CONTROLS = "custom-controls"
 PROJECTION_STORE = "projection-store"
 PROJECTION_DONE = "projection-done"
+URL = "url"
+
+# Bookmarks and export (public).
+BOOKMARK_SAVE = "bookmark-save"
+BOOKMARK_DOWNLOAD = "bookmark-download"
+BOOKMARK_UPLOAD = "bookmark-upload"
+BOOKMARK_LIST = "bookmark-list"
+EXPORT_CSV = "export-csv"
+
+# Bookmarks and export (internal).
+BOOKMARK_PREV = "bookmark-prev"
+BOOKMARK_NEXT = "bookmark-next"
+BOOKMARK_FILE = "bookmark-file"
+CSV_FILE = "csv-file"
+BOOKMARKS_STORE = "bookmarks-store"
+BOOKMARK_CURSOR = "bookmark-cursor"
+BOOKMARK_TITLE = "bookmark-title"  # pattern-matching type
+BOOKMARK_OPEN = "bookmark-open"  # pattern-matching type

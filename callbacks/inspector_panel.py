@@ -147,6 +147,9 @@ def register(app, workspace: Workspace) -> None:
         if not view or not view.get("tensor"):
             return None, "", no_update, no_update
         key = view["tensor"]
+        if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids and view.get("bookmark"):
+            rows = np.asarray(view["bookmark"]["selected"], dtype=np.int64)
+            return selection(key, rows, None, "bookmark"), "", no_update, no_update
         if trigger in (ids.VIEW_STORE, ids.CLEAR_SELECTION):
             return selection(key, np.empty(0), None, "clear"), "", "", no_update
         data = workspace.dataset(key)

@@ -93,6 +93,20 @@ def figure_for(workspace, view, projected: Projected, color_by, label_by, select
     return scatter_figure(projected.coords, labels, style, projected.titles, revision=revision)
 
 
+def apply_camera(figure: dict, camera: dict | None, revision: str) -> None:
+    """Put a saved camera (Plotly relayout data: 3-D ``scene.camera`` or 2-D axis ranges) into ``figure``."""
+    layout = figure["layout"]
+    layout["uirevision"] = f"{layout.get('uirevision')}|{revision}"
+    if not camera:
+        return
+    if "scene" in layout and isinstance(camera.get("scene.camera"), dict):
+        layout["scene"]["camera"] = camera["scene.camera"]
+    for axis in ("xaxis", "yaxis"):
+        low, high = camera.get(f"{axis}.range[0]"), camera.get(f"{axis}.range[1]")
+        if axis in layout and low is not None and high is not None:
+            layout[axis]["range"] = [low, high]
+
+
 def layout_params(tab, dimension, n, tsne_form, umap_form) -> dict:
     """The validated parameters of a t-SNE or UMAP run as the panel describes it, as a dict."""
     if tab == "tsne":
@@ -192,11 +206,19 @@ def register(app, workspace: Workspace) -> None:
         chosen = axis_choice(result, [pca_x, pca_y, pca_z], min(3, k))
         axes = chosen[:dimension]
         trigger = ctx.triggered_id
-        if trigger == ids.VIEW_STORE:  # a new view starts with nothing selected
-            selection, neighbors = None, None
+        new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
+        bookmark = view.get("bookmark") if new_view else None
+        if new_view:  # a new view starts with nothing selected, or with its bookmark's selection
+            selection = {"tensor": key, "points": bookmark["selected"], "anchor": None} if bookmark else None
+            neighbors = None
         custom = (c_column, c_left, c_right, c_up, c_down, c_regex)
-        spec, status = choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done,
-                                   (perplexity, rate, iterations, t_seed), (u_neighbors, u_min_dist, u_seed), custom)
+        if bookmark:
+            spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
+            status = f"Restored from a bookmark ({bookmark['dimension']}D)."
+        else:
+            spec, status = choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done,
+                                       (perplexity, rate, iterations, t_seed), (u_neighbors, u_min_dist, u_seed),
+                                       custom)
         statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
         if tab in statuses and status is not None:
             statuses[tab] = status
@@ -208,6 +230,8 @@ def register(app, workspace: Workspace) -> None:
         if projected.notes and tab == "custom":
             statuses["custom"] = " ".join(projected.notes)
         figure = figure_for(workspace, view, projected, color_by, label_by, selection, neighbors)
+        if bookmark:
+            apply_camera(figure, bookmark.get("camera"), bookmark["id"])
         options = component_options(result)
         return (
             figure,

@@ -33,3 +33,7 @@ class PathError(ProjectorError):
 
 class InputError(ProjectorError):
     """A value typed by the user that cannot be used (an invalid regex, k out of range, ...)."""
+
+
+class BookmarkError(ProjectorError):
+    """A bookmarks file that is not TensorBoard ``State`` JSON or was saved for a different tensor."""

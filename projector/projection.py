@@ -47,16 +47,20 @@ def custom_spec(column: str | None, left: str, right: str, up: str, down: str, r
 def project(workspace: Workspace, key: str, subset: np.ndarray | None, spherized: bool, spec: dict) -> Projected:
     """The coordinates ``spec`` describes for tensor ``key`` restricted to ``subset``."""
     method = spec.get("method")
+    if spec.get("result"):  # a finished t-SNE/UMAP run or a restored bookmark: coordinates as stored
+        layout = workspace.results.get(spec["result"])
+        if layout is None:
+            raise LayoutMissing(f"The {METHOD_NAMES.get(method, method)} layout is no longer cached; "
+                                "press Run (or open the bookmark) again.")
+        if method == "pca" and spec.get("axes"):
+            titles = [f"Component #{a + 1}" for a in spec["axes"]][: layout.shape[1]]
+        else:
+            titles = [f"{METHOD_NAMES.get(method, method)} {i + 1}" for i in range(layout.shape[1])]
+        return Projected(layout, titles, spec)
     if method == "pca":
         result = workspace.pca(key, subset, spherized)
         axes = spec["axes"]
         return Projected(result.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
-    if method in ("tsne", "umap"):
-        layout = workspace.results.get(spec["result"])
-        if layout is None:
-            raise LayoutMissing(f"The {METHOD_NAMES[method]} layout is no longer cached; press Run to compute it again.")
-        name = METHOD_NAMES[method]
-        return Projected(layout, [f"{name} {i + 1}" for i in range(layout.shape[1])], spec)
     if method == "custom":
         data = workspace.dataset(key)
         rows = slice(None) if subset is None else subset

@@ -1,0 +1,49 @@
+"""The view in the URL: ``?run=…&tensor=…&projection=…`` reopens the same run, tensor and projection."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+from dash import Input, Output, State, dcc, no_update
+
+from callbacks import ids
+
+PROJECTIONS = ("pca", "tsne", "umap", "custom")
+
+
+def layout() -> dcc.Location:
+    return dcc.Location(id=ids.URL, refresh=False)
+
+
+def read_query(search: str | None) -> dict[str, str]:
+    """The first value of each query parameter."""
+    return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if v}
+
+
+def write_query(run: str | None, tensor: str | None, projection: str | None) -> str:
+    params = {k: v for k, v in (("run", run), ("tensor", tensor), ("projection", projection)) if v}
+    return "?" + urlencode(params) if params else ""
+
+
+def register(app) -> None:
+    @app.callback(
+        Output(ids.PROJECTION_TABS, "value", allow_duplicate=True),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def open_projection(_path, search):
+        projection = read_query(search).get("projection")
+        return projection if projection in PROJECTIONS else no_update
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        Input(ids.RUN_SELECT, "value"),
+        Input(ids.TENSOR_SELECT, "value"),
+        Input(ids.PROJECTION_TABS, "value"),
+        prevent_initial_call=True,
+    )
+    def remember(run, tensor, projection):
+        if run is None or tensor is None:
+            return no_update
+        return write_query(run, tensor, projection)

@@ -1,0 +1,490 @@
+"""Bookmarks: view states as TensorBoard projector ``State`` JSON, with our extra fields under one key.
+
+TensorBoard's bookmark panel saves ``JSON.stringify(State[])`` and loads such an array back (``data.ts``,
+``vz-projector-bookmark-panel.ts``). Files written here load in TensorBoard, and TensorBoard's files load here.
+Our extras (seeds, search, spherize, the Plotly camera, ...) live under ``state["dashProjector"]``, which
+TensorBoard ignores but keeps when it saves an uploaded bookmark again.
+
+TensorBoard's layout rules, kept on both sides:
+
+* ``projections`` holds one ``{key: number}`` dict per point; a point without a coordinate has no key
+  (t-SNE beyond its sample, or here a NaN coordinate). Keys are ``pca-<k>``, ``tsne-<k>``, ``umap-<k>``
+  and ``linear-x`` / ``linear-y`` for the custom projection.
+* With an isolated subset (``filteredPoints`` non-empty) TensorBoard works on the subset: ``projections``
+  has one entry per isolated point in ``filteredPoints`` order and ``selectedPoints`` are positions in that
+  subset. TensorBoard itself then records the subset size in ``dataSetDimensions``; we write the dataset
+  size (TensorBoard's upload check compares it with the open tensor) and read either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from projector.errors import BookmarkError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+NAMESPACE = "dashProjector"  # our extra fields live under this one key of each state object
+METHODS = ("pca", "tsne", "umap", "custom")
+MAX_BYTES = 200 * 2**20
+
+NO_COLOR = "No color map"  # TensorBoard's colour option for "no colouring"
+TSNE_DEFAULTS = {"perplexity": 30.0, "learning_rate": "auto", "iterations": 750, "seed": 0, "iteration": 0}
+UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1, "seed": 0}
+CUSTOM_DEFAULTS = {"column": None, "left": "", "right": "", "up": "", "down": "", "regex": False}
+SEARCH_DEFAULTS = {"query": "", "column": None, "regex": False}
+TB_LEARNING_RATE = 10  # TensorBoard's default t-SNE learning rate: written for our "auto", read back as "auto"
+TB_SPHERIZE_DIMS = 50  # TensorBoard spherizes by default from this many dimensions on
+_TB_POSITION_3D = (0.45, 0.9, 1.6)  # TensorBoard's default cameras (scatterPlot.ts)
+_TB_POSITION_2D = (0.0, 0.0, 4.0)
+_PLOTLY_EYE = (1.25, 1.25, 1.25)  # Plotly's default scene camera eye
+_CAMERA_SCALE = math.hypot(*_TB_POSITION_3D) / math.hypot(*_PLOTLY_EYE)  # maps one default view onto the other
+_SHUFFLE_SEED = 0
+
+
+@dataclass(eq=False)
+class ViewState:
+    """Everything a bookmark restores. ``coords`` covers every dataset row, NaN where a row has none."""
+
+    label: str
+    method: str  # "pca" | "tsne" | "umap" | "custom"
+    dimension: int  # 2 or 3
+    coords: np.ndarray | None  # float32 (n_points, dimension)
+    n_points: int
+    n_dims: int
+    filtered: list[int] | None = None  # isolated rows; None = every row
+    selected: list[int] = field(default_factory=list)
+    color_by: str | None = None
+    label_by: str | None = None
+    pca_components: list[int] = field(default_factory=lambda: [0, 1, 2])
+    tsne: dict = field(default_factory=lambda: dict(TSNE_DEFAULTS))
+    umap: dict = field(default_factory=lambda: dict(UMAP_DEFAULTS))
+    custom: dict = field(default_factory=lambda: dict(CUSTOM_DEFAULTS))
+    camera: dict | None = None  # Plotly scene camera (3-D) or axis ranges (2-D), kept as-is
+    search: dict = field(default_factory=lambda: dict(SEARCH_DEFAULTS))
+    spherize: bool = False
+    run: str | None = None
+    tensor: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ViewState):
+            return NotImplemented
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "coords":
+                if (a is None) != (b is None) or (
+                    a is not None and not np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+                ):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+
+def projection_keys(method: str, dimension: int, pca_components: list[int]) -> list[str]:
+    """TensorBoard's per-point keys holding the coordinates of ``method`` in ``dimension`` dimensions."""
+    if method == "pca":
+        return [f"pca-{int(c)}" for c in pca_components[:dimension]]
+    if method == "custom":
+        return ["linear-x", "linear-y"]
+    return [f"{method}-{k}" for k in range(dimension)]
+
+
+def _plain(value):
+    """JSON-ready copy: numpy scalars and arrays to Python, NaN to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _tb_camera(camera: dict | None, dimension: int) -> dict:
+    """TensorBoard ``CameraDef``: the Plotly 3-D eye and centre rescaled, else TensorBoard's default view."""
+    eye = _xyz(camera.get("eye")) if isinstance(camera, dict) else None
+    if dimension == 3 and eye is not None:
+        center = _xyz(camera.get("center")) or (0.0, 0.0, 0.0)
+        return {"orthographic": False, "position": [v * _CAMERA_SCALE for v in eye],
+                "target": [v * _CAMERA_SCALE for v in center], "zoom": 1}
+    position = _TB_POSITION_3D if dimension == 3 else _TB_POSITION_2D
+    return {"orthographic": dimension == 2, "position": list(position), "target": [0.0, 0.0, 0.0], "zoom": 1}
+
+
+def _plotly_camera(camera_def) -> dict | None:
+    """Plotly scene camera for a TensorBoard 3-D ``CameraDef`` (y up, as TensorBoard shows it); None for 2-D."""
+    if not isinstance(camera_def, dict) or camera_def.get("orthographic"):
+        return None
+    position = _xyz(camera_def.get("position"))
+    if position is None:
+        return None
+    target = _xyz(camera_def.get("target")) or (0.0, 0.0, 0.0)
+
+    def point(values) -> dict:
+        return dict(zip("xyz", (v / _CAMERA_SCALE for v in values)))
+
+    return {"eye": point(position), "center": point(target), "up": {"x": 0, "y": 1, "z": 0}}
+
+
+def _xyz(value) -> tuple[float, float, float] | None:
+    """Three finite numbers from ``[x, y, z]`` or ``{"x", "y", "z"}``, else None."""
+    if isinstance(value, dict):
+        value = [value.get(k) for k in "xyz"]
+    if not isinstance(value, (list, tuple)) or len(value) != 3:
+        return None
+    numbers = [_number(v) for v in value]
+    return None if None in numbers else tuple(numbers)
+
+
+def _number(value, default=None):
+    """``value`` (a number, or text such as ``"200"`` from a form) as a finite float, else ``default``."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return default
+    return float(value)
+
+
+def to_tensorboard(state: ViewState) -> dict:
+    """One TensorBoard ``State`` object for ``state``, with our extras under :data:`NAMESPACE`."""
+    if state.method not in METHODS:
+        raise BookmarkError(f"Unknown projection {state.method!r} in bookmark '{state.label}'; "
+                            f"choose one of {', '.join(METHODS)}.")
+    dimension = int(state.dimension)
+    keys = projection_keys(state.method, dimension, state.pca_components)
+    filtered = None if state.filtered is None else [int(i) for i in state.filtered]
+    rows = np.asarray(filtered if filtered else range(state.n_points), dtype=np.int64)
+    if state.coords is None:
+        projections = [{} for _ in range(rows.size)]
+    else:
+        coords = np.asarray(state.coords, dtype=np.float32)
+        if coords.shape != (state.n_points, dimension):
+            raise ValueError(f"coords has shape {coords.shape}, expected ({state.n_points}, {dimension})")
+        values = coords[rows].astype(np.float64).tolist()  # exact: every float32 is a float64
+        projections = [{k: v for k, v in zip(keys, point) if v == v} for point in values]
+    selected = [int(i) for i in state.selected]
+    if filtered:  # TensorBoard's selection counts positions in the isolated subset
+        position = {row: i for i, row in enumerate(filtered)}
+        tb_selected = [position[row] for row in selected if row in position]
+    else:
+        tb_selected = selected
+    tsne, umap, custom = state.tsne, state.umap, state.custom
+    rate = _number(tsne.get("learning_rate"))
+    regex = bool(custom.get("regex"))
+    return {
+        "label": state.label,
+        "isSelected": False,
+        "selectedProjection": state.method,
+        "dataSetDimensions": [int(state.n_points), int(state.n_dims)],
+        "tSNEIteration": int(_number(tsne.get("iteration"), 0)),
+        "tSNEPerplexity": _number(tsne.get("perplexity"), TSNE_DEFAULTS["perplexity"]),
+        "tSNELearningRate": rate if rate and rate > 0 else TB_LEARNING_RATE,
+        "tSNEis3d": dimension == 3,
+        "umapIs3d": dimension == 3,
+        "umapNeighbors": int(_number(umap.get("n_neighbors"), UMAP_DEFAULTS["n_neighbors"])),
+        "umapMinDist": _number(umap.get("min_dist"), UMAP_DEFAULTS["min_dist"]),
+        "pcaComponentDimensions": [int(c) for c in state.pca_components[:dimension]],
+        "customSelectedSearchByMetadataOption": custom.get("column") or None,
+        "customXLeftText": custom.get("left") or "",
+        "customXLeftRegex": regex,
+        "customXRightText": custom.get("right") or "",
+        "customXRightRegex": regex,
+        "customYUpText": custom.get("up") or "",
+        "customYUpRegex": regex,
+        "customYDownText": custom.get("down") or "",
+        "customYDownRegex": regex,
+        "projections": projections,
+        "filteredPoints": filtered,
+        "selectedPoints": tb_selected,
+        "shuffledDataIndices": np.random.default_rng(_SHUFFLE_SEED).permutation(rows.size).tolist(),
+        "cameraDef": _tb_camera(state.camera, dimension),
+        "selectedColorOptionName": state.color_by if state.color_by is not None else NO_COLOR,
+        "forceCategoricalColoring": False,
+        "selectedLabelOption": state.label_by,
+        NAMESPACE: _plain({
+            "version": FORMAT_VERSION,
+            "dimension": dimension,
+            "hasCoords": state.coords is not None,
+            "selected": selected,
+            "colorBy": state.color_by,
+            "labelBy": state.label_by,
+            "pcaComponents": [int(c) for c in state.pca_components],
+            "tsne": dict(tsne),
+            "umap": dict(umap),
+            "custom": dict(custom),
+            "camera": state.camera,
+            "search": dict(state.search),
+            "spherize": bool(state.spherize),
+            "run": state.run,
+            "tensor": state.tensor,
+        }),
+    }
+
+
+def dumps(states: list[ViewState]) -> str:
+    """The JSON array TensorBoard's bookmark panel saves and loads (strict JSON: no NaN)."""
+    return json.dumps([to_tensorboard(s) for s in states], separators=(",", ":"), allow_nan=False)
+
+
+class _Reader:
+    """Complaints about one state object, naming the bookmark and, when known, the file."""
+
+    def __init__(self, obj, position: int | None, filename: str | None) -> None:
+        where = f" from {filename}" if filename else ""
+        label = obj.get("label") if isinstance(obj, dict) else None
+        if isinstance(label, str) and label:
+            self.name = f"bookmark '{label}'"
+        else:
+            self.name = "the bookmark" if position is None else f"bookmark {position + 1}"
+        self.prefix = f"Cannot load bookmarks{where}: "
+
+    def fail(self, problem: str, action: str) -> BookmarkError:
+        return BookmarkError(f"{self.prefix}{self.name} {problem}. {action}")
+
+    def indices(self, key: str, value, limit: int, verb: str, allow_none: bool = False,
+                scope: str = "this tensor") -> list[int] | None:
+        if value is None and allow_none:
+            return None
+        if not isinstance(value, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in value):
+            raise self.fail(f"has a {key} that is not a list of point numbers", "Save the bookmark again.")
+        for i in value:
+            if not 0 <= i < limit:
+                raise self.fail(f"{verb} point {i:,}, {scope} has {limit:,} points",
+                                "Open the tensor the bookmark was made for.")
+        return list(value)
+
+
+def from_tensorboard(obj: dict, *, n_points: int | None = None, n_dims: int | None = None) -> ViewState:
+    """A :class:`ViewState` from one ``State`` object written by TensorBoard or by :func:`to_tensorboard`.
+
+    ``n_points`` / ``n_dims``: the open tensor's shape, checked against the bookmark when given; needed for a
+    bookmark TensorBoard saved with an isolated subset, which records only the subset size.
+    """
+    return _read_state(obj, None, n_points, n_dims, None)
+
+
+def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | None,
+                filename: str | None) -> ViewState:
+    reader = _Reader(obj, position, filename)
+    if not isinstance(obj, dict):
+        raise reader.fail(f"is {_json_kind(obj)}, not a state object", "Load a file saved by a projector.")
+    ns = obj.get(NAMESPACE)
+    if ns is not None and (not isinstance(ns, dict) or not isinstance(ns.get("version"), int)
+                           or ns["version"] > FORMAT_VERSION):
+        log.warning("Ignoring the %r fields of %s: written by a newer projector or damaged", NAMESPACE, reader.name)
+        ns = None
+    method = obj.get("selectedProjection")
+    if method not in METHODS:
+        raise reader.fail(f"uses projection {method!r}", f"Expected one of {', '.join(METHODS)}.")
+
+    shape = obj.get("dataSetDimensions")
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(map(_is_index, shape))):
+        raise reader.fail("has no dataSetDimensions [points, dimensions]", "Save the bookmark again.")
+    projections = obj.get("projections")
+    if not isinstance(projections, list) or not all(isinstance(p, dict) for p in projections):
+        raise reader.fail("has no projections list of one object per point", "Save the bookmark again.")
+    filtered = obj.get("filteredPoints")
+    subset = bool(filtered) and isinstance(filtered, list) and len(projections) == len(filtered)
+    n = n_points if n_points is not None else int(shape[0])
+    d = n_dims if n_dims is not None else int(shape[1])
+    if n_points is not None and shape != [n, d] and not (subset and shape == [len(filtered), d]):
+        made_for = _made_for(ns)
+        raise reader.fail(f"was saved for {shape[0]:,} × {shape[1]:,} points, this tensor is {n:,} × {d:,}",
+                          f"Open the tensor it was made for{made_for}.")
+    if (n_points is None and subset and shape[0] == len(filtered) and all(isinstance(i, int) for i in filtered)
+            and max(filtered) >= n):
+        raise reader.fail("was saved by TensorBoard from an isolated subset and does not record the dataset size",
+                          "Load it with its tensor open.")
+    filtered = reader.indices("filteredPoints", filtered, n, "isolates", allow_none=True)
+    if filtered == [] and ns is None:  # TensorBoard's "no isolation" after a reset
+        filtered = None
+    if filtered is not None and len(set(filtered)) != len(filtered):
+        raise reader.fail("isolates the same point twice", "Save the bookmark again.")
+    if not subset and len(projections) != n:
+        raise reader.fail(f"holds coordinates for {len(projections):,} points, this tensor has {n:,}",
+                          "Open the tensor the bookmark was made for.")
+    rows = filtered if subset else range(n)
+
+    dimension = ns.get("dimension") if ns is not None else None
+    pca_components = ns.get("pcaComponents") if ns is not None else None
+    if pca_components is None:
+        tb_components = obj.get("pcaComponentDimensions")
+        pca_components = tb_components if isinstance(tb_components, list) or method == "pca" else [0, 1, 2]
+    if dimension is None:
+        if method == "pca":
+            dimension = len(pca_components) if isinstance(pca_components, list) else None
+        elif method in ("tsne", "umap"):
+            dimension = 3 if obj.get("tSNEis3d" if method == "tsne" else "umapIs3d", True) else 2
+        else:
+            dimension = 2
+    usable = (_is_index(dimension) and dimension in (2, 3) and isinstance(pca_components, list)
+              and len(pca_components) >= (dimension if method == "pca" else 2) and all(map(_is_index, pca_components)))
+    if not usable:
+        raise reader.fail("has no usable projection dimensions (pcaComponentDimensions)", "Save the bookmark again.")
+    coords = _coords(reader, projections, rows, n, projection_keys(method, dimension, pca_components))
+    if ns is not None and not ns.get("hasCoords", True):
+        coords = None
+
+    if ns is not None and "selected" in ns:
+        selected = reader.indices("selection", ns["selected"], n, "selects")
+    elif subset:
+        positions = reader.indices("selectedPoints", obj.get("selectedPoints") or [], len(rows), "selects",
+                                   scope="its isolated subset")
+        selected = [rows[p] for p in positions]
+    else:
+        selected = reader.indices("selectedPoints", obj.get("selectedPoints") or [], n, "selects")
+    if ns is None:
+        extras = _tensorboard_extras(obj, d)
+    else:
+        extras = {
+            "color_by": ns.get("colorBy"), "label_by": ns.get("labelBy"),
+            "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")), "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
+            "custom": _saved(CUSTOM_DEFAULTS, ns.get("custom")), "search": _saved(SEARCH_DEFAULTS, ns.get("search")),
+            "camera": ns.get("camera") if isinstance(ns.get("camera"), dict) else None,
+            "spherize": bool(ns.get("spherize")), "run": _text(ns.get("run")), "tensor": _text(ns.get("tensor")),
+        }
+    label = obj.get("label")
+    return ViewState(label=label if isinstance(label, str) else "", method=method, dimension=dimension,
+                     coords=coords, n_points=n, n_dims=d, filtered=filtered, selected=selected,
+                     pca_components=list(pca_components), **extras)
+
+
+def _coords(reader: _Reader, projections: list[dict], rows, n: int, keys: list[str]) -> np.ndarray | None:
+    """float32 (n, len(keys)); NaN where a point has no value. None when no point has any."""
+    values = np.full((n, len(keys)), np.nan, dtype=np.float64)
+    found = False
+    for row, point in zip(rows, projections):
+        for j, key in enumerate(keys):
+            value = point.get(key)
+            if value is None:
+                continue
+            try:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise TypeError
+                values[row, j] = float(value)
+            except (TypeError, OverflowError):
+                raise reader.fail(f"has {key} = {value!r:.40} for point {row:,}, not a number",
+                                  "Save the bookmark again.") from None
+            found = True
+    if not found:
+        return None
+    with np.errstate(over="ignore"):
+        return values.astype(np.float32)
+
+
+def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
+    """Our fields as TensorBoard's State gives them, with our defaults where it has none."""
+    color = obj.get("selectedColorOptionName")
+    perplexity = _number(obj.get("tSNEPerplexity"), 0.0)
+    rate = _number(obj.get("tSNELearningRate"), 0.0)
+    iteration = int(_number(obj.get("tSNEIteration"), 0.0))
+    neighbors = _number(obj.get("umapNeighbors"), 0.0)
+    min_dist = _number(obj.get("umapMinDist"), -1.0)
+    sides = {side: (_text(obj.get(f"custom{key}Text")) or "", bool(obj.get(f"custom{key}Regex")))
+             for side, key in (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))}
+    regex = any(is_regex for text, is_regex in sides.values() if text)
+    custom = {"column": _text(obj.get("customSelectedSearchByMetadataOption")) or None, "regex": regex}
+    for side, (text, is_regex) in sides.items():  # one regex switch here: escape the plain texts
+        custom[side] = text if is_regex or not regex else re.escape(text)
+    return {
+        "color_by": None if color in (None, "", NO_COLOR) else str(color),
+        "label_by": _text(obj.get("selectedLabelOption")) or None,
+        "tsne": {**TSNE_DEFAULTS, "perplexity": perplexity if perplexity > 0 else TSNE_DEFAULTS["perplexity"],
+                 "learning_rate": rate if rate > 0 and rate != TB_LEARNING_RATE else TSNE_DEFAULTS["learning_rate"],
+                 "iterations": iteration if iteration >= 10 else TSNE_DEFAULTS["iterations"], "iteration": iteration},
+        "umap": {**UMAP_DEFAULTS, "n_neighbors": int(neighbors) if neighbors >= 2 else UMAP_DEFAULTS["n_neighbors"],
+                 "min_dist": min_dist if 0 <= min_dist <= 1 else UMAP_DEFAULTS["min_dist"]},
+        "custom": custom,
+        "search": dict(SEARCH_DEFAULTS),
+        "camera": _plotly_camera(obj.get("cameraDef")),
+        "spherize": n_dims >= TB_SPHERIZE_DIMS,
+        "run": None,
+        "tensor": None,
+    }
+
+
+def _saved(defaults: dict, value) -> dict:
+    """Our saved dict as it was written; the defaults when it is missing."""
+    return dict(value) if isinstance(value, dict) else dict(defaults)
+
+
+def _is_index(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _made_for(ns: dict | None) -> str:
+    if ns is None or not isinstance(ns.get("tensor"), str):
+        return ""
+    run = f" of run '{ns['run']}'" if isinstance(ns.get("run"), str) else ""
+    return f" (tensor '{ns['tensor']}'{run})"
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _size(n_bytes: int) -> str:
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:,.1f} MiB"
+    return f"{n_bytes / 2**10:,.1f} KiB" if n_bytes >= 2**10 else f"{n_bytes:,} bytes"
+
+
+def loads(text: str | bytes, n_points: int, n_dims: int, *, max_bytes: int = MAX_BYTES,
+          filename: str | None = None) -> list[ViewState]:
+    """Bookmarks from a file's content, checked against the open ``n_points`` × ``n_dims`` tensor.
+
+    Accepts TensorBoard's JSON array of ``State`` objects or a single ``State`` object. Raises
+    :class:`BookmarkError` naming the problem (and ``filename`` when given).
+    """
+    where = f" from {filename}" if filename else ""
+    prefix = f"Cannot load bookmarks{where}: "
+    size = len(text) if isinstance(text, bytes) or len(text) <= max_bytes // 4 else len(text.encode("utf-8", "replace"))
+    if size > max_bytes:
+        raise BookmarkError(f"{prefix}the file is {_size(size)} ({size:,} bytes), over the {_size(max_bytes)} limit. "
+                            "Save fewer bookmarks per file.")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise BookmarkError(f"{prefix}the file is not UTF-8 text (byte {error.start:,}). "
+                                "Load the JSON file the projector saved.") from None
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise BookmarkError(f"{prefix}the file is empty. Load the JSON file the projector saved.")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BookmarkError(f"{prefix}the file is not valid JSON: {error.msg} at line {error.lineno}, "
+                            f"column {error.colno}. Fix the file there or save the bookmarks again.") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise BookmarkError(f"{prefix}the file holds {_json_kind(data)}, not a JSON array of bookmarks "
+                            "(TensorBoard's State objects). Load a file saved by a projector's bookmark panel.")
+    return [_read_state(obj, i, n_points, n_dims, filename) for i, obj in enumerate(data)]
