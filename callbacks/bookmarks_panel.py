@@ -10,10 +10,9 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner, reports_errors
-from projector.bookmarks import ViewState, dumps, loads
-from projector.errors import BookmarkError
+from projector.bookmarks import ViewState, dumps, loads, read_bookmarks_file
+from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
-from projector.logdir import confine
 from projector.projection import project
 from projector.shelf import BookmarkShelf
 from projector.view import subset_array, visible_rows
@@ -299,15 +298,12 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         spec = workspace.spec(key)
         if not spec.bookmarks_path:
             return [], None, no_update
-        path = confine(workspace.logdir, spec.bookmarks_path)
         data = workspace.dataset(key)
-        shown = Path(spec.bookmarks_path).name
         try:
-            states = loads(path.read_bytes(), data.n, data.dim, max_bytes=UPLOAD_LIMIT)
-        except OSError as error:
-            raise BookmarkError(f"{shown}: cannot read the bookmarks file ({error.strerror}).") from None
-        except BookmarkError as error:
-            raise BookmarkError(f"{shown}: {error}") from None
+            states = read_bookmarks_file(workspace.logdir, spec.bookmarks_path, data.n, data.dim)
+        except ProjectorError as error:  # the other tensor's bookmarks must not linger in the list
+            return [], None, banner([str(error)])
+        shown = Path(spec.bookmarks_path).name
         entries = [{"id": shelf.put(s), "title": s.label or f"{shown} #{i + 1}"} for i, s in enumerate(states)]
         return entries, None, banner([])
 

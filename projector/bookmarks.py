@@ -488,3 +488,16 @@ def loads(text: str | bytes, n_points: int, n_dims: int, *, max_bytes: int = MAX
         raise BookmarkError(f"{prefix}the file holds {_json_kind(data)}, not a JSON array of bookmarks "
                             "(TensorBoard's State objects). Load a file saved by a projector's bookmark panel.")
     return [_read_state(obj, i, n_points, n_dims, filename) for i, obj in enumerate(data)]
+
+
+def read_bookmarks_file(logdir, path, n_points: int, n_dims: int) -> list[ViewState]:
+    """The bookmarks a config's ``bookmarks_path`` names; PathError if it resolves outside the logdir."""
+    from projector.logdir import confine, display_path
+
+    shown = display_path(logdir, path)
+    resolved = confine(logdir, path)
+    try:
+        raw = resolved.read_bytes()
+    except OSError as error:
+        raise BookmarkError(f"{shown}: cannot read the bookmarks file ({error.strerror}).") from None
+    return loads(raw, n_points, n_dims, filename=shown)

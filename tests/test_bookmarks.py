@@ -312,3 +312,46 @@ def test_form_values_become_tensorboard_numbers_and_round_trip_as_typed():
     assert obj["projections"] == [{}] * N and obj["tSNEis3d"] is False
     (back,) = loads(dumps([state]), N, D)
     assert back == state and back.coords is None
+
+
+def _with_bookmarks_path(logdir, bookmarks_path: str) -> None:
+    from google.protobuf import text_format
+    from tensorboard.plugins.projector import projector_config_pb2
+
+    config_file = logdir / "projector_config.pbtxt"
+    config = text_format.Parse(config_file.read_text(), projector_config_pb2.ProjectorConfig())
+    config.embeddings[0].bookmarks_path = bookmarks_path
+    config_file.write_text(text_format.MessageToString(config))
+
+
+def test_bookmarks_path_of_a_real_logdir_loads(tmp_path):
+    from projector.bookmarks import read_bookmarks_file
+    from projector.logdir import list_embeddings
+    from tests.logdirs import write_tf2_logdir
+
+    vectors = np.random.default_rng(5).normal(size=(30, 6)).astype(np.float32)
+    logdir = write_tf2_logdir(tmp_path / "logdir", vectors, metadata_rows=[f"w{i}" for i in range(30)])
+    coords = np.random.default_rng(6).normal(size=(30, 2)).astype(np.float32)
+    saved = ViewState(label="story 1", method="tsne", dimension=2, coords=coords, n_points=30, n_dims=6,
+                      selected=[1, 4])
+    (logdir / "bookmarks.json").write_text(dumps([saved]))
+    _with_bookmarks_path(logdir, "bookmarks.json")
+    spec = list_embeddings(logdir, ".").specs[0]
+    states = read_bookmarks_file(logdir, spec.bookmarks_path, 30, 6)
+    assert len(states) == 1 and states[0].label == "story 1"
+    assert np.array_equal(states[0].coords, coords) and states[0].selected == [1, 4]
+    with pytest.raises(BookmarkError, match="20 × 6|20"):
+        read_bookmarks_file(logdir, spec.bookmarks_path, 20, 6)
+
+
+def test_bookmarks_path_outside_the_logdir_is_refused(tmp_path):
+    from projector.bookmarks import read_bookmarks_file
+    from projector.errors import PathError
+
+    logdir = tmp_path / "logdir"
+    logdir.mkdir()
+    (tmp_path / "outside.json").write_text("[]")
+    with pytest.raises(PathError):
+        read_bookmarks_file(logdir, "../outside.json", 3, 2)
+    with pytest.raises(BookmarkError, match="missing.json"):
+        read_bookmarks_file(logdir, "missing.json", 3, 2)
