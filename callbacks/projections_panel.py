@@ -92,6 +92,11 @@ def _umap_controls() -> html.Div:
                 className="grid2",
             ),
             *_job_buttons(ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS),
+            html.Div(
+                "The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
+                "some seconds longer than the next ones.",
+                className="hint",
+            ),
         ],
         id=ids.UMAP_CONTROLS,
         style={"display": "none"},
