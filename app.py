@@ -11,7 +11,16 @@ from pathlib import Path
 import diskcache
 from dash import Dash, DiskcacheManager, dcc, html
 
-from callbacks import bookmarks_panel, data_panel, ids, inspector_panel, jobs, plot, projections_panel, url_state
+from callbacks import (
+    bookmarks_panel,
+    data_panel,
+    ids,
+    inspector_panel,
+    jobs,
+    plot,
+    projections_panel,
+    url_state,
+)
 from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
 from projector.jobs import StopFlags

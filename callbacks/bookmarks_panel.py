@@ -9,7 +9,7 @@ import numpy as np
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors
+from callbacks.common import banner, reports_errors, selected_rows
 from projector.bookmarks import ViewState, dumps, loads, read_bookmarks_file
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
@@ -56,13 +56,6 @@ def full_coords(coords: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     out = np.full((n, coords.shape[1]), np.nan, dtype=np.float32)
     out[rows] = coords
     return out
-
-
-def selected_rows(selection: dict | None, neighbors: dict | None) -> list[int]:
-    rows = set((selection or {}).get("points") or [])
-    if neighbors and selection and neighbors.get("anchor") == selection.get("anchor"):
-        rows.update(neighbors.get("indices") or [])
-    return sorted(int(r) for r in rows)
 
 
 def items(entries: list[dict], cursor: int | None) -> list:
@@ -142,7 +135,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             n_points=data.n,
             n_dims=data.dim,
             filtered=None if subset is None else [int(r) for r in subset],
-            selected=selected_rows(selection, neighbors),
+            selected=selected_rows(selection, neighbors, key).tolist(),
             color_by=color_by,
             label_by=label_by,
             pca_components=[int(a) for a in projection.get("axes", [px, py, pz]) if a is not None],
@@ -327,7 +320,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         subset = subset_array(view.get("indices"))
         projected = project(workspace, key, subset, bool(spherize), projection)
         rows = visible_rows(subset, data.n)
-        text = coordinates_csv(projected.coords, rows, data.metadata, np.asarray(selected_rows(selection, neighbors)),
+        text = coordinates_csv(projected.coords, rows, data.metadata, selected_rows(selection, neighbors, key),
                                projected.titles)
         name = f"{data.spec.name.replace('/', '_')}-{projection.get('method', 'view')}.csv"
         return dcc.send_string(text, name), []

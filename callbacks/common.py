@@ -6,6 +6,7 @@ import functools
 import logging
 from typing import Callable
 
+import numpy as np
 from dash import html, no_update
 
 from callbacks import ids
@@ -58,3 +59,14 @@ def reports_errors(n_outputs: int) -> Callable:
         return inner
 
     return wrap
+
+
+def selected_rows(selection: dict | None, neighbors: dict | None, key: str | None = None) -> np.ndarray:
+    """Selected dataset rows plus the clicked point's listed neighbours (none if made for another tensor)."""
+    if not selection or (key is not None and selection.get("tensor") != key):
+        return np.empty(0, dtype=np.int64)
+    rows = list(selection.get("points") or [])
+    anchor = selection.get("anchor")
+    if anchor is not None and neighbors and neighbors.get("anchor") == anchor:
+        rows.extend(neighbors.get("indices") or [])
+    return np.unique(np.asarray(rows, dtype=np.int64))

@@ -6,7 +6,7 @@ import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors
+from callbacks.common import banner, reports_errors, selected_rows
 from projector.errors import InputError
 from projector.neighbors import METRICS
 from projector.projection import project
@@ -226,12 +226,10 @@ def register(app, workspace: Workspace) -> None:
             return no_update, no_update
         if ctx.triggered_id == ids.SHOW_ALL:
             return {"tensor": view["tensor"], "indices": None}, banner([])
-        rows = set((sel or {}).get("points") or [])
-        if neighbors_data and neighbors_data.get("anchor") == (sel or {}).get("anchor"):
-            rows.update(neighbors_data.get("indices") or [])
-        if len(rows) < 2:
+        rows = selected_rows(sel, neighbors_data, view["tensor"])
+        if rows.size < 2:
             raise InputError("Select at least two points (search, click or drag) before isolating them.")
-        return {"tensor": view["tensor"], "indices": sorted(int(r) for r in rows)}, banner([])
+        return {"tensor": view["tensor"], "indices": rows.tolist()}, banner([])
 
 
 def details_for(workspace: Workspace, sel: dict | None, label_by: str | None) -> list:

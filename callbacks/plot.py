@@ -6,17 +6,17 @@ import numpy as np
 from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors
+from callbacks.common import reports_errors, selected_rows
 from callbacks.projections_panel import axis_choice, component_options, variance_text
 from projector.colors import ColorEncoding, encode_column, uniform_encoding
-from projector.figures import empty_figure, marker_update, point_style, scatter_figure
-from projector.view import point_labels, subset_array, to_positions, visible_rows
 from projector.errors import ProjectorError
+from projector.figures import empty_figure, marker_update, point_style, scatter_figure
 from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
 from projector.tsne import check_params as tsne_check
 from projector.tsne import params_from_form as tsne_from_form
 from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
+from projector.view import point_labels, subset_array, to_positions, visible_rows
 from projector.workspace import Workspace, subset_digest
 
 
@@ -42,13 +42,8 @@ def color_encoding(workspace: Workspace, key: str, column: str | None, rows: np.
 
 def highlighted_rows(selection: dict | None, neighbors: dict | None, key: str) -> tuple[np.ndarray, int | None]:
     """Selected dataset rows (selection plus neighbours) and the anchor row, for tensor ``key``."""
-    if not selection or selection.get("tensor") != key:
-        return np.empty(0, dtype=np.int64), None
-    rows = list(selection.get("points") or [])
-    anchor = selection.get("anchor")
-    if neighbors and neighbors.get("anchor") == anchor and anchor is not None:
-        rows.extend(neighbors.get("indices") or [])
-    return np.unique(np.asarray(rows, dtype=np.int64)), anchor
+    rows = selected_rows(selection, neighbors, key)
+    return rows, (selection.get("anchor") if rows.size else None)
 
 
 def style_for(workspace, key, view, color_by, selection, neighbors, dimension):
@@ -57,8 +52,8 @@ def style_for(workspace, key, view, color_by, selection, neighbors, dimension):
     subset = subset_array(view.get("indices"))
     rows = visible_rows(subset, data.n)
     encoding = color_encoding(workspace, key, color_by, rows)
-    selected_rows, anchor = highlighted_rows(selection, neighbors, key)
-    selected = to_positions(subset, selected_rows)
+    rows_selected, anchor = highlighted_rows(selection, neighbors, key)
+    selected = to_positions(subset, rows_selected)
     anchor_pos = to_positions(subset, np.array([anchor])) if anchor is not None else np.empty(0)
     style = point_style(encoding, selected, int(anchor_pos[0]) if anchor_pos.size else None, dimension)
     return style, encoding, int(selected.size)

@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from projector import checkpoints
-from projector.errors import ConfigError, MetadataError, PathError, SpriteError, TensorError
+from projector.errors import (
+    ConfigError,
+    MetadataError,
+    PathError,
+    SpriteError,
+    TensorError,
+)
 from projector.logdir import EmbeddingSpec, confine, display_path
 from projector.metadata import read_metadata
 from projector.sprites import SpriteSheet, load_sprite

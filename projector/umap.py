@@ -138,7 +138,12 @@ class _Run:
         """
         from umap.layouts import optimize_layout_euclidean
         from umap.spectral import spectral_layout
-        from umap.umap_ import INT32_MAX, INT32_MIN, make_epochs_per_sample, noisy_scale_coords
+        from umap.umap_ import (
+            INT32_MAX,
+            INT32_MIN,
+            make_epochs_per_sample,
+            noisy_scale_coords,
+        )
 
         self.stage(NEIGHBOURS, 1, 1)
         self.stage(INITIALISING, 0, 1)

@@ -12,7 +12,13 @@ import numpy as np
 
 from projector.cache import ResultCache, default_cache_dir
 from projector.dataset import Dataset, load_dataset
-from projector.logdir import EmbeddingSpec, RunListing, find_runs, find_spec, list_embeddings
+from projector.logdir import (
+    EmbeddingSpec,
+    RunListing,
+    find_runs,
+    find_spec,
+    list_embeddings,
+)
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 

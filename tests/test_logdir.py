@@ -9,7 +9,13 @@ import pytest
 
 from projector import checkpoints
 from projector.errors import ConfigError, PathError
-from projector.logdir import EmbeddingSpec, confine, find_runs, find_spec, list_embeddings
+from projector.logdir import (
+    EmbeddingSpec,
+    confine,
+    find_runs,
+    find_spec,
+    list_embeddings,
+)
 from tests.conftest import copy_logdir
 
 EMBEDDING_KEY = "embedding/.ATTRIBUTES/VARIABLE_VALUE"

@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from projector.errors import MetadataError
-from projector.metadata import is_numeric_column, numeric_values, parse_metadata, read_metadata
+from projector.metadata import (
+    is_numeric_column,
+    numeric_values,
+    parse_metadata,
+    read_metadata,
+)
 
 
 def test_single_column_has_no_header_and_is_called_label(tmp_path):

@@ -6,7 +6,13 @@ from sklearn.datasets import make_blobs
 from sklearn.manifold import trustworthiness
 
 from projector.errors import InputError
-from projector.tsne import TSNEParams, check_params, max_perplexity, params_from_form, tsne
+from projector.tsne import (
+    TSNEParams,
+    check_params,
+    max_perplexity,
+    params_from_form,
+    tsne,
+)
 
 FAST = TSNEParams(n_iter=150, early_exaggeration_iter=100)
 SHORT = TSNEParams(n_iter=50, early_exaggeration_iter=50)

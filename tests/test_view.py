@@ -1,7 +1,14 @@
 import numpy as np
 import pandas as pd
 
-from projector.view import INDEX_COLUMN, point_labels, subset_array, to_positions, to_rows, visible_rows
+from projector.view import (
+    INDEX_COLUMN,
+    point_labels,
+    subset_array,
+    to_positions,
+    to_rows,
+    visible_rows,
+)
 
 
 def test_positions_and_rows_are_inverse_on_a_subset():
