@@ -92,3 +92,21 @@ def test_stop_freezes_the_iteration(page, tsne_app, artifacts):
     assert page.evaluate(FINGERPRINT, GRAPH) == frozen
     assert page.is_enabled("#tsne-run")
     page.screenshot(path=str(artifacts / "e2e-tsne-stopped.png"))
+
+
+def test_changing_tensor_cancels_a_running_job(page, tsne_app):
+    open_tsne(page, tsne_app, "large", 8000)
+    page.fill("#tsne-iterations", "5000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    page.wait_for_function(
+        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
+    )
+    page.click("#run-select")
+    page.get_by_role("option", name="small", exact=True).click()
+    wait_points(page, 2000)
+    wait_text(page, "#tsne-status", "press Run")
+    page.wait_for_function("() => !document.querySelector('#tsne-run').disabled")
+    time.sleep(3)  # a job still running would keep sending frames and counting iterations
+    assert "iteration" not in page.inner_text("#tsne-status")
+    assert page.evaluate(FINGERPRINT, GRAPH).startswith("scattergl:2000:")
