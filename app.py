@@ -93,7 +93,7 @@ def create_app(config: Config) -> Dash:
         update_title=None,
     )
     root = config.cache_root()
-    workspace = Workspace(config.logdir, cache_dir=root / "results")
+    workspace = Workspace(config.logdir, cache_root=root)
     manager = DiskcacheManager(diskcache.Cache(str(root / "jobs")))
     app.layout = build_layout
     data_panel.register(app, workspace)

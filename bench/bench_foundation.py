@@ -55,7 +55,7 @@ def timed(func):
 def measure(root: Path, n: int, dim: int) -> dict:
     logdir = root / f"n{n}"
     _, write_s = timed(lambda: write_logdir(logdir, n, dim))
-    workspace = Workspace(logdir)
+    workspace = Workspace(logdir, cache_root=root / f"cache{n}")
     spec = workspace.listing(".").specs[0]
     data, load_s = timed(lambda: workspace.dataset(spec.key))
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import numpy as np
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors, selected_rows
+from callbacks.common import banner, decode_upload, reports_errors, selected_rows
 from projector.bookmarks import ViewState, dumps, loads, read_bookmarks_file
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
@@ -268,7 +267,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         if not contents or not view or not view.get("tensor"):
             return no_update, no_update, no_update
         data = workspace.dataset(view["tensor"])
-        payload = base64.b64decode(contents.split(",", 1)[1])
+        payload = decode_upload(contents)
         try:
             states = loads(payload, data.n, data.dim, max_bytes=UPLOAD_LIMIT)
         except BookmarkError as error:

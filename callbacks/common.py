@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 from typing import Callable
@@ -70,3 +71,8 @@ def selected_rows(selection: dict | None, neighbors: dict | None, key: str | Non
     if anchor is not None and neighbors and neighbors.get("anchor") == anchor:
         rows.extend(neighbors.get("indices") or [])
     return np.unique(np.asarray(rows, dtype=np.int64))
+
+
+def decode_upload(contents: str) -> bytes:
+    """The bytes of a dcc.Upload ``contents`` data URL."""
+    return base64.b64decode(contents.split(",", 1)[1])

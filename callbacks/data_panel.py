@@ -1,18 +1,20 @@
-"""Data panel: run, tensor, label by, colour by, spherize, metadata download."""
+"""Data panel: run, tensor, label by, colour by, spherize, uploads and metadata download."""
 
 from __future__ import annotations
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors
+from callbacks.common import banner, decode_upload, reports_errors
 from callbacks.url_state import read_query
 from projector.colors import LEGEND_LIMIT, is_class_id_column
 from projector.metadata import is_numeric_column
+from projector.uploads import UPLOAD_RUN
 from projector.view import INDEX_COLUMN
 from projector.workspace import Workspace
 
 REFRESH_MS = 30_000
+UPLOAD_LIMIT = 2 * 2**30
 LABEL_PREFERENCE = ("label", "name", "word", "title", "text")
 
 
@@ -41,12 +43,29 @@ def layout() -> html.Div:
                 "so direction matters and magnitude does not.",
                 className="hint",
             ),
-            html.Button("Download metadata", id=ids.DOWNLOAD_METADATA, className="link-button"),
+            html.Label("Load data"),
+            html.Div(
+                [
+                    dcc.Upload(html.Button("Upload vectors"), id=ids.UPLOAD_VECTORS, max_size=UPLOAD_LIMIT),
+                    dcc.Upload(html.Button("Upload metadata"), id=ids.UPLOAD_METADATA, max_size=UPLOAD_LIMIT),
+                    html.Button("Download metadata", id=ids.DOWNLOAD_METADATA),
+                ],
+                className="buttons",
+            ),
+            html.Div(
+                "Vectors: a TSV of floats (one row per point) or a .npy N×D array; they appear under the run "
+                "“(uploaded)”. Metadata: a TSV for the open tensor, with a header row unless it has one column.",
+                className="hint",
+            ),
             dcc.Download(id=ids.METADATA_DOWNLOAD),
             dcc.Interval(id="refresh-runs", interval=REFRESH_MS),
         ],
         className="panel data-panel",
     )
+
+
+def run_options(runs: list[str]) -> list[dict]:
+    return [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
 
 
 def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | None:
@@ -103,7 +122,7 @@ def register(app, workspace: Workspace) -> None:
     )
     def refresh_runs(_ticks, _path, search, current):
         runs = workspace.runs()
-        options = [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
+        options = run_options(runs)
         wanted = read_query(search).get("run") if ctx.triggered_id == ids.URL or current is None else None
         value = pick(wanted, current, runs)
         return options, (no_update if value == current else value)
@@ -170,6 +189,40 @@ def register(app, workspace: Workspace) -> None:
             view,
             messages,
         )
+
+    @app.callback(
+        Output(ids.RUN_SELECT, "options", allow_duplicate=True),
+        Output(ids.RUN_SELECT, "value", allow_duplicate=True),
+        Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
+        Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+        Input(ids.UPLOAD_VECTORS, "contents"),
+        State(ids.UPLOAD_VECTORS, "filename"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(5)
+    def upload_vectors(contents, filename):
+        if not contents:
+            return (no_update,) * 5
+        key = workspace.add_upload(filename or "upload.tsv", decode_upload(contents))
+        runs = workspace.runs()
+        specs = workspace.listing(UPLOAD_RUN).specs
+        return (run_options(runs), UPLOAD_RUN, [{"label": s.label, "value": s.key} for s in specs], key, [])
+
+    @app.callback(
+        Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+        Input(ids.UPLOAD_METADATA, "contents"),
+        State(ids.UPLOAD_METADATA, "filename"),
+        State(ids.TENSOR_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(2)
+    def upload_metadata(contents, filename, key):
+        if not contents or not key:
+            return no_update, no_update
+        workspace.set_metadata(key, filename or "metadata.tsv", decode_upload(contents))
+        return key, []  # reopening the tensor refreshes the label, colour and search columns
 
     @app.callback(
         Output(ids.METADATA_DOWNLOAD, "data"),

@@ -92,3 +92,7 @@ BOOKMARKS_STORE = "bookmarks-store"
 BOOKMARK_CURSOR = "bookmark-cursor"
 BOOKMARK_TITLE = "bookmark-title"  # pattern-matching type
 BOOKMARK_OPEN = "bookmark-open"  # pattern-matching type
+
+# Uploads into the running app (internal).
+UPLOAD_VECTORS = "upload-vectors"
+UPLOAD_METADATA = "upload-metadata"

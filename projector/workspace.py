@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Hashable, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from projector.cache import ResultCache, default_cache_dir
-from projector.dataset import Dataset, load_dataset
+from projector.dataset import Dataset, dataset_from_arrays, load_dataset
+from projector.errors import ConfigError, MetadataError
 from projector.logdir import (
     EmbeddingSpec,
     RunListing,
@@ -19,8 +22,10 @@ from projector.logdir import (
     find_spec,
     list_embeddings,
 )
+from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
+from projector.uploads import UPLOAD_RUN, UploadStore, parse_tensor_upload
 
 T = TypeVar("T")
 
@@ -57,24 +62,70 @@ def subset_digest(indices: np.ndarray | None) -> str:
 class Workspace:
     """Everything the app reads from one logdir; safe to share between requests."""
 
-    def __init__(self, logdir: str | Path, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, logdir: str | Path, cache_root: str | Path | None = None) -> None:
+        root = Path(cache_root) if cache_root else default_cache_dir().parent
         self.logdir = Path(logdir).resolve()
-        self.results = ResultCache(Path(cache_dir) if cache_dir else default_cache_dir())
+        self.results = ResultCache(root / "results")
+        self.uploads = UploadStore(root / "uploads")
         self._pca = LRUCache(16)
         self._neighbors = LRUCache(4)
+        self._datasets = LRUCache(4)
 
     def runs(self) -> list[str]:
-        return find_runs(self.logdir)
+        runs = find_runs(self.logdir)
+        return runs + [UPLOAD_RUN] if self.uploads.names() else runs
 
     def listing(self, run: str) -> RunListing:
+        if run == UPLOAD_RUN:
+            return RunListing([self._upload_spec(name) for name in self.uploads.names()], [])
         return list_embeddings(self.logdir, run)
 
     def spec(self, key: str) -> EmbeddingSpec:
         """The embedding whose ``key`` is given (ConfigError when it has gone)."""
+        if key.startswith(f"{UPLOAD_RUN}::"):
+            return self._upload_spec(key.split("::", 1)[1])
         return find_spec(self.logdir, key)
 
     def dataset(self, key: str) -> Dataset:
-        return load_dataset(self.logdir, self.spec(key))
+        """The tensor's dataset, with uploaded metadata in place of its own when some was uploaded."""
+        spec = self.spec(key)
+        if spec.run == UPLOAD_RUN:
+            base = self._datasets.get_or_compute(("upload", spec.name, spec.tensor_shape), lambda: self._read_upload(spec))
+        else:
+            base = load_dataset(self.logdir, spec)
+        uploaded = self.uploads.metadata(key)
+        if uploaded is None:
+            return base
+        return self._datasets.get_or_compute(
+            (id(base), uploaded), lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0]))
+        )
+
+    def add_upload(self, name: str, data: bytes) -> str:
+        """Keep an uploaded tensor file (TSV or .npy); return its tensor key."""
+        vectors = parse_tensor_upload(name, data)
+        dataset_from_arrays(vectors, name=name)  # refuse unusable tensors before keeping them
+        return self.uploads.add_tensor(Path(name).stem or name, vectors)
+
+    def set_metadata(self, key: str, name: str, data: bytes) -> None:
+        """Use an uploaded metadata TSV for tensor ``key`` (checked against its row count first)."""
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MetadataError(f"{name}: not UTF-8 text; save the metadata as a UTF-8 TSV.") from None
+        parse_metadata(text, raw_rows(self.dataset(key)), name=name)
+        self.uploads.set_metadata(key, name, text)
+
+    def _upload_spec(self, name: str) -> EmbeddingSpec:
+        shape = self.uploads.shape(name)
+        if shape is None:
+            raise ConfigError(f"The uploaded tensor {name!r} is no longer kept; upload it again.")
+        return EmbeddingSpec(run=UPLOAD_RUN, name=name, tensor_shape=shape)
+
+    def _read_upload(self, spec: EmbeddingSpec) -> Dataset:
+        vectors = self.uploads.vectors(spec.name)
+        if vectors is None:
+            raise ConfigError(f"The uploaded tensor {spec.name!r} is no longer kept; upload it again.")
+        return dataset_from_arrays(vectors, name=spec.name)
 
     def vectors(self, key: str, subset: np.ndarray | None, spherized: bool) -> np.ndarray:
         """The vectors a projection of this view starts from (subset rows, spherized if asked)."""
@@ -96,3 +147,15 @@ class Workspace:
     def neighbor_index(self, key: str) -> NeighborIndex:
         data = self.dataset(key)
         return self._neighbors.get_or_compute(data.content_hash, lambda: NeighborIndex(data.vectors))
+
+
+def raw_rows(data: Dataset) -> int:
+    """How many rows the tensor had before rows with NaN or infinity were left out."""
+    shape = data.spec.tensor_shape
+    return int(shape[0]) if shape else int(data.row_ids[-1]) + 1
+
+
+def with_metadata(data: Dataset, frame: pd.DataFrame) -> Dataset:
+    """``data`` with ``frame`` (one row per original tensor row) as its metadata."""
+    kept = frame.iloc[data.row_ids].reset_index(drop=True)
+    return replace(data, metadata=kept, warnings=[w for w in data.warnings if "etadata" not in w])
