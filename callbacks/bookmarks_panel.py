@@ -78,6 +78,7 @@ RESTORED = [
     (ids.TSNE_SEED, "value"), (ids.UMAP_NEIGHBORS, "value"), (ids.UMAP_MIN_DIST, "value"), (ids.UMAP_SEED, "value"),
     (ids.CUSTOM_COLUMN, "value"), (ids.CUSTOM_LEFT, "value"), (ids.CUSTOM_RIGHT, "value"), (ids.CUSTOM_UP, "value"),
     (ids.CUSTOM_DOWN, "value"), (ids.CUSTOM_REGEX, "value"),
+    (ids.SEARCH_INPUT, "value"), (ids.SEARCH_COLUMN, "value"), (ids.SEARCH_REGEX, "value"),
 ]
 
 
@@ -92,6 +93,8 @@ def form_values(state: ViewState) -> list:
         u.get("n_neighbors", 15), u.get("min_dist", 0.1), u.get("seed", 0),
         c.get("column", ""), c.get("left", ""), c.get("right", ""), c.get("up", ""), c.get("down", ""),
         ["regex"] if c.get("regex") else [],
+        state.search.get("query", ""), state.search.get("column", ""),
+        ["regex"] if state.search.get("regex") else [],
     ]
 
 
@@ -107,19 +110,17 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         State(ids.SELECTION_STORE, "data"),
         State(ids.NEIGHBORS_STORE, "data"),
         State(ids.SCATTER, "relayoutData"),
-        State(ids.SEARCH_INPUT, "value"),
-        State(ids.SEARCH_COLUMN, "value"),
-        State(ids.SEARCH_REGEX, "value"),
         State(ids.RUN_SELECT, "value"),
         *[State(i, p) for i, p in RESTORED],
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def save(_clicks, entries, view, projection, selection, neighbors, camera, query, column, regex, run, *form):
+    def save(_clicks, entries, view, projection, selection, neighbors, camera, run, *form):
         if not view or not view.get("tensor") or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before saving a view.")
         (color_by, label_by, tab, dimension, spherize, px, py, pz, perplexity, rate, iterations, t_seed,
-         u_neighbors, u_min_dist, u_seed, c_column, c_left, c_right, c_up, c_down, c_regex) = form
+         u_neighbors, u_min_dist, u_seed, c_column, c_left, c_right, c_up, c_down, c_regex, query, column,
+         regex) = form
         key = view["tensor"]
         data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))

@@ -65,6 +65,7 @@ def test_bookmark_round_trip_through_a_file(browser, app_url, clustered_logdir, 
     wait_text(fresh, "#selection-count", f"^{len(expected)} selected$")
     fresh.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scatter3d'", arg=GRAPH)
     assert np.array_equal(plotted(fresh), coords)
+    assert fresh.input_value("#search-input") == "dog"
     fresh.screenshot(path=str(artifacts / "e2e-bookmark-restored.png"))
 
     # A file for another dataset is refused with a message; the bookmark already loaded stays.
