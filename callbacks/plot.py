@@ -8,7 +8,7 @@ from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 from callbacks import ids
 from callbacks.common import reports_errors, selected_rows
 from callbacks.projections_panel import axis_choice, component_options, variance_text
-from projector.colors import ColorEncoding, encode_column, uniform_encoding
+from projector.colors import FIRST_CODE, ColorEncoding, encode_column, uniform_encoding
 from projector.errors import ProjectorError
 from projector.figures import empty_figure, marker_update, point_style, scatter_figure
 from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
@@ -70,7 +70,7 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
     if encoding.kind == "numeric":
         title = f"{column}: gradient from low to high"
     else:
-        title = f"{column}: {len(encoding.palette) - 3:,} colours"
+        title = f"{column}: {len(encoding.palette) - FIRST_CODE:,} colours"
     extra = [html.Li(f"… and {encoding.hidden_categories:,} more, each with its own colour", className="hint")] \
         if encoding.hidden_categories else []
     return [html.Div(title, className="legend-title"), html.Ul(items + extra)]
