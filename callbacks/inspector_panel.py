@@ -29,7 +29,7 @@ def layout() -> html.Div:
                         id=ids.SEARCH_INPUT,
                         type="text",
                         placeholder="Search",
-                        debounce=0.4,
+                        debounce=0.3,
                         className="search",
                     ),
                     dcc.Checklist(
