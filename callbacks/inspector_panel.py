@@ -157,21 +157,21 @@ def register(app, workspace: Workspace) -> None:
         if trigger in (ids.SEARCH_INPUT, ids.SEARCH_COLUMN, ids.SEARCH_REGEX):
             if not (query or "").strip():
                 return selection(key, np.empty(0), None, "search"), "", no_update, banner([])
-            visible = visible_rows(subset, data.n)
-            matches = visible[search_columns(data.metadata.iloc[visible], column, query, bool(regex))]
+            frame = data.metadata if subset is None else data.metadata.iloc[subset]
+            matches = visible_rows(subset, data.n)[search_columns(frame, column, query, bool(regex))]
             anchor = int(matches[0]) if matches.size == 1 else None
             return selection(key, matches, anchor, "search"), f"{matches.size:,} matches", no_update, banner([])
-        coords = plotted_coords(workspace, view, projection, spherize)
         if f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
             if not drag or not (drag.get("range") or drag.get("lassoPoints")):
                 return no_update, no_update, no_update, no_update  # a cleared box, not a new drag
-            positions = dragged_positions(drag, coords)
+            positions = dragged_positions(drag, plotted_coords(workspace, view, projection, spherize))
             return selection(key, to_rows(subset, positions), None, "drag"), "", "", no_update
         position = clicked_position(click)
         if position is None:
             return no_update, no_update, no_update, no_update
         row = int(to_rows(subset, np.array([position]))[0])
         if mode == "sphere":
+            coords = plotted_coords(workspace, view, projection, spherize)
             r = float(radius) if radius not in (None, "") else default_radius(coords)
             inside = to_rows(subset, within_radius(coords, position, r))
             return selection(key, inside, None, "sphere"), "", "", no_update
