@@ -104,22 +104,16 @@ def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict)
     from openTSNE.tsne import OptimizationInterrupt
 
     embedding = estimator.prepare_initial(data)
+    phases = [  # (iterations, exaggeration, momentum): early exaggeration, then the normal phase
+        (params.early_exaggeration_iter, estimator.early_exaggeration, estimator.initial_momentum),
+        (params.n_iter, estimator.exaggeration, estimator.final_momentum),
+    ]
     try:
-        embedding = embedding.optimize(
-            n_iter=params.early_exaggeration_iter,
-            exaggeration=estimator.early_exaggeration,
-            momentum=estimator.initial_momentum,
-            inplace=True,
-            propagate_exception=True,
-        ) if params.early_exaggeration_iter else embedding
-        state["offset"] = params.early_exaggeration_iter
-        embedding = embedding.optimize(
-            n_iter=params.n_iter,
-            exaggeration=estimator.exaggeration,
-            momentum=estimator.final_momentum,
-            inplace=True,
-            propagate_exception=True,
-        )
+        for n_iter, exaggeration, momentum in phases:
+            if n_iter:
+                embedding = embedding.optimize(n_iter=n_iter, exaggeration=exaggeration, momentum=momentum,
+                                               inplace=True, propagate_exception=True)
+            state["offset"] += n_iter
     except OptimizationInterrupt as stop:
         log.info("t-SNE stopped at iteration %d", state["iteration"])
         return stop.final_embedding
