@@ -49,6 +49,16 @@ def open_tsne(page, url: str, run: str, n: int) -> None:
     page.get_by_text("2D", exact=True).click()
 
 
+def start_long_run(page) -> None:
+    """Run 5,000 iterations and wait for the first streamed iteration."""
+    page.fill("#tsne-iterations", "5000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    page.wait_for_function(
+        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
+    )
+
+
 def test_layout_streams_while_optimising(page, tsne_app, artifacts):
     open_tsne(page, tsne_app, "small", 2000)
     page.fill("#tsne-iterations", "500")
@@ -76,12 +86,7 @@ def test_layout_streams_while_optimising(page, tsne_app, artifacts):
 
 def test_stop_freezes_the_iteration(page, tsne_app, artifacts):
     open_tsne(page, tsne_app, "large", 8000)
-    page.fill("#tsne-iterations", "5000")
-    page.press("#tsne-iterations", "Enter")
-    page.click("#tsne-run")
-    page.wait_for_function(
-        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
-    )
+    start_long_run(page)
     page.click("#tsne-stop")
     text = wait_text(page, "#tsne-status", "stopped")
     stopped_at = iteration(text)
@@ -96,12 +101,7 @@ def test_stop_freezes_the_iteration(page, tsne_app, artifacts):
 
 def test_changing_tensor_cancels_a_running_job(page, tsne_app):
     open_tsne(page, tsne_app, "large", 8000)
-    page.fill("#tsne-iterations", "5000")
-    page.press("#tsne-iterations", "Enter")
-    page.click("#tsne-run")
-    page.wait_for_function(
-        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
-    )
+    start_long_run(page)
     page.click("#run-select")
     page.get_by_role("option", name="small", exact=True).click()
     wait_points(page, 2000)
