@@ -46,61 +46,44 @@ def _pca_controls() -> html.Div:
     )
 
 
-def _job_buttons(run_id: str, stop_id: str, status_id: str) -> list:
-    return [
-        html.Div(
-            [html.Button("Run", id=run_id, className="primary"), html.Button("Stop", id=stop_id, disabled=True)],
-            className="buttons",
-        ),
-        html.Div(id=status_id, className="status", **{"aria-live": "polite"}),
-    ]
+def _job_controls(controls_id: str, fields: list, run_id: str, stop_id: str, status_id: str, hint: str) -> html.Div:
+    """A background-job tab: parameter fields, Run/Stop, a live status line and a hint."""
+    return html.Div(
+        [
+            html.Div(fields, className="grid2"),
+            html.Div(
+                [html.Button("Run", id=run_id, className="primary"), html.Button("Stop", id=stop_id, disabled=True)],
+                className="buttons",
+            ),
+            html.Div(id=status_id, className="status", **{"aria-live": "polite"}),
+            html.Div(hint, className="hint"),
+        ],
+        id=controls_id,
+        style={"display": "none"},
+    )
 
 
 def _tsne_controls() -> html.Div:
-    return html.Div(
-        [
-            html.Div(
-                [
-                    _number(ids.TSNE_PERPLEXITY, "Perplexity", 30, min=1, step="any"),
-                    _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", "auto"),
-                    _number(ids.TSNE_ITERATIONS, "Iterations", 750, min=10, step=1),
-                    _number(ids.TSNE_SEED, "Seed", 0, min=0, step=1),
-                ],
-                className="grid2",
-            ),
-            *_job_buttons(ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS),
-            html.Div(
-                "Runs on the server on every point; the layout is redrawn as it forms. "
-                "Same parameters and seed give the same layout.",
-                className="hint",
-            ),
-        ],
-        id=ids.TSNE_CONTROLS,
-        style={"display": "none"},
-    )
+    fields = [
+        _number(ids.TSNE_PERPLEXITY, "Perplexity", 30, min=1, step="any"),
+        _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", "auto"),
+        _number(ids.TSNE_ITERATIONS, "Iterations", 750, min=10, step=1),
+        _number(ids.TSNE_SEED, "Seed", 0, min=0, step=1),
+    ]
+    hint = ("Runs on the server on every point; the layout is redrawn as it forms. "
+            "Same parameters and seed give the same layout.")
+    return _job_controls(ids.TSNE_CONTROLS, fields, ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, hint)
 
 
 def _umap_controls() -> html.Div:
-    return html.Div(
-        [
-            html.Div(
-                [
-                    _number(ids.UMAP_NEIGHBORS, "Neighbours", 15, min=2, step=1),
-                    _number(ids.UMAP_MIN_DIST, "Min distance", 0.1, min=0, max=1, step="any"),
-                    _number(ids.UMAP_SEED, "Seed", 0, min=0, step=1),
-                ],
-                className="grid2",
-            ),
-            *_job_buttons(ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS),
-            html.Div(
-                "The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
-                "some seconds longer than the next ones.",
-                className="hint",
-            ),
-        ],
-        id=ids.UMAP_CONTROLS,
-        style={"display": "none"},
-    )
+    fields = [
+        _number(ids.UMAP_NEIGHBORS, "Neighbours", 15, min=2, step=1),
+        _number(ids.UMAP_MIN_DIST, "Min distance", 0.1, min=0, max=1, step="any"),
+        _number(ids.UMAP_SEED, "Seed", 0, min=0, step=1),
+    ]
+    hint = ("The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
+            "some seconds longer than the next ones.")
+    return _job_controls(ids.UMAP_CONTROLS, fields, ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, hint)
 
 
 def _custom_controls() -> html.Div:
