@@ -84,9 +84,22 @@ def test_layout_streams_while_optimising(page, tsne_app, artifacts):
     page.screenshot(path=str(artifacts / "e2e-tsne-done.png"))
 
 
-def test_stop_freezes_the_iteration(page, tsne_app, artifacts):
+def test_stop_freezes_the_iteration(page, browser, tsne_app, artifacts):
     open_tsne(page, tsne_app, "large", 8000)
     start_long_run(page)
+    # Another user's clicks are served while the job runs in its own process.
+    other = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    other.goto(tsne_app)
+    other.click("#run-select")
+    other.get_by_role("option", name="large", exact=True).click()
+    wait_points(other, 8000)
+    started = time.monotonic()
+    other.fill("#search-input", "q12")
+    other.press("#search-input", "Enter")
+    wait_text(other, "#search-status", "matches")
+    assert time.monotonic() - started < 10
+    assert iteration(page.inner_text("#tsne-status")) is not None  # still running meanwhile
+    other.context.close()
     page.click("#tsne-stop")
     text = wait_text(page, "#tsne-status", "stopped")
     stopped_at = iteration(text)
