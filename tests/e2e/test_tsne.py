@@ -97,7 +97,7 @@ def test_stop_freezes_the_iteration(page, browser, tsne_app, artifacts):
     other.fill("#search-input", "q12")
     other.press("#search-input", "Enter")
     wait_text(other, "#search-status", "matches")
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 20  # a blocked server would answer only after the job (minutes)
     assert iteration(page.inner_text("#tsne-status")) is not None  # still running meanwhile
     other.context.close()
     page.click("#tsne-stop")
