@@ -1,4 +1,5 @@
-# Two entry points: `make run` (the app on the demo, or LOGDIR=...) and `make test` (the whole suite).
+# Two entry points: `make run` (the app on the demo, or LOGDIR=...) and `make test` (the whole suite,
+# after installing Debian's chromium and redis-server, which the browser and Celery tests use).
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ LOGDIR ?=
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test install install-test chromium bench
+.PHONY: run test install system-packages bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -16,13 +17,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+system-packages:
+	@command -v chromium >/dev/null && command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server; }
 
 run: install
 	$(PY) app.py $(if $(LOGDIR),--logdir $(LOGDIR)) --host $(HOST) --port $(PORT)
 
-test: install chromium
+test: install system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

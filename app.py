@@ -38,6 +38,7 @@ class Config:
     logdir: str | Path
     url_prefix: str = "/"
     cache_dir: str | Path | None = None
+    celery_broker: str | None = None  # e.g. redis://host:6379/0: run jobs on Celery workers
 
     def cache_root(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir().parent
@@ -94,7 +95,7 @@ def create_app(config: Config) -> Dash:
     )
     root = config.cache_root()
     workspace = Workspace(config.logdir, cache_root=root)
-    manager = DiskcacheManager(diskcache.Cache(str(root / "jobs")))
+    manager = job_manager(config)
     app.layout = build_layout
     data_panel.register(app, workspace)
     projections_panel.register(app)
@@ -103,7 +104,22 @@ def create_app(config: Config) -> Dash:
     jobs.register(app, workspace, manager, StopFlags(root / "flags"))
     url_state.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
+    app.celery_app = getattr(manager, "handle", None) if config.celery_broker else None
     return app
+
+
+def job_manager(config: Config):
+    """Where background jobs run: local processes (diskcache) or Celery workers (Redis)."""
+    if not config.celery_broker:
+        return DiskcacheManager(diskcache.Cache(str(config.cache_root() / "jobs")))
+    try:
+        from celery import Celery
+    except ImportError:
+        raise SystemExit("--celery-broker needs Celery: pip install 'celery[redis]'") from None
+    from dash import CeleryManager
+
+    celery_app = Celery("projector", broker=config.celery_broker, backend=config.celery_broker)
+    return CeleryManager(celery_app)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -115,6 +131,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="path prefix when served behind a reverse proxy, e.g. /ml/projector/")
     parser.add_argument("--cache-dir", default=os.environ.get("PROJECTOR_CACHE_DIR"),
                         help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)")
+    parser.add_argument("--celery-broker", default=os.environ.get("PROJECTOR_CELERY_BROKER"),
+                        help="run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
     return parser.parse_args(argv)
 
@@ -131,22 +149,37 @@ def main(argv: list[str] | None = None) -> None:
 
         logdir = ensure_demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
-    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix, cache_dir=args.cache_dir))
+    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix, cache_dir=args.cache_dir,
+                            celery_broker=args.celery_broker))
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
     app.run(host=args.host, port=args.port, debug=args.debug)
 
 
-def __getattr__(name: str):
-    """``app:server`` for WSGI servers (e.g. ``gunicorn 'app:server'``), built from PROJECTOR_* variables."""
-    if name != "server":
-        raise AttributeError(name)
+def config_from_env() -> Config:
+    """The app's configuration from PROJECTOR_* variables (WSGI servers and Celery workers)."""
     logdir = os.environ.get("PROJECTOR_LOGDIR")
     if not logdir:
         from projector.demo import ensure_demo_logdir
 
         logdir = ensure_demo_logdir()
-    config = Config(logdir, os.environ.get("PROJECTOR_URL_PREFIX", "/"), os.environ.get("PROJECTOR_CACHE_DIR"))
-    return create_app(config).server
+    return Config(
+        logdir,
+        os.environ.get("PROJECTOR_URL_PREFIX", "/"),
+        os.environ.get("PROJECTOR_CACHE_DIR"),
+        os.environ.get("PROJECTOR_CELERY_BROKER"),
+    )
+
+
+def __getattr__(name: str):
+    """``app:server`` for WSGI servers and ``app:celery_app`` for Celery workers, built from PROJECTOR_*."""
+    if name == "server":
+        return create_app(config_from_env()).server
+    if name == "celery_app":
+        config = config_from_env()
+        if not config.celery_broker:
+            raise RuntimeError("Set PROJECTOR_CELERY_BROKER (e.g. redis://localhost:6379/0) to run a Celery worker.")
+        return create_app(config).celery_app
+    raise AttributeError(name)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""When a team outgrows one box: t-SNE runs on a Celery worker through Redis, streamed the same way."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import ROOT, RunningApp, free_port
+from tests.e2e.test_explore import wait_points, wait_text
+from tests.logdirs import write_tf2_logdir
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def celery_app_url(tmp_path_factory, artifacts):
+    redis_server = shutil.which("redis-server")
+    assert redis_server, "redis-server is needed (make test installs Debian's redis-server)"
+    logdir = tmp_path_factory.mktemp("celery") / "logdir"
+    vectors = np.random.default_rng(4).normal(size=(600, 12)).astype(np.float32)
+    write_tf2_logdir(logdir, vectors, metadata_rows=[f"c{i}" for i in range(600)])
+    cache = tmp_path_factory.mktemp("celery-cache")
+    port = free_port()
+    redis = subprocess.Popen([redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    broker = f"redis://127.0.0.1:{port}/0"
+    env = {**os.environ, "PROJECTOR_LOGDIR": str(logdir), "PROJECTOR_CACHE_DIR": str(cache),
+           "PROJECTOR_CELERY_BROKER": broker}
+    worker_log = open(artifacts / "celery-worker.log", "w")
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app:celery_app", "worker", "--concurrency", "1",
+                               "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+    running = RunningApp(logdir, artifacts / "app-celery.log", cache_dir=cache, extra_args=("--celery-broker", broker))
+    deadline = time.monotonic() + 90
+    while "ready" not in (artifacts / "celery-worker.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    yield running.url
+    running.stop()
+    for process in (worker, redis):
+        process.terminate()
+        process.wait(timeout=20)
+    worker_log.close()
+
+
+def test_tsne_streams_from_a_celery_worker(page, celery_app_url):
+    page.goto(celery_app_url)
+    wait_points(page, 600)
+    page.click("#projection-tabs .tab:has-text(\"t-SNE\")")
+    page.get_by_text("2D", exact=True).click()
+    page.fill("#tsne-iterations", "300")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    seen = set()
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = page.inner_text("#tsne-status")
+        if "iteration" in status:
+            seen.add(status)
+        if "done" in status:
+            break
+        time.sleep(0.2)
+    assert any("done" in s for s in seen), seen
+    assert len(seen) >= 2, seen  # intermediate iterations were streamed before the end
+    wait_text(page, "#point-count", "^600 points$")
+    wait_points(page, 600)
