@@ -91,6 +91,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--views", type=int, nargs="+", default=[3, 2], choices=[2, 3],
+                        help="plot dimensions to measure (the page opens in 3D either way)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
@@ -98,7 +100,7 @@ def main() -> None:
         for n in args.sizes:
             logdir = Path(tmp) / f"n{n}"
             write_logdir(logdir, n, args.dim)
-            for dimension in (3, 2):
+            for dimension in args.views:
                 process, url = start_app(logdir, Path(tmp) / f"cache{n}{dimension}")
                 try:
                     rows.append(measure(browser, url, n, dimension))

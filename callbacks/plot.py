@@ -8,7 +8,7 @@ from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
 from callbacks import ids
 from callbacks.common import reports_errors, selected_rows
 from callbacks.projections_panel import axis_choice, component_options, variance_text
-from projector.colors import FIRST_CODE, ColorEncoding, encode_column, uniform_encoding
+from projector.colors import FIRST_CODE, ColorEncoding
 from projector.errors import ProjectorError
 from projector.figures import empty_figure, marker_update, point_style, scatter_figure
 from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
@@ -32,14 +32,6 @@ def layout() -> html.Div:
     )
 
 
-def color_encoding(workspace: Workspace, key: str, column: str | None, rows: np.ndarray) -> ColorEncoding:
-    """The colour encoding of the visible ``rows`` (colours computed over these rows only)."""
-    metadata = workspace.dataset(key).metadata
-    if column and column in metadata.columns:
-        return encode_column(metadata[column].iloc[rows].reset_index(drop=True))
-    return uniform_encoding(rows.size)
-
-
 def highlighted_rows(selection: dict | None, neighbors: dict | None, key: str) -> tuple[np.ndarray, int | None]:
     """Selected dataset rows (selection plus neighbours) and the anchor row, for tensor ``key``."""
     rows = selected_rows(selection, neighbors, key)
@@ -48,10 +40,8 @@ def highlighted_rows(selection: dict | None, neighbors: dict | None, key: str) -
 
 def style_for(workspace, key, view, color_by, selection, neighbors, dimension):
     """The point style and the number of highlighted points on screen."""
-    data = workspace.dataset(key)
     subset = subset_array(view.get("indices"))
-    rows = visible_rows(subset, data.n)
-    encoding = color_encoding(workspace, key, color_by, rows)
+    encoding = workspace.color_encoding(key, color_by, subset)
     rows_selected, anchor = highlighted_rows(selection, neighbors, key)
     selected = to_positions(subset, rows_selected)
     anchor_pos = to_positions(subset, np.array([anchor])) if anchor is not None else np.empty(0)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from projector.cache import ResultCache, default_cache_dir
+from projector.colors import ColorEncoding, encode_column, uniform_encoding
 from projector.dataset import Dataset, dataset_from_arrays, load_dataset
 from projector.errors import ConfigError, MetadataError
 from projector.logdir import (
@@ -70,6 +71,7 @@ class Workspace:
         self._pca = LRUCache(16)
         self._neighbors = LRUCache(4)
         self._datasets = LRUCache(4)
+        self._encodings = LRUCache(8)
 
     def runs(self) -> list[str]:
         runs = find_runs(self.logdir)
@@ -143,6 +145,24 @@ class Workspace:
         """The shared result-cache key of a layout: tensor content, subset, method and parameters."""
         view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
         return ResultCache.key(self.dataset(key).content_hash, view, method, params)
+
+    def color_encoding(self, key: str, column: str | None, subset: np.ndarray | None) -> ColorEncoding:
+        """Colours of the visible rows by ``column`` (a palette or a gradient), cached per metadata table."""
+        data = self.dataset(key)
+        n = data.n if subset is None else subset.size
+        if not column or column not in data.metadata.columns:
+            return uniform_encoding(n)
+
+        def compute() -> tuple[pd.DataFrame, ColorEncoding]:
+            values = data.metadata[column]
+            values = values if subset is None else values.iloc[subset].reset_index(drop=True)
+            return data.metadata, encode_column(values)
+
+        cache_key = (id(data.metadata), column, subset_digest(subset))
+        table, encoding = self._encodings.get_or_compute(cache_key, compute)
+        if table is not data.metadata:  # the id of a table since freed: compute afresh
+            table, encoding = compute()
+        return encoding
 
     def neighbor_index(self, key: str) -> NeighborIndex:
         data = self.dataset(key)

@@ -54,3 +54,17 @@ def test_uploaded_metadata_replaces_the_tensor_metadata(workspace):
     with pytest.raises(MetadataError, match="meta2.tsv"):
         workspace.set_metadata(key, "meta2.tsv", b"word\tkind\na\tx\n")
     assert workspace.dataset(key).metadata["word"].tolist() == ["a", "b", "d"]  # the good metadata is kept
+
+
+def test_colour_encoding_is_cached_per_table_and_follows_new_metadata(workspace):
+    vectors = np.random.default_rng(2).normal(size=(6, 3)).astype(np.float32)
+    key = workspace.add_upload("c.tsv", tsv(vectors))
+    workspace.set_metadata(key, "m.tsv", b"word\tkind\na\tx\nb\ty\nc\tx\nd\ty\ne\tx\nf\tz\n")
+    first = workspace.color_encoding(key, "kind", None)
+    assert workspace.color_encoding(key, "kind", None) is first
+    assert [e.label for e in first.legend] == ["x", "y", "z"]
+    subset = np.array([1, 3, 5])
+    assert [e.label for e in workspace.color_encoding(key, "kind", subset).legend] == ["y", "z"]
+    workspace.set_metadata(key, "m2.tsv", b"word\tkind\na\tq\nb\tq\nc\tq\nd\tq\ne\tq\nf\tq\n")
+    assert [e.label for e in workspace.color_encoding(key, "kind", None).legend] == ["q"]
+    assert workspace.color_encoding(key, "missing", None).kind == "none"
