@@ -68,6 +68,11 @@ def run_options(runs: list[str]) -> list[dict]:
     return [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
 
 
+def tensor_options(specs) -> list[dict]:
+    """Tensor dropdown options: ``name (N×D)`` labels, tensor keys as values."""
+    return [{"label": spec.label, "value": spec.key} for spec in specs]
+
+
 def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | None:
     """The wanted choice if it exists, else the current one if still there, else the first."""
     for candidate in (wanted, current):
@@ -142,7 +147,7 @@ def register(app, workspace: Workspace) -> None:
         if run is None:
             return [], None, banner([f"No embeddings found in {workspace.logdir}."])
         listing = workspace.listing(run)
-        options = [{"label": s.label, "value": s.key} for s in listing.specs]
+        options = tensor_options(listing.specs)
         keys = [s.key for s in listing.specs]
         value = pick(read_query(search).get("tensor") if current not in keys else None, current, keys)
         if keys:  # open_tensor reports the run's problems with the tensor's own warnings
@@ -205,9 +210,8 @@ def register(app, workspace: Workspace) -> None:
         if not contents:
             return (no_update,) * 5
         key = workspace.add_upload(filename or "upload.tsv", decode_upload(contents))
-        runs = workspace.runs()
         specs = workspace.listing(UPLOAD_RUN).specs
-        return (run_options(runs), UPLOAD_RUN, [{"label": s.label, "value": s.key} for s in specs], key, [])
+        return (run_options(workspace.runs()), UPLOAD_RUN, tensor_options(specs), key, [])
 
     @app.callback(
         Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
