@@ -199,16 +199,17 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     @app.callback(
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
         *[Output(i, p, allow_duplicate=True) for i, p in RESTORED],
+        Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search text is not run again
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.BOOKMARK_CURSOR, "data"),
         State(ids.BOOKMARKS_STORE, "data"),
         State(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
-    @reports_errors(len(RESTORED) + 2)
+    @reports_errors(len(RESTORED) + 3)
     def restore(cursor, entries, view):
         if cursor is None or not entries or not view or not view.get("tensor") or cursor >= len(entries):
-            return (no_update,) * (len(RESTORED) + 2)
+            return (no_update,) * (len(RESTORED) + 3)
         state = shelf.get(entries[cursor]["id"])
         key = view["tensor"]
         data = workspace.dataset(key)
@@ -233,7 +234,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
                 "axes": list(state.pca_components),
             },
         }
-        return (restored, *form_values(state), [])
+        return (restored, *form_values(state), state.search.get("query", ""), [])
 
     @app.callback(
         Output(ids.BOOKMARK_FILE, "data"),

@@ -44,8 +44,12 @@ def user_message(error: Exception) -> str:
     return f"Internal error ({type(error).__name__}: {error}). The rest of the app still works; see the server log."
 
 
-def reports_errors(n_outputs: int) -> Callable:
-    """Decorate a callback whose LAST output is a banner slot: failures fill it, other outputs stay."""
+def reports_errors(outputs: int | dict) -> Callable:
+    """Decorate a callback so that failures fill its banner slot and its other outputs stay as they are.
+
+    ``outputs`` is the callback's dict of outputs (the banner under the key ``"banner"``), or, for a
+    callback with positional outputs, how many there are (the banner LAST).
+    """
 
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -55,11 +59,22 @@ def reports_errors(n_outputs: int) -> Callable:
             except Exception as error:  # noqa: BLE001 - every failure must reach the user, not a dead page
                 if not isinstance(error, ProjectorError):
                     log.exception("callback %s failed", func.__name__)
-                return (*([no_update] * (n_outputs - 1)), banner([user_message(error)]))
+                message = banner([user_message(error)])
+                if isinstance(outputs, dict):
+                    return outcome(outputs, banner=message)
+                return (*([no_update] * (outputs - 1)), message)
 
         return inner
 
     return wrap
+
+
+def outcome(outputs: dict, **values) -> dict:
+    """The result of a dict-form callback: ``values`` for the outputs named, no change to the others."""
+    unknown = set(values) - set(outputs)
+    if unknown:
+        raise KeyError(f"not outputs of this callback: {sorted(unknown)}")
+    return {name: values.get(name, no_update) for name in outputs}
 
 
 def selected_rows(selection: dict | None, neighbors: dict | None, key: str | None = None) -> np.ndarray:

@@ -41,6 +41,12 @@ VIEW_STORE = "view-store"
 SELECTION_STORE = "selection-store"
 NEIGHBORS_STORE = "neighbors-store"
 DOWNLOAD_METADATA = "download-metadata"
+SEARCH_QUERY = "search-query"  # the search text to run (typing pauses and Enter write it)
+STYLE_STORE = "scatter-style"  # base colours of the drawn view (projector.scatter.style_payload)
+HIGHLIGHT_STORE = "scatter-highlight"  # highlighted trace positions (projector.scatter.highlight_payload)
+LABELS_STORE = "scatter-labels"  # hover labels after a label-by change
+FRAME_STORE = "scatter-frame"  # a streamed t-SNE layout
+STYLED = "scatter-styled"  # written by the browser after each restyle it made
 METADATA_DOWNLOAD = "metadata-download"
 
 # Projections beyond PCA (public).

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, reports_errors, selected_rows
+from callbacks.common import banner, outcome, reports_errors, selected_rows
+from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.neighbors import METRICS
 from projector.projection import project
+from projector.scatter import highlight_for, highlight_payload
 from projector.search import search_columns
 from projector.selection import default_radius, in_box, in_lasso, within_radius
 from projector.view import point_labels, subset_array, to_rows, visible_rows
@@ -29,7 +31,7 @@ def layout() -> html.Div:
                         id=ids.SEARCH_INPUT,
                         type="text",
                         placeholder="Search",
-                        debounce=0.3,
+                        debounce=False,  # the browser runs it after a pause in typing, or at once on Enter
                         className="search",
                     ),
                     dcc.Checklist(
@@ -44,6 +46,7 @@ def layout() -> html.Div:
             html.Label("Search in", htmlFor=ids.SEARCH_COLUMN),
             dcc.Dropdown(id=ids.SEARCH_COLUMN, clearable=False),
             html.Div(id=ids.SEARCH_STATUS, className="status"),
+            dcc.Store(id=ids.SEARCH_QUERY, data=""),
             html.Div(
                 [
                     html.Button("Isolate selection", id=ids.ISOLATE_SELECTION),
@@ -104,12 +107,12 @@ def dragged_positions(event: dict, coords: np.ndarray) -> np.ndarray:
     return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
 
 
-def plotted_coords(workspace: Workspace, view: dict, projection: dict | None, spherize) -> np.ndarray:
+def plotted_coords(workspace: Workspace, data: Dataset, view: dict, projection: dict | None, spherize) -> np.ndarray:
     """The coordinates currently drawn, recomputed or read back from the result cache."""
     if not projection:
         raise InputError("The plot is still being drawn; try again in a moment.")
     subset = subset_array(view.get("indices"))
-    return project(workspace, view["tensor"], subset, bool(spherize), projection).coords
+    return project(workspace, data, subset, bool(spherize), projection).coords
 
 
 def selection(key: str, rows: np.ndarray, anchor: int | None, source: str) -> dict:
@@ -122,94 +125,144 @@ def neighbor_item(label: str, distance: float, thumbnail: str | None) -> html.Li
     return html.Li(children, className="neighbor")
 
 
+SELECT_OUTPUTS = {
+    "selection": Output(ids.SELECTION_STORE, "data"),
+    "neighbors": Output(ids.NEIGHBORS_STORE, "data"),
+    "highlight": Output(ids.HIGHLIGHT_STORE, "data"),
+    "status": Output(ids.SEARCH_STATUS, "children"),
+    "count": Output(ids.SELECTION_COUNT, "children"),
+    "neighbor_items": Output(ids.NEIGHBORS_LIST, "children"),
+    "details": Output(ids.POINT_DETAILS, "children"),
+    "search_text": Output(ids.SEARCH_INPUT, "value"),
+    "query": Output(ids.SEARCH_QUERY, "data"),
+    "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+}
+SEARCH_TRIGGERS = (ids.SEARCH_QUERY, ids.SEARCH_COLUMN, ids.SEARCH_REGEX)
+
+
 def register(app, workspace: Workspace) -> None:
-    @app.callback(
-        Output(ids.SELECTION_STORE, "data"),
-        Output(ids.SEARCH_STATUS, "children"),
-        Output(ids.SEARCH_INPUT, "value"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+    app.clientside_callback(
+        ClientsideFunction("projector", "searchQuery"),
+        Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),
         Input(ids.SEARCH_INPUT, "value"),
-        Input(ids.SEARCH_COLUMN, "value"),
-        Input(ids.SEARCH_REGEX, "value"),
-        Input(ids.SCATTER, "clickData"),
-        Input(ids.SCATTER, "selectedData"),
-        Input(ids.CLEAR_SELECTION, "n_clicks"),
-        Input(ids.VIEW_STORE, "data"),
-        State(ids.CLICK_MODE, "value"),
-        State(ids.SPHERE_RADIUS, "value"),
-        State(ids.PROJECTION_STORE, "data"),
-        State(ids.SPHERIZE, "value"),
+        Input(ids.SEARCH_INPUT, "n_submit"),
+        State(ids.SEARCH_QUERY, "data"),
         prevent_initial_call=True,
     )
-    @reports_errors(4)
-    def select(query, column, regex, click, drag, _clear, view, mode, radius, projection, spherize):
-        trigger = ctx.triggered_id
-        if not view or not view.get("tensor"):
-            return None, "", no_update, no_update
-        key = view["tensor"]
-        if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids and view.get("bookmark"):
-            rows = np.asarray(view["bookmark"]["selected"], dtype=np.int64)
-            return selection(key, rows, None, "bookmark"), "", no_update, no_update
-        if trigger in (ids.VIEW_STORE, ids.CLEAR_SELECTION):
-            return selection(key, np.empty(0), None, "clear"), "", "", no_update
-        data = workspace.dataset(key)
-        subset = subset_array(view.get("indices"))
-        if trigger in (ids.SEARCH_INPUT, ids.SEARCH_COLUMN, ids.SEARCH_REGEX):
-            if not (query or "").strip():
-                return selection(key, np.empty(0), None, "search"), "", no_update, banner([])
-            frame = data.metadata if subset is None else data.metadata.iloc[subset]
-            matches = visible_rows(subset, data.n)[search_columns(frame, column, query, bool(regex))]
-            anchor = int(matches[0]) if matches.size == 1 else None
-            return selection(key, matches, anchor, "search"), f"{matches.size:,} matches", no_update, banner([])
-        if f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
-            if not drag or not (drag.get("range") or drag.get("lassoPoints")):
-                return no_update, no_update, no_update, no_update  # a cleared box, not a new drag
-            positions = dragged_positions(drag, plotted_coords(workspace, view, projection, spherize))
-            return selection(key, to_rows(subset, positions), None, "drag"), "", "", no_update
-        position = clicked_position(click)
-        if position is None:
-            return no_update, no_update, no_update, no_update
-        row = int(to_rows(subset, np.array([position]))[0])
-        if mode == "sphere":
-            coords = plotted_coords(workspace, view, projection, spherize)
-            r = float(radius) if radius not in (None, "") else default_radius(coords)
-            inside = to_rows(subset, within_radius(coords, position, r))
-            return selection(key, inside, None, "sphere"), "", "", no_update
-        return selection(key, np.array([row]), row, "click"), "", "", no_update
 
     @app.callback(
-        Output(ids.NEIGHBORS_STORE, "data"),
-        Output(ids.NEIGHBORS_LIST, "children"),
-        Output(ids.POINT_DETAILS, "children"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.SELECTION_STORE, "data"),
-        Input(ids.NEIGHBORS_K, "value"),
-        Input(ids.DISTANCE_METRIC, "value"),
-        State(ids.VIEW_STORE, "data"),
-        State(ids.LABEL_BY, "value"),
+        output=SELECT_OUTPUTS,
+        inputs={
+            "query": Input(ids.SEARCH_QUERY, "data"),
+            "column": Input(ids.SEARCH_COLUMN, "value"),
+            "regex": Input(ids.SEARCH_REGEX, "value"),
+            "click": Input(ids.SCATTER, "clickData"),
+            "drag": Input(ids.SCATTER, "selectedData"),
+            "_clear": Input(ids.CLEAR_SELECTION, "n_clicks"),
+            "view": Input(ids.VIEW_STORE, "data"),
+            "k": Input(ids.NEIGHBORS_K, "value"),
+            "metric": Input(ids.DISTANCE_METRIC, "value"),
+        },
+        state={
+            "mode": State(ids.CLICK_MODE, "value"),
+            "radius": State(ids.SPHERE_RADIUS, "value"),
+            "projection": State(ids.PROJECTION_STORE, "data"),
+            "spherize": State(ids.SPHERIZE, "value"),
+            "current": State(ids.SELECTION_STORE, "data"),
+            "label_by": State(ids.LABEL_BY, "value"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(4)
-    def neighbors(sel, k, metric, view, label_by):
-        anchor = (sel or {}).get("anchor")
-        if anchor is None or not view or sel.get("tensor") != view.get("tensor"):
-            return None, [], details_for(workspace, sel, label_by), no_update
-        if k is None or not 1 <= int(k) <= MAX_K:
-            raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
+    @reports_errors(SELECT_OUTPUTS)
+    def select(query, column, regex, click, drag, _clear, view, k, metric, mode, radius, projection, spherize,
+               current, label_by):
+        """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
+        if not view or not view.get("tensor"):
+            return outcome(SELECT_OUTPUTS, selection=None, neighbors=None, highlight=None, status="",
+                           count="0 selected", neighbor_items=[], details=[])
         key = view["tensor"]
         data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
-        index = workspace.neighbor_index(key)
-        rows, distances = index.query(int(anchor), int(k), metric or "cosine", subset=subset)
+        trigger = ctx.triggered_id
+        cleared = {"status": "", "search_text": "", "query": ""}
+        if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids:  # a bookmark brings its own search text
+            bookmark = view.get("bookmark")
+            rows = np.asarray(bookmark["selected"] if bookmark else [], dtype=np.int64)
+            sel = selection(key, rows, None, "bookmark" if bookmark else "clear")
+            texts = {"status": ""} if bookmark else cleared
+        elif trigger == ids.CLEAR_SELECTION:
+            sel, texts = selection(key, np.empty(0), None, "clear"), cleared
+        elif trigger in (ids.NEIGHBORS_K, ids.DISTANCE_METRIC):
+            if not current or current.get("tensor") != key:
+                return outcome(SELECT_OUTPUTS)
+            sel, texts = current, {}
+        elif trigger in SEARCH_TRIGGERS:
+            sel, status = searched(data, subset, query, column, regex)
+            texts = {"status": status, "banner": banner([])}
+        elif f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
+            if not drag or not (drag.get("range") or drag.get("lassoPoints")):
+                return outcome(SELECT_OUTPUTS)  # a cleared box, not a new drag
+            positions = dragged_positions(drag, plotted_coords(workspace, data, view, projection, spherize))
+            sel, texts = selection(key, to_rows(subset, positions), None, "drag"), cleared
+        else:
+            position = clicked_position(click)
+            if position is None:
+                return outcome(SELECT_OUTPUTS)
+            if mode == "sphere":
+                coords = plotted_coords(workspace, data, view, projection, spherize)
+                r = float(radius) if radius not in (None, "") else default_radius(coords)
+                sel = selection(key, to_rows(subset, within_radius(coords, position, r)), None, "sphere")
+            else:
+                row = int(to_rows(subset, np.array([position]))[0])
+                sel = selection(key, np.array([row]), row, "click")
+            texts = cleared
+        return outcome(SELECT_OUTPUTS, selection=sel, **shown(workspace, data, view, sel, k, metric, label_by), **texts)
+
+    register_isolate(app, workspace)
+
+
+def searched(data, subset, query, column, regex) -> tuple[dict, str]:
+    """The selection a search makes (a single match is clicked, so its neighbours show) and its status."""
+    key = data.spec.key
+    if not (query or "").strip():
+        return selection(key, np.empty(0), None, "search"), ""
+    frame = data.metadata if subset is None else data.metadata.iloc[subset]
+    matches = visible_rows(subset, data.n)[search_columns(frame, column, query, bool(regex))]
+    anchor = int(matches[0]) if matches.size == 1 else None
+    return selection(key, matches, anchor, "search"), f"{matches.size:,} matches"
+
+
+def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric, label_by) -> dict:
+    """What a selection shows: its neighbours (stored and listed), the highlight, the count and details."""
+    anchor = sel.get("anchor")
+    neighbors, items = None, []
+    rows = np.asarray(sel.get("points") or [], dtype=np.int64)
+    if anchor is not None:
+        if k is None or not 1 <= int(k) <= MAX_K:
+            raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
+        index = workspace.neighbor_index(data)
+        found, distances = index.query(int(anchor), int(k), metric or "cosine",
+                                       subset=subset_array(view.get("indices")))
         labels = point_labels(data.metadata, label_by)
         sprite = data.sprite
         items = [
             neighbor_item(labels[r], float(d), sprite.thumbnail_data_uri(int(r)) if sprite else None)
-            for r, d in zip(rows, distances)
+            for r, d in zip(found, distances)
         ]
-        store = {"anchor": int(anchor), "indices": [int(r) for r in rows], "distances": [float(d) for d in distances]}
-        return store, items, details_for(workspace, sel, label_by), no_update
+        neighbors = {"anchor": int(anchor), "indices": [int(r) for r in found],
+                     "distances": [float(d) for d in distances]}
+        rows = np.concatenate([rows, np.asarray(found, dtype=np.int64)])
+    highlight = highlight_for(view, rows, anchor, clears_box=sel.get("source") == "drag")
+    return {
+        "neighbors": neighbors,
+        "neighbor_items": items,
+        "highlight": highlight_payload(view, highlight),
+        "count": f"{highlight.positions.size:,} selected",
+        "details": details_for(data, sel, label_by),
+    }
 
+
+def register_isolate(app, workspace: Workspace) -> None:
     @app.callback(
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
@@ -232,11 +285,10 @@ def register(app, workspace: Workspace) -> None:
         return {"tensor": view["tensor"], "indices": rows.tolist()}, banner([])
 
 
-def details_for(workspace: Workspace, sel: dict | None, label_by: str | None) -> list:
+def details_for(data: Dataset, sel: dict | None, label_by: str | None) -> list:
     """The selected point's metadata and thumbnail, or a summary of a larger selection."""
     if not sel or not sel.get("tensor") or not sel.get("points"):
         return []
-    data = workspace.dataset(sel["tensor"])
     anchor = sel.get("anchor")
     if anchor is None:
         return [html.Div(f"{len(sel['points']):,} points selected by {sel.get('source', 'selection')}.")]

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from dash import Input, Output, Patch, State
+from dash import Input, Output, State
 
 from callbacks import ids
 from callbacks.common import reports_errors
-from callbacks.plot import figure_for, view_id
+from callbacks.plot import view_figure, view_id
+from projector import scatter
 from projector.figures import typed_array
 from projector.jobs import StopFlags
 from projector.projection import METHOD_NAMES, Projected, layout_spec
@@ -44,30 +45,34 @@ class Report:
     set_progress: Callable
     workspace: Workspace
     view: dict
-    style_state: tuple  # color_by, label_by, selection, neighbors
+    style_state: tuple  # color_by, label_by, highlight payload
     stop: Callable[[], bool]
     total: int
-    streams: bool  # whether the progress outputs start with the figure
+    streams: bool  # whether the progress outputs start with the layout frames
     frames: int = 0
 
     def frame(self, iteration: int, layout: np.ndarray) -> bool:
-        """Send one t-SNE layout: the whole figure first, then only the coordinates."""
+        """Send one t-SNE layout: the whole figure first, then only the coordinates (the browser draws both)."""
+        payload = {"view": scatter.view_token(self.view), "projection": "tsne", "iteration": iteration}
         if self.frames == 0:
             spec = layout_spec("tsne", "", layout.shape[1])
             titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
-            update = figure_for(self.workspace, self.view, Projected(layout, titles, spec), *self.style_state)
+            color_by, label_by, highlighted = self.style_state
+            data = self.workspace.dataset(self.view["tensor"])
+            highlight = scatter.highlight_from_payload(highlighted, self.view)
+            payload["figure"] = view_figure(self.workspace, data, self.view, Projected(layout, titles, spec),
+                                            color_by, label_by, highlight)
         else:
-            update = Patch()
-            for axis, column in zip("xyz", layout.T):
-                update["data"][0][axis] = typed_array(np.ascontiguousarray(column, dtype=np.float32))
+            payload.update({axis: typed_array(np.ascontiguousarray(column, dtype=np.float32))
+                            for axis, column in zip("xyz", layout.T)})
         self.frames += 1
-        self.set_progress((update, f"iteration {iteration} of {self.total}"))
+        self.set_progress((payload, f"iteration {iteration} of {self.total}"))
         return self.stop()
 
     def stage(self, text: str, done: int, total: int) -> bool:
-        """Send a status line only (an empty Patch leaves the figure as it is)."""
+        """Send a status line only."""
         status = f"{text}: {done} of {total}" if total > 1 else text
-        self.set_progress((Patch(), status) if self.streams else (status,))
+        self.set_progress((None, status) if self.streams else (status,))
         return self.stop()
 
 
@@ -125,7 +130,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
     app.clientside_callback(NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"),
                             prevent_initial_call=True)
 
-    progress = [Output(ids.SCATTER, "figure"), Output(kind.status, "children")] if kind.streams_layout \
+    progress = [Output(ids.FRAME_STORE, "data"), Output(kind.status, "children")] if kind.streams_layout \
         else [Output(kind.status, "children")]
 
     @app.callback(
@@ -138,8 +143,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         State(ids.SPHERIZE, "value"),
         State(ids.COLOR_BY, "value"),
         State(ids.LABEL_BY, "value"),
-        State(ids.SELECTION_STORE, "data"),
-        State(ids.NEIGHBORS_STORE, "data"),
+        State(ids.HIGHLIGHT_STORE, "data"),
         *[State(f, "value") for f in kind.form],
         background=True,
         manager=manager,
@@ -150,23 +154,24 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def run(set_progress, token, view, dimension, spherize, color_by, label_by, selection, neighbors, *form):
+    def run(set_progress, token, view, dimension, spherize, color_by, label_by, highlighted, *form):
         key = view["tensor"]
+        data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
         spherized = bool(spherize)
-        vectors = workspace.vectors(key, subset, spherized)
+        vectors = workspace.vectors(data, subset, spherized)
         params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
-        result = workspace.result_key(key, subset, spherized, kind.method, params.as_dict())
+        result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
         done = {"method": kind.method, "view": view_id(view), "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        report = Report(set_progress, workspace, view, (color_by, label_by, selection, neighbors),
+        report = Report(set_progress, workspace, view, (color_by, label_by, highlighted),
                         lambda: flags.requested(token), total=0, streams=kind.streams_layout)
         if note:
             report.stage(note, 0, 1)
         layout, text, stopped = kind.execute(vectors, params, report)
         if stopped:  # a partial layout is kept for this view but never served as the finished one
-            result = workspace.result_key(key, subset, spherized, kind.method,
+            result = workspace.result_key(data, subset, spherized, kind.method,
                                           {**params.as_dict(), "stopped": token})
         workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
         log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], key, len(vectors), text)

@@ -3,50 +3,39 @@
 from __future__ import annotations
 
 import numpy as np
-from dash import Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import reports_errors, selected_rows
+from callbacks.common import reports_errors
 from callbacks.projections_panel import axis_choice, component_options, variance_text
+from projector import scatter
 from projector.colors import FIRST_CODE, ColorEncoding
+from projector.dataset import Dataset
 from projector.errors import ProjectorError
-from projector.figures import empty_figure, marker_update, point_style, scatter_figure
+from projector.figures import empty_figure
 from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
 from projector.tsne import check_params as tsne_check
 from projector.tsne import params_from_form as tsne_from_form
 from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
-from projector.view import point_labels, subset_array, to_positions, visible_rows
+from projector.view import point_labels, subset_array, visible_rows
 from projector.workspace import Workspace, subset_digest
 
 
-def layout() -> html.Div:
+def layout(message: str = "Loading…") -> html.Div:
     return html.Div(
-        dcc.Graph(
-            id=ids.SCATTER,
-            figure=empty_figure("Loading…"),
-            config={"displaylogo": False, "scrollZoom": True, "responsive": True},
-            style={"height": "100%", "width": "100%"},
-        ),
+        [
+            dcc.Graph(
+                id=ids.SCATTER,
+                figure=empty_figure(message),
+                config={"displaylogo": False, "scrollZoom": True, "responsive": True},
+                style={"height": "100%", "width": "100%"},
+            ),
+            *[dcc.Store(id=i) for i in (ids.STYLE_STORE, ids.HIGHLIGHT_STORE, ids.LABELS_STORE, ids.FRAME_STORE,
+                                        ids.STYLED)],
+        ],
         className="plot",
     )
-
-
-def highlighted_rows(selection: dict | None, neighbors: dict | None, key: str) -> tuple[np.ndarray, int | None]:
-    """Selected dataset rows (selection plus neighbours) and the anchor row, for tensor ``key``."""
-    rows = selected_rows(selection, neighbors, key)
-    return rows, (selection.get("anchor") if rows.size else None)
-
-
-def style_for(workspace, key, view, color_by, selection, neighbors, dimension):
-    """The point style and the number of highlighted points on screen."""
-    subset = subset_array(view.get("indices"))
-    encoding = workspace.color_encoding(key, color_by, subset)
-    rows_selected, anchor = highlighted_rows(selection, neighbors, key)
-    selected = to_positions(subset, rows_selected)
-    anchor_pos = to_positions(subset, np.array([anchor])) if anchor is not None else np.empty(0)
-    style = point_style(encoding, selected, int(anchor_pos[0]) if anchor_pos.size else None, dimension)
-    return style, encoding, int(selected.size)
 
 
 def legend(encoding: ColorEncoding, column: str | None) -> list:
@@ -66,16 +55,16 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
     return [html.Div(title, className="legend-title"), html.Ul(items + extra)]
 
 
-def figure_for(workspace, view, projected: Projected, color_by, label_by, selection, neighbors) -> dict:
-    """The full figure of a view's projected coordinates, styled for the current selection."""
-    key = view["tensor"]
-    data = workspace.dataset(key)
-    rows = visible_rows(subset_array(view.get("indices")), data.n)
-    dimension = projected.coords.shape[1]
-    style, _, _ = style_for(workspace, key, view, color_by, selection, neighbors, dimension)
-    labels = point_labels(data.metadata, label_by)[rows].tolist()
-    revision = f"{key}|{projected.spec.get('method')}|{dimension}"
-    return scatter_figure(projected.coords, labels, style, projected.titles, revision=revision)
+def view_figure(workspace: Workspace, data: Dataset, view: dict, projected: Projected, color_by: str | None,
+                label_by: str | None, highlight: scatter.Highlight) -> dict:
+    """The full figure of a view's projected coordinates, styled for ``highlight``."""
+    subset = subset_array(view.get("indices"))
+    encoding = workspace.color_encoding(data, color_by, subset)
+    labels = point_labels(data.metadata, label_by)[visible_rows(subset, data.n)].tolist()
+    method = projected.spec.get("method")
+    meta = {**scatter.trace_meta(view, encoding, color_by, highlight, label_by), "projection": method}
+    revision = f"{view['tensor']}|{method}|{projected.coords.shape[1]}"
+    return scatter.figure(projected.coords, projected.titles, labels, encoding, highlight, meta, revision)
 
 
 def apply_camera(figure: dict, camera: dict | None, revision: str) -> None:
@@ -101,19 +90,19 @@ def layout_params(tab, dimension, n, tsne_form, umap_form) -> dict:
     return params.as_dict()
 
 
-def choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form, custom):
+def choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form,
+                custom):
     """The projection to draw and the status text for its tab (None leaves a status alone)."""
-    key = view["tensor"]
     if tab in ("tsne", "umap"):
         same_view = done and done.get("view") == view_id(view)
         if trigger == ids.PROJECTION_DONE and same_view and done.get("method") == tab:
             return layout_spec(tab, done["result"], done["dimension"]), None
-        n = len(visible_rows(subset, workspace.dataset(key).n))
+        n = len(visible_rows(subset, data.n))
         try:
             params = layout_params(tab, dimension, n, tsne_form, umap_form)
         except ProjectorError as error:
             return pca_spec(axes), str(error)
-        result = workspace.result_key(key, subset, spherized, tab, params)
+        result = workspace.result_key(data, subset, spherized, tab, params)
         if workspace.results.get_meta(result) is not None:
             return layout_spec(tab, result, dimension), "Finished layout (from the shared cache)."
         return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."
@@ -163,8 +152,7 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.CUSTOM_REGEX, "value"),
         State(ids.COLOR_BY, "value"),
         State(ids.LABEL_BY, "value"),
-        State(ids.SELECTION_STORE, "data"),
-        State(ids.NEIGHBORS_STORE, "data"),
+        State(ids.HIGHLIGHT_STORE, "data"),
         State(ids.TSNE_PERPLEXITY, "value"),
         State(ids.TSNE_LEARNING_RATE, "value"),
         State(ids.TSNE_ITERATIONS, "value"),
@@ -176,16 +164,16 @@ def register(app, workspace: Workspace) -> None:
     )
     @reports_errors(15)
     def draw(view, dimension, pca_x, pca_y, pca_z, spherize, tab, done, c_column, c_left, c_right, c_up, c_down,
-             c_regex, color_by, label_by, selection, neighbors, perplexity, rate, iterations, t_seed, u_neighbors,
+             c_regex, color_by, label_by, highlighted, perplexity, rate, iterations, t_seed, u_neighbors,
              u_min_dist, u_seed):
         if not view or not view.get("tensor"):
             blank = [no_update] * 3
             return (empty_figure("No tensor to show"), [], [], [], True, *blank, "", "0 points", None,
                     no_update, no_update, "", no_update)
-        key = view["tensor"]
+        data = workspace.dataset(view["tensor"])
         subset = subset_array(view.get("indices"))
         spherized = bool(spherize)
-        result = workspace.pca(key, subset, spherized)
+        result = workspace.pca(data, subset, spherized)
         k = len(result.explained_variance_ratio)
         dimension = min(int(dimension or 3), k)
         chosen = axis_choice(result, [pca_x, pca_y, pca_z], min(3, k))
@@ -194,27 +182,28 @@ def register(app, workspace: Workspace) -> None:
         new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
         bookmark = view.get("bookmark") if new_view else None
         if new_view:  # a new view starts with nothing selected, or with its bookmark's selection
-            selection = {"tensor": key, "points": bookmark["selected"], "anchor": None} if bookmark else None
-            neighbors = None
+            highlight = scatter.highlight_for(view, np.asarray(bookmark["selected"] if bookmark else []), None)
+        else:
+            highlight = scatter.highlight_from_payload(highlighted, view)
         custom = (c_column, c_left, c_right, c_up, c_down, c_regex)
         if bookmark:
             spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
             status = f"Restored from a bookmark ({bookmark['dimension']}D)."
         else:
-            spec, status = choose_spec(workspace, tab, trigger, view, subset, spherized, dimension, axes, done,
+            spec, status = choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done,
                                        (perplexity, rate, iterations, t_seed), (u_neighbors, u_min_dist, u_seed),
                                        custom)
         statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
         if tab in statuses and status is not None:
             statuses[tab] = status
         try:
-            projected = project(workspace, key, subset, spherized, spec)
+            projected = project(workspace, data, subset, spherized, spec)
         except ProjectorError as error:  # e.g. a custom search with no match: say so, show PCA
             statuses[tab if tab in statuses else "custom"] = str(error)
-            projected = project(workspace, key, subset, spherized, pca_spec(axes))
+            projected = project(workspace, data, subset, spherized, pca_spec(axes))
         if projected.notes and tab == "custom":
             statuses["custom"] = " ".join(projected.notes)
-        figure = figure_for(workspace, view, projected, color_by, label_by, selection, neighbors)
+        figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
         if bookmark:
             apply_camera(figure, bookmark.get("camera"), bookmark["id"])
         options = component_options(result)
@@ -235,39 +224,50 @@ def register(app, workspace: Workspace) -> None:
         )
 
     @app.callback(
-        Output(ids.SCATTER, "figure", allow_duplicate=True),
+        Output(ids.STYLE_STORE, "data"),
         Output(ids.COLOR_LEGEND, "children"),
-        Output(ids.SELECTION_COUNT, "children"),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.COLOR_BY, "value"),
-        Input(ids.LABEL_BY, "value"),
-        Input(ids.SELECTION_STORE, "data"),
-        Input(ids.NEIGHBORS_STORE, "data"),
-        State(ids.VIEW_STORE, "data"),
-        State(ids.PROJECTION_STORE, "data"),
+        Input(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
-    @reports_errors(4)
-    def restyle(color_by, label_by, selection, neighbors, view, projection):
+    @reports_errors(3)
+    def recolor(color_by, view):
+        """The base colours of the view's points: the browser restyles with them (and the highlight)."""
         if not view or not view.get("tensor"):
-            return no_update, [], "0 selected", no_update
-        key = view["tensor"]
-        dimension = int((projection or {}).get("dimension", 3))
-        style, encoding, count = style_for(workspace, key, view, color_by, selection, neighbors, dimension)
-        patch = Patch()
-        trigger = ctx.triggered_id
-        if trigger == ids.LABEL_BY:
-            data = workspace.dataset(key)
-            rows = visible_rows(subset_array(view.get("indices")), data.n)
-            patch["data"][0]["hovertext"] = point_labels(data.metadata, label_by)[rows].tolist()
-        else:
-            marker = marker_update(style, sizes=trigger != ids.COLOR_BY)
-            for name, value in marker.items():
-                patch["data"][0]["marker"][name] = value
-        if trigger == ids.SELECTION_STORE:  # our highlight replaces plotly's own box/lasso dimming
-            patch["data"][0]["selectedpoints"] = None
-            patch["layout"]["selections"] = []
-        return patch, legend(encoding, color_by), f"{count:,} selected", no_update
+            return None, [], no_update
+        encoding = workspace.color_encoding(view["tensor"], color_by, subset_array(view.get("indices")))
+        return scatter.style_payload(view, encoding, color_by), legend(encoding, color_by), no_update
+
+    @app.callback(
+        Output(ids.LABELS_STORE, "data"),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+        Input(ids.LABEL_BY, "value"),
+        State(ids.VIEW_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(2)
+    def relabel(label_by, view):
+        """The hover labels after a label-by change (a new figure carries its own)."""
+        if not view or not view.get("tensor"):
+            return None, no_update
+        data = workspace.dataset(view["tensor"])
+        labels = point_labels(data.metadata, label_by)[visible_rows(subset_array(view.get("indices")), data.n)]
+        return scatter.labels_payload(view, label_by, labels.tolist()), no_update
+
+    app.clientside_callback(
+        ClientsideFunction("projector", "restyle"),
+        Output(ids.STYLED, "data"),
+        Input(ids.STYLE_STORE, "data"),
+        Input(ids.HIGHLIGHT_STORE, "data"),
+        Input(ids.LABELS_STORE, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("projector", "frame"),
+        Output(ids.STYLED, "data", allow_duplicate=True),
+        Input(ids.FRAME_STORE, "data"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.BANNER_DATA, "children", allow_duplicate=True),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from projector.custom import custom_projection
+from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.workspace import Workspace
 
@@ -44,8 +45,9 @@ def custom_spec(column: str | None, left: str, right: str, up: str, down: str, r
             "up": up or "", "down": down or "", "regex": bool(regex)}
 
 
-def project(workspace: Workspace, key: str, subset: np.ndarray | None, spherized: bool, spec: dict) -> Projected:
-    """The coordinates ``spec`` describes for tensor ``key`` restricted to ``subset``."""
+def project(workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool,
+            spec: dict) -> Projected:
+    """The coordinates ``spec`` describes for a tensor (key or dataset) restricted to ``subset``."""
     method = spec.get("method")
     if spec.get("result"):  # a finished t-SNE/UMAP run or a restored bookmark: coordinates as stored
         layout = workspace.results.get(spec["result"])
@@ -58,15 +60,15 @@ def project(workspace: Workspace, key: str, subset: np.ndarray | None, spherized
             titles = [f"{METHOD_NAMES.get(method, method)} {i + 1}" for i in range(layout.shape[1])]
         return Projected(layout, titles, spec)
     if method == "pca":
-        result = workspace.pca(key, subset, spherized)
+        result = workspace.pca(tensor, subset, spherized)
         axes = spec["axes"]
         return Projected(result.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
     if method == "custom":
-        data = workspace.dataset(key)
+        data = workspace.resolve(tensor)
         rows = slice(None) if subset is None else subset
         metadata = data.metadata.iloc[rows].reset_index(drop=True)
         result = custom_projection(
-            workspace.vectors(key, subset, spherized), metadata, spec["column"] or None,
+            workspace.vectors(data, subset, spherized), metadata, spec["column"] or None,
             spec["left"], spec["right"], spec["up"], spec["down"], regex=spec["regex"],
         )
         return Projected(result.coords, [result.x_title, result.y_title], spec, list(result.notes))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Hashable, TypeVar
+from typing import Callable, Hashable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,25 +33,49 @@ T = TypeVar("T")
 
 
 class LRUCache:
-    """A small thread-safe least-recently-used cache."""
+    """A small thread-safe least-recently-used cache; concurrent requests for one key compute it once."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing = KeyedLocks()
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
+        with self._computing.hold(key):  # a second caller waits for the first one's value
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]  # type: ignore[return-value]
+            value = compute()
+            with self._lock:
+                self._items[key] = value
                 self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = compute()
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return value
+
+
+class KeyedLocks:
+    """One lock per key, made on demand and dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[Hashable, list] = {}  # key -> [lock, holders and waiters]
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[key]
 
 
 def subset_digest(indices: np.ndarray | None) -> str:
@@ -72,6 +97,7 @@ class Workspace:
         self._neighbors = LRUCache(4)
         self._datasets = LRUCache(4)
         self._encodings = LRUCache(8)
+        self._loading = KeyedLocks()
 
     def runs(self) -> list[str]:
         runs = find_runs(self.logdir)
@@ -94,12 +120,13 @@ class Workspace:
         if spec.run == UPLOAD_RUN:
             base = self._datasets.get_or_compute(("upload", spec.name, spec.tensor_shape), lambda: self._read_upload(spec))
         else:
-            base = load_dataset(self.logdir, spec)
+            with self._loading.hold(spec.key):  # visitors arriving together read the files once
+                base = load_dataset(self.logdir, spec)
         uploaded = self.uploads.metadata(key)
         if uploaded is None:
             return base
         return self._datasets.get_or_compute(
-            (id(base), uploaded), lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0]))
+            (key, base.content_hash, uploaded), lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0]))
         )
 
     def add_upload(self, name: str, data: bytes) -> str:
@@ -129,26 +156,31 @@ class Workspace:
             raise ConfigError(f"The uploaded tensor {spec.name!r} is no longer kept; upload it again.")
         return dataset_from_arrays(vectors, name=spec.name)
 
-    def vectors(self, key: str, subset: np.ndarray | None, spherized: bool) -> np.ndarray:
+    def resolve(self, tensor: str | Dataset) -> Dataset:
+        """A dataset as given, or the one of tensor key ``tensor``: callbacks resolve a key once and pass it on."""
+        return tensor if isinstance(tensor, Dataset) else self.dataset(tensor)
+
+    def vectors(self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool) -> np.ndarray:
         """The vectors a projection of this view starts from (subset rows, spherized if asked)."""
-        data = self.dataset(key)
+        data = self.resolve(tensor)
         vectors = data.vectors if subset is None else data.vectors[subset]
         return spherize(vectors) if spherized else vectors
 
-    def pca(self, key: str, subset: np.ndarray | None, spherized: bool) -> PCAResult:
+    def pca(self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool) -> PCAResult:
         """PCA of the dataset (or of ``subset`` rows only), cached by content and subset."""
-        data = self.dataset(key)
+        data = self.resolve(tensor)
         cache_key = (data.content_hash, subset_digest(subset), spherized)
-        return self._pca.get_or_compute(cache_key, lambda: pca(self.vectors(key, subset, spherized)))
+        return self._pca.get_or_compute(cache_key, lambda: pca(self.vectors(data, subset, spherized)))
 
-    def result_key(self, key: str, subset: np.ndarray | None, spherized: bool, method: str, params: dict) -> str:
+    def result_key(self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str,
+                   params: dict) -> str:
         """The shared result-cache key of a layout: tensor content, subset, method and parameters."""
         view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
-        return ResultCache.key(self.dataset(key).content_hash, view, method, params)
+        return ResultCache.key(self.resolve(tensor).content_hash, view, method, params)
 
-    def color_encoding(self, key: str, column: str | None, subset: np.ndarray | None) -> ColorEncoding:
+    def color_encoding(self, tensor: str | Dataset, column: str | None, subset: np.ndarray | None) -> ColorEncoding:
         """Colours of the visible rows by ``column`` (a palette or a gradient), cached per metadata table."""
-        data = self.dataset(key)
+        data = self.resolve(tensor)
         n = data.n if subset is None else subset.size
         if not column or column not in data.metadata.columns:
             return uniform_encoding(n)
@@ -164,8 +196,9 @@ class Workspace:
             table, encoding = compute()
         return encoding
 
-    def neighbor_index(self, key: str) -> NeighborIndex:
-        data = self.dataset(key)
+    def neighbor_index(self, tensor: str | Dataset) -> NeighborIndex:
+        """The exact nearest-neighbour index of a dataset, cached by content."""
+        data = self.resolve(tensor)
         return self._neighbors.get_or_compute(data.content_hash, lambda: NeighborIndex(data.vectors))
 
 

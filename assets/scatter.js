@@ -1,0 +1,178 @@
+/* The scatter's restyles, done in the browser from the small payloads projector/scatter.py makes.
+ *
+ * The trace's `meta` names what it shows (view, style, highlight and labels tokens); the latest payloads
+ * name what is wanted. `reconcile` sends exactly one Plotly.update for the difference, or nothing. It runs
+ * when a payload arrives and after every redraw, so a figure drawn with an older selection is brought up
+ * to date too. `pointStyle` is the browser's copy of projector.figures.point_style (tests compare them).
+ */
+(function () {
+    "use strict";
+
+    const TYPED = {u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
+    const SEARCH_PAUSE_MS = 300;
+    const wanted = {style: null, highlight: null, labels: null};
+    const decoded = new Map();
+    let searchTurn = 0;
+
+    function decode(spec) {
+        const text = atob(spec.bdata);
+        const bytes = new Uint8Array(text.length);
+        for (let i = 0; i < text.length; i++) {
+            bytes[i] = text.charCodeAt(i);
+        }
+        return new TYPED[spec.dtype](bytes.buffer);
+    }
+
+    function decodedOnce(token, spec) {
+        if (!decoded.has(token)) {
+            if (decoded.size >= 6) {
+                decoded.delete(decoded.keys().next().value);
+            }
+            decoded.set(token, decode(spec));
+        }
+        return decoded.get(token);
+    }
+
+    /* Colour codes and sizes of every point: the selection keeps its colours (or turns red when no column
+     * colours the points), everything else is dimmed; selected points are larger, the clicked one largest. */
+    function pointStyle(style, codes, positions, anchor, dimension) {
+        const sizes = style.sizes[String(dimension)];
+        const n = codes.length;
+        const size = new Uint8Array(n).fill(sizes.point);
+        if (!positions || positions.length === 0) {
+            return {color: codes, size: size};
+        }
+        const color = new codes.constructor(n).fill(style.dimmed);
+        for (let k = 0; k < positions.length; k++) {
+            const p = positions[k];
+            color[p] = style.colorless ? style.selected : codes[p];
+            size[p] = sizes.selected;
+        }
+        if (anchor !== null && anchor !== undefined) {
+            size[anchor] = sizes.anchor;
+        }
+        return {color: color, size: size};
+    }
+
+    function graph() {
+        return document.querySelector("#scatter .js-plotly-plot");
+    }
+
+    function drawnLength(gd) {
+        const full = gd._fullData && gd._fullData[0];
+        return full ? full._length : -1;
+    }
+
+    function reconcile(gd) {
+        if (!gd || !gd.data || !gd.data.length || !window.Plotly) {
+            return false;
+        }
+        const trace = gd.data[0];
+        const drawn = trace.meta || {};
+        const style = wanted.style && wanted.style.view === drawn.view ? wanted.style : null;
+        if (!style) {
+            return false;
+        }
+        const highlight = wanted.highlight && wanted.highlight.view === drawn.view ? wanted.highlight : null;
+        const highlightToken = highlight ? highlight.token : "";
+        const labels = wanted.labels && wanted.labels.view === drawn.view ? wanted.labels : null;
+        const data = {};
+        const layout = {};
+        const meta = Object.assign({}, drawn);
+        if (style.token !== drawn.style || highlightToken !== drawn.highlight) {
+            const codes = decodedOnce(style.token, style.codes);
+            if (codes.length !== drawnLength(gd)) {
+                return false;
+            }
+            const positions = highlight && highlight.token ? decodedOnce(highlight.token, highlight.positions) : null;
+            const dimension = trace.type === "scatter3d" ? 3 : 2;
+            const s = pointStyle(style, codes, positions, highlight ? highlight.anchor : null, dimension);
+            data["marker.color"] = [s.color];
+            data["marker.size"] = [s.size];
+            if (style.token !== drawn.style) {
+                data["marker.colorscale"] = [style.colorscale];
+                data["marker.cmin"] = [style.cmin];
+                data["marker.cmax"] = [style.cmax];
+            }
+            if (highlight && highlight.clearsBox && trace.type !== "scatter3d") {
+                data.selectedpoints = [null];
+                layout.selections = [];
+            }
+            meta.style = style.token;
+            meta.highlight = highlightToken;
+        }
+        if (labels && labels.token !== drawn.labels && labels.hovertext.length === drawnLength(gd)) {
+            data.hovertext = [labels.hovertext];
+            meta.labels = labels.token;
+        }
+        if (!Object.keys(data).length) {
+            return false;
+        }
+        data.meta = [meta];
+        window.Plotly.update(gd, data, layout, [0]);
+        return true;
+    }
+
+    function watch(gd) {
+        if (gd && gd.on && !gd._projectorWatched) {
+            gd.on("plotly_afterplot", function () { reconcile(gd); });
+            gd._projectorWatched = true;
+        }
+    }
+
+    function restyle(style, highlight, labels) {
+        wanted.style = style || null;
+        wanted.highlight = highlight || null;
+        wanted.labels = labels || null;
+        const gd = graph();
+        watch(gd);
+        return reconcile(gd) ? Date.now() : window.dash_clientside.no_update;
+    }
+
+    /* A streamed t-SNE layout: its first frame is a whole figure, the others new coordinates for it. */
+    function frame(payload) {
+        const gd = graph();
+        const noUpdate = window.dash_clientside.no_update;
+        if (!payload || !gd || !window.Plotly) {
+            return noUpdate;
+        }
+        watch(gd);
+        if (payload.figure) {
+            window.Plotly.react(gd, payload.figure.data, payload.figure.layout);
+            return payload.iteration;
+        }
+        const trace = gd.data && gd.data[0];
+        const drawn = (trace && trace.meta) || {};
+        const is3d = Boolean(trace) && trace.type === "scatter3d";
+        if (!trace || drawn.view !== payload.view || drawn.projection !== payload.projection || is3d !== Boolean(payload.z)) {
+            return noUpdate;
+        }
+        const update = {x: [decode(payload.x)], y: [decode(payload.y)]};
+        if (payload.z) {
+            update.z = [decode(payload.z)];
+        }
+        window.Plotly.restyle(gd, update, [0]);
+        return payload.iteration;
+    }
+
+    /* The search text to run: at once on Enter, else after a pause in typing; unchanged text runs nothing. */
+    function searchQuery(value, nSubmit, current) {
+        const noUpdate = window.dash_clientside.no_update;
+        const triggered = (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id; });
+        const text = value || "";
+        const turn = ++searchTurn;
+        if (triggered.some(function (id) { return id.endsWith(".n_submit"); })) {
+            return text === (current || "") ? noUpdate : text;
+        }
+        return new Promise(function (resolve) {
+            setTimeout(function () {
+                resolve(turn === searchTurn && text !== (current || "") ? text : noUpdate);
+            }, SEARCH_PAUSE_MS);
+        });
+    }
+
+    window.projectorScatter = {pointStyle: pointStyle, decode: decode, reconcile: reconcile};
+    window.dash_clientside = Object.assign({}, window.dash_clientside, {
+        projector: {restyle: restyle, frame: frame, searchQuery: searchQuery},
+    });
+})();

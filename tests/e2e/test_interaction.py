@@ -1,0 +1,144 @@
+"""Each interaction reaches the scatter as exactly one Plotly update; Enter searches at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from projector import scatter
+from projector.colors import encode_column, uniform_encoding
+from projector.figures import point_style
+from tests.e2e.conftest import ROOT
+from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_text
+
+pytestmark = pytest.mark.e2e
+
+COUNT_UPDATES = """(sel) => {
+    const gd = document.querySelector(sel);
+    window.__plotly = [];
+    window.__afterplot = 0;
+    for (const name of ["newPlot", "react", "restyle", "relayout", "update"]) {
+        const original = window.Plotly[name];
+        if (original.__counted) { continue; }
+        window.Plotly[name] = function (...args) { window.__plotly.push(name); return original.apply(this, args); };
+        window.Plotly[name].__counted = true;
+    }
+    gd.on("plotly_afterplot", () => { window.__afterplot += 1; });
+}"""
+RESET = "() => { window.__plotly = []; window.__afterplot = 0; }"
+UPDATES = "() => [window.__plotly, window.__afterplot]"
+
+
+def settle(page) -> None:
+    """Let every callback and redraw an interaction starts finish (nothing should follow the first update)."""
+    page.wait_for_timeout(1500)
+
+
+def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clustered_logdir, artifacts):
+    _, vectors, rows = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    settle(page)
+    page.evaluate(COUNT_UPDATES, GRAPH)
+
+    page.fill("#search-input", "cat")
+    page.press("#search-input", "Enter")
+    expected = [i for i, r in enumerate(rows) if "cat" in r[0]]
+    wait_text(page, "#search-status", f"^{len(expected)} matches$")
+    settle(page)
+    assert page.evaluate(UPDATES) == [["update"], 1]
+    sizes = marker_sizes(page)
+    assert [i for i, s in enumerate(sizes) if s > min(sizes)] == expected
+    assert page.inner_text("#selection-count") == f"{len(expected)} selected"
+    page.screenshot(path=str(artifacts / "interaction-search.png"))
+
+    page.evaluate(RESET)
+    page.evaluate("""(sel) => { const gd = document.querySelector(sel);
+        gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]}); }""", GRAPH)
+    wait_text(page, "#selection-count", "^11 selected$")  # the point and its 10 neighbours
+    settle(page)
+    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.locator("#neighbors-list > li").count() == 10
+    assert page.input_value("#search-input") == ""
+
+    page.evaluate(RESET)
+    page.fill("#neighbors-k", "20")
+    page.press("#neighbors-k", "Enter")
+    wait_text(page, "#selection-count", "^21 selected$")
+    settle(page)
+    assert page.evaluate(UPDATES) == [["update"], 1]
+
+    page.evaluate(RESET)
+    page.click("#clear-selection")
+    wait_text(page, "#selection-count", "^0 selected$")
+    settle(page)
+    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert len(set(marker_sizes(page))) == 1
+
+    page.evaluate(RESET)
+    page.click("#color-by")
+    page.get_by_role("option", name="word", exact=False).first.click()
+    page.wait_for_function("() => document.querySelector('#color-legend').innerText.includes('word')")
+    settle(page)
+    assert page.evaluate(UPDATES) == [["update"], 1]
+    colors = page.evaluate(f"() => Array.from(document.querySelector('{GRAPH}')._fullData[0].marker.color)")
+    assert len(set(colors)) == len({r[0] for r in rows})
+
+
+def test_enter_searches_at_once_and_typing_after_a_pause(page, app_url, clustered_logdir):
+    _, vectors, _ = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    page.evaluate("""() => {
+        window.__sent = [];
+        const original = window.fetch;
+        window.fetch = function (url, options) {
+            if (options && typeof options.body === "string" && options.body.includes('"search-query.data"')
+                    && options.body.includes('"output":"..selection-store.data')) {
+                window.__sent.push(performance.now());
+            }
+            return original.apply(this, arguments);
+        };
+        document.querySelector("#search-input").addEventListener("keydown", (e) => {
+            if (e.key === "Enter") { window.__enter = performance.now(); }
+        });
+    }""")
+    page.type("#search-input", "dog", delay=20)
+    page.press("#search-input", "Enter")
+    wait_text(page, "#search-status", r"^\d+ matches$")
+    page.wait_for_timeout(800)  # the pause after typing ends: the same text is not searched twice
+    sent, enter = page.evaluate("() => [window.__sent, window.__enter]")
+    assert len(sent) == 1 and sent[0] - enter < 150  # the pause after typing is 300 ms
+
+    page.evaluate("() => { window.__sent = []; }")
+    page.type("#search-input", "_1", delay=20)
+    page.wait_for_timeout(100)
+    assert page.evaluate("() => window.__sent.length") == 0  # still typing
+    wait_text(page, "#search-status", r"^\d+ matches$")
+    page.wait_for_function("() => window.__sent.length === 1")
+
+
+@pytest.mark.parametrize("dimension", [2, 3])
+def test_browser_and_server_style_points_alike(browser, dimension):
+    rng = np.random.default_rng(dimension)
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(path=str(ROOT / "assets" / "scatter.js"))
+        view = {"tensor": "r::t", "indices": None}
+        for encoding in (uniform_encoding(300), encode_column(pd.Series(rng.choice(list("abcde"), 300)))):
+            for count in (0, 1, 40):
+                rows = rng.choice(300, size=count, replace=False)
+                anchor = int(rows[0]) if count else None
+                highlight = scatter.highlight_for(view, rows, anchor)
+                style = scatter.style_payload(view, encoding, "c")
+                payload = scatter.highlight_payload(view, highlight)
+                got = page.evaluate("""([style, hl, dimension]) => {
+                    const s = window.projectorScatter;
+                    const out = s.pointStyle(style, s.decode(style.codes), s.decode(hl.positions), hl.anchor, dimension);
+                    return [Array.from(out.color), Array.from(out.size)];
+                }""", [style, payload, dimension])
+                want = point_style(encoding, highlight.positions, highlight.anchor, dimension)
+                assert got[0] == want.codes.tolist()
+                assert got[1] == want.sizes.tolist()
+    finally:
+        page.close()

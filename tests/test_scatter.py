@@ -1,0 +1,72 @@
+"""The scatter adapter: highlights as trace positions, payloads for the browser, tokens that name content."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pandas as pd
+
+from projector import scatter
+from projector.colors import DIMMED, FIRST_CODE, SELECTED, encode_column, uniform_encoding
+from projector.figures import ANCHOR_SIZE, POINT_SIZE, SELECTED_SIZE
+
+VIEW = {"tensor": "run::emb", "indices": None}
+ISOLATED = {"tensor": "run::emb", "indices": [2, 5, 7, 9]}
+
+
+def decode(spec: dict) -> np.ndarray:
+    dtype = {"u1": "<u1", "u2": "<u2", "i4": "<i4"}[spec["dtype"]]
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=dtype)
+
+
+def test_highlight_maps_rows_to_positions_of_the_view():
+    whole = scatter.highlight_for(VIEW, np.array([9, 2, 2]), 9)
+    assert whole.positions.tolist() == [2, 9] and whole.anchor == 9
+    isolated = scatter.highlight_for(ISOLATED, np.array([9, 2, 3]), 9)
+    assert isolated.positions.tolist() == [0, 3] and isolated.anchor == 3  # row 3 is not on screen
+    assert scatter.highlight_for(ISOLATED, np.array([2]), 4).anchor is None
+
+
+def test_tokens_name_content():
+    a = scatter.highlight_for(VIEW, np.array([1, 2]), None)
+    assert a.token == scatter.highlight_for(VIEW, np.array([2, 1]), None).token
+    assert a.token != scatter.highlight_for(VIEW, np.array([1, 2]), 1).token
+    assert scatter.highlight_for(VIEW, np.array([], dtype=np.int64), None).token == scatter.NO_HIGHLIGHT
+    assert scatter.view_token(VIEW) != scatter.view_token(ISOLATED)
+    assert scatter.view_token(ISOLATED) == scatter.view_token({"tensor": "run::emb", "indices": [9, 7, 5, 2]})
+    enc = encode_column(pd.Series(["a", "b", "a"]))
+    assert scatter.style_token(VIEW, enc, "c") != scatter.style_token(VIEW, uniform_encoding(3), None)
+
+
+def test_highlight_payload_round_trips_and_ignores_other_views():
+    highlight = scatter.highlight_for(VIEW, np.array([4, 1]), 4)
+    payload = scatter.highlight_payload(VIEW, highlight)
+    assert decode(payload["positions"]).tolist() == [1, 4]
+    back = scatter.highlight_from_payload(payload, VIEW)
+    assert back.positions.tolist() == [1, 4] and back.anchor == 4 and back.token == highlight.token
+    assert scatter.highlight_from_payload(payload, ISOLATED).positions.size == 0
+    assert scatter.highlight_from_payload(None, VIEW).positions.size == 0
+
+
+def test_style_payload_carries_codes_scale_and_sizes():
+    enc = encode_column(pd.Series(["x", "y", "y", ""]))
+    payload = scatter.style_payload(VIEW, enc, "c")
+    assert decode(payload["codes"]).tolist() == enc.codes.tolist()
+    assert payload["codes"]["dtype"] == "u1"
+    assert payload["dimmed"] == DIMMED and payload["selected"] == SELECTED and not payload["colorless"]
+    assert payload["sizes"][3] == {"point": POINT_SIZE[3], "selected": SELECTED_SIZE[3], "anchor": ANCHOR_SIZE[3]}
+    assert payload["cmax"] - payload["cmin"] == len(enc.palette)
+
+
+def test_figure_is_drawn_with_its_style_and_tokens():
+    enc = uniform_encoding(5)
+    highlight = scatter.highlight_for(VIEW, np.array([1, 3]), 3)
+    meta = scatter.trace_meta(VIEW, enc, None, highlight, "label")
+    fig = scatter.figure(np.zeros((5, 3), np.float32), ["a", "b", "c"], list("vwxyz"), enc, highlight, meta, "r")
+    trace = fig["data"][0]
+    assert trace["meta"]["highlight"] == highlight.token and trace["meta"]["view"] == scatter.view_token(VIEW)
+    assert decode(trace["marker"]["color"]).tolist() == [DIMMED, SELECTED, DIMMED, SELECTED, DIMMED]
+    sizes = decode(trace["marker"]["size"]).tolist()
+    assert sizes == [POINT_SIZE[3], SELECTED_SIZE[3], POINT_SIZE[3], ANCHOR_SIZE[3], POINT_SIZE[3]]
+    assert FIRST_CODE not in decode(trace["marker"]["color"]).tolist()
