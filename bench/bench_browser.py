@@ -1,115 +1,637 @@
-"""End-to-end figures in headless Chromium: page open → points drawn, search → highlighted, recolour.
+"""TensorBoard's projector and this app side by side, on the very same logdir, in one run of headless Chromium.
 
-Same measurements as the peers' table in PERFORMANCE.md. For each N it writes a TF2 checkpoint of N × D
-float32 vectors with a word/cluster metadata TSV, starts ``app.py`` on a free loopback port and drives
-Debian's Chromium. Run: ``.venv/bin/python bench/bench_browser.py [--sizes 10000 100000] [--dim 128]``.
+For each configuration it writes one TF2 checkpoint (``tf.train.Checkpoint(embedding=tf.Variable(vectors))`` plus
+``projector_config.pbtxt``) of N × D float32 vectors in 6 clusters, one per type (Fire, Water, Grass, Electric,
+Rock, Ice), with a single-column ``metadata.tsv`` (no header) of labels such as ``Fire-0001``. TensorBoard
+(``python -m tensorboard.main --logdir DIR``) and the app (``app.py --logdir DIR``) both open that directory.
+Both servers are started, and left to finish their start-up work (until their processes go idle), before
+anything is timed. Every time below runs from the action to two animation frames after the condition holds.
+
+3D configurations (``10000x128``, ``100000x128``, ``50000x768``), TensorBoard vs the app, in PCA 3D:
+
+1. **open → points drawn**: ``page.goto``. TensorBoard: ``.numDataPoints`` reads N and ``#total-variance``
+   says "described" (PCA drawn). App: ``gd._fullData[0].x.length === N`` and ``#point-count`` reads N points.
+   The first page of each app (cold server, cold browser cache) is reported as *first open*; the median of
+   the ``--repeats`` fresh pages after it as *open*.
+2. **search → highlight drawn**: query ``Fire-``. TensorBoard searches as you type: ``fill`` the ``<input>`` in
+   ``#search-box``, done when that element's ``message`` property is ``"<count> matches."``. App: fill
+   ``#search-input`` and press Enter, done when ``#search-status`` reads ``<count> matches`` and
+   ``gd._fullData[0].marker.color`` differs from a copy taken before the search.
+3. **click → neighbours listed**: TensorBoard: a click on the first row of its search results (the inspector's
+   matches list; that row's link selects the point), done when the nearest-neighbours list has children.
+   App: the same point (the first ``Fire-`` row) selected the way Plotly reports a click on it: Playwright cannot
+   aim a mouse at one WebGL marker, so the bench emits Plotly's own event on the graph,
+   ``gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i, x, y, z}]})``. dcc.Graph listens to that
+   event exactly as to a real click and sets ``clickData``; done when ``#neighbors-list`` has children. Both
+   clicks are JavaScript events dispatched without Playwright's actionability waits.
+
+2D configurations (``100000x128/2d``, ``1000000x128/2d``) go beyond TensorBoard (which caps at 100k points):
+the app opens (3D, untimed), switches with the "2D" radio until ``_fullData[0].type === 'scattergl'``, then
+times ``--repeats`` rounds of *search → highlight drawn* and *clear → restyled* (``#clear-selection``, done when
+``marker.color`` differs from the highlighted copy), against plotly.js's own floor measured in the same browser:
+a page with ``plotly.min.js`` from the installed plotly package drawing a scattergl of the same N and timing one
+``Plotly.restyle(gd, {'marker.color': [Uint8Array codes]})`` to two frames (median of 5).
+
+The app is read only through its public component IDs and Plotly's decoded ``gd._fullData`` (never ``gd.data``),
+gd = ``document.querySelector('#scatter .js-plotly-plot')``. The TensorBoard side is in
+``bench/tensorboard_projector.py``. Servers and browser share the machine: run it alone
+(``flock /tmp/heavy.lock …`` on a shared box) and compare only figures from one run.
+
+  .venv/bin/python bench/bench_browser.py [--configs 10000x128 100000x128 50000x768 100000x128/2d 1000000x128/2d]
+      [--repeats 3] [--json results.json] [--app-root DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 
-from bench.bench_foundation import write_logdir  # noqa: E402
+import tensorboard_projector as tb  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
-DRAWN = """(n) => { const gd = document.querySelector('#scatter .js-plotly-plot');
-    return gd && gd._fullData && gd._fullData.length && gd._fullData[0].x && gd._fullData[0].x.length === n; }"""
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--use-gl=angle", "--use-angle=swiftshader",
+                 "--enable-unsafe-swiftshader"]
+VIEWPORT = {"width": 1400, "height": 900}
+TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
+QUERY = "Fire-"
+DEFAULT_CONFIGS = ["10000x128", "100000x128", "50000x768", "100000x128/2d", "1000000x128/2d"]
+FLOOR_RESTYLES = 5
+
+GD = "document.querySelector('#scatter .js-plotly-plot')"
+TRACE = f"(() => {{ const gd = {GD}; return gd && gd._fullData && gd._fullData[0]; }})()"
+TWO_FRAMES = tb.TWO_FRAMES
+APP_DRAWN = f"""(n) => {{ const t = {TRACE}; const pc = document.querySelector('#point-count');
+    return !!t && !!t.x && t.x.length === n && !!pc && pc.textContent.replace(/[^0-9]/g, '') === String(n); }}"""
+APP_2D = f"(n) => {{ const t = {TRACE}; return !!t && t.type === 'scattergl' && !!t.x && t.x.length === n; }}"
+# A copy of the decoded colours, to tell when the next restyle has landed.
+SNAPSHOT_COLOR = f"""() => {{ const c = {TRACE}.marker.color;
+    window.__benchColor = (c != null && typeof c.slice === 'function') ? c.slice() : c; }}"""
+COLOR_CHANGED_JS = f"""const colorChanged = () => {{ const t = {TRACE}; if (!t || !t.marker) return false;
+    const c = t.marker.color, b = window.__benchColor;
+    const isArray = (x) => x != null && typeof x === 'object' && typeof x.length === 'number';
+    if (!isArray(c) || !isArray(b)) return c !== b;
+    if (c.length !== b.length) return true;
+    for (let i = 0; i < c.length; i++) if (c[i] !== b[i]) return true;
+    return false; }};"""
+STATUS_JS = """const matches = (n) => { const s = document.querySelector('#search-status');
+    const m = s && s.textContent.match(/(\\d[\\d,.\\s\\u202f]*)\\s*matches/);
+    return !!m && m[1].replace(/[^0-9]/g, '') === String(n); };"""
+APP_HIGHLIGHTED = "(n) => { " + COLOR_CHANGED_JS + STATUS_JS + " return matches(n) && colorChanged(); }"
+APP_RESTYLED = "() => { " + COLOR_CHANGED_JS + " return colorChanged(); }"
+NEIGHBOURS_TEXT = "() => { const l = document.querySelector('#neighbors-list'); return l ? l.textContent : null; }"
+APP_NEIGHBOURS = """(before) => { const l = document.querySelector('#neighbors-list');
+    return !!l && l.children.length > 0 && l.textContent !== before; }"""
+EMIT_CLICK = f"""(i) => {{ const gd = {GD}; const t = gd._fullData[0];
+    const point = {{curveNumber: 0, pointNumber: i, x: t.x[i], y: t.y[i]}};
+    if (t.z) point.z = t.z[i];
+    gd.emit('plotly_click', {{points: [point]}}); }}"""
 
 
+# ----------------------------------------------------------------------------------------------------- the logdir
+def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
+    """N × D float32 in 6 clusters (one per type) as a TF2 checkpoint + projector config + label metadata."""
+    import tensorflow as tf
+    from tensorboard.plugins import projector
+
+    rng = np.random.default_rng(seed)
+    cluster = rng.integers(0, len(TYPES), size=n)
+    centers = rng.normal(0, 4, size=(len(TYPES), dim)).astype(np.float32)
+    vectors = rng.standard_normal(size=(n, dim), dtype=np.float32)
+    vectors += centers[cluster]
+    counts = np.bincount(cluster, minlength=len(TYPES))
+    width = max(4, len(str(int(counts.max()))))
+    seen = [0] * len(TYPES)
+    labels = []
+    for k in cluster.tolist():
+        seen[k] += 1
+        labels.append(f"{TYPES[k]}-{seen[k]:0{width}d}")
+    path.mkdir(parents=True)
+    (path / "metadata.tsv").write_text("\n".join(labels) + "\n")
+    tf.train.Checkpoint(embedding=tf.Variable(vectors)).save(str(path / "embedding.ckpt"))
+    config = projector.ProjectorConfig()
+    embedding = config.embeddings.add()
+    embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+    embedding.metadata_path = "metadata.tsv"
+    projector.visualize_embeddings(str(path), config)
+    fire = np.flatnonzero(cluster == TYPES.index("Fire"))
+    return {"matches": int(fire.size), "first_match": int(fire[0])}
+
+
+# ---------------------------------------------------------------------------------------------------- the servers
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_app(logdir: Path, cache: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--logdir", str(logdir), "--port", str(port), "--cache-dir", str(cache)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(300):
+class AppServer:
+    """``app.py --logdir DIR --port P --cache-dir TMP``, ready once it serves ``_dash-layout``."""
+
+    def __init__(self, python: str, app_root: Path, logdir: Path, cache: Path, log_path: Path,
+                 timeout_s: float = 180) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [python, str(app_root / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
+             "--cache-dir", str(cache)],
+            cwd=app_root, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"app exited early:\n{tail(log_path)}")
+            try:
+                with urllib.request.urlopen(self.url + "_dash-layout", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"app did not start within {timeout_s:.0f} s:\n{tail(log_path)}")
+            time.sleep(0.3)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self.log.close()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate the process we started (and any children it left), kill after 10 s."""
+    import psutil
+
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    if process.poll() is None:
+        process.terminate()
         try:
-            urllib.request.urlopen(url + "_dash-layout", timeout=1)
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("app did not start")
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for child in children:
+        try:
+            child.terminate()
+            child.wait(timeout=10)
+        except psutil.TimeoutExpired:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
-def measure(browser, url: str, n: int, dimension: int) -> dict:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.set_default_timeout(300_000)
-    received = []
-    page.on("response", lambda r: received.append((r.url, r.headers.get("content-length"))))
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_idle(pids: list[int], max_s: float, busy_cores: float = 0.15, quiet_s: float = 1.5) -> float:
+    """Wait until the processes (with their children) use less than ``busy_cores`` CPU for ``quiet_s``."""
+    import psutil
+
+    start = time.monotonic()
+    quiet_since = None
+    last: dict[int, float] = {}
+    first = True
+    while time.monotonic() - start < max_s:
+        total = 0.0
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                for p in [root, *root.children(recursive=True)]:
+                    t = p.cpu_times()
+                    total_p = t.user + t.system
+                    total += total_p - last.get(p.pid, total_p)
+                    last[p.pid] = total_p
+            except psutil.Error:
+                pass
+        now = time.monotonic()
+        if first:  # the first sample only sets the baseline
+            first = False
+        elif total < busy_cores * 0.5:
+            quiet_since = quiet_since or now
+            if now - quiet_since >= quiet_s:
+                break
+        else:
+            quiet_since = None
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
+# -------------------------------------------------------------------------------------------------------- the app
+class DashRequests:
+    """Counts a page's Dash callback requests in flight, to let the page settle between steps (untimed)."""
+
+    def __init__(self, page) -> None:
+        self.pending = 0
+        page.on("request", lambda r: self._count(r, +1))
+        page.on("requestfinished", lambda r: self._count(r, -1))
+        page.on("requestfailed", lambda r: self._count(r, -1))
+
+    def _count(self, request, step: int) -> None:
+        if "_dash-update-component" in request.url:
+            self.pending = max(0, self.pending + step)
+
+
+def settle(page, requests: DashRequests | None = None, quiet_ms: int = 400, timeout_s: float = 300) -> None:
+    """No Dash request in flight for ``quiet_ms``, then two frames."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+        if requests is None or requests.pending == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_ms / 1000:
+                break
+        else:
+            quiet_since = None
+    page.evaluate(TWO_FRAMES)
+
+
+def app_open(page, url: str, n: int, timeout_s: float) -> float:
     start = time.perf_counter()
-    page.goto(url)
-    page.wait_for_function(DRAWN, arg=n)
-    open_s = time.perf_counter() - start
-    if dimension == 2:
-        page.get_by_text("2D", exact=True).click()
-        page.wait_for_function("() => document.querySelector('#scatter .js-plotly-plot')._fullData[0].type === 'scattergl'")
-        page.wait_for_timeout(500)
+    page.goto(url, timeout=timeout_s * 1000)
+    page.wait_for_function(APP_DRAWN, arg=n, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def app_search(page, expected: int, timeout_s: float) -> float:
+    page.evaluate(SNAPSHOT_COLOR)
     start = time.perf_counter()
-    page.fill("#search-input", "w1")
+    page.fill("#search-input", QUERY)
     page.press("#search-input", "Enter")
-    page.wait_for_function("() => /\\d+ selected/.test(document.querySelector('#selection-count').innerText) && "
-                           "document.querySelector('#selection-count').innerText !== '0 selected'")
-    page.wait_for_function("""() => { const m = document.querySelector('#scatter .js-plotly-plot')._fullData[0].marker;
-        return Array.from(m.color).some(c => c === 0); }""")  # dimmed points drawn
-    search_s = time.perf_counter() - start
+    page.wait_for_function(APP_HIGHLIGHTED, arg=expected, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def app_click(page, point: int, timeout_s: float) -> float:
+    before = page.evaluate(NEIGHBOURS_TEXT)
     start = time.perf_counter()
-    page.click("#clear-selection")
-    page.wait_for_function("() => document.querySelector('#selection-count').innerText === '0 selected'")
-    page.wait_for_function("""() => { const m = document.querySelector('#scatter .js-plotly-plot')._fullData[0].marker;
-        return !Array.from(m.color).some(c => c === 0); }""")
-    clear_s = time.perf_counter() - start
-    page.close()
-    opened = round(open_s, 2) if dimension == 3 else None  # the page always opens in 3D
-    return {"N": n, "view": f"{dimension}D", "open → points drawn s": opened,
-            "search → highlighted s": round(search_s, 2), "clear → restyled s": round(clear_s, 2)}
+    page.evaluate(EMIT_CLICK, point)
+    page.wait_for_function(APP_NEIGHBOURS, arg=before, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    seconds = time.perf_counter() - start
+    if QUERY not in (page.evaluate(NEIGHBOURS_TEXT) or ""):  # pointNumber i should be row i, a Fire point
+        print(f"    note: the app's neighbours of point {point} are not {QUERY}… points: plot order ≠ row order?")
+    return seconds
+
+
+def app_clear(page, timeout_s: float) -> float:
+    page.evaluate(SNAPSHOT_COLOR)
+    start = time.perf_counter()
+    page.locator("#clear-selection").dispatch_event("click")
+    page.wait_for_function(APP_RESTYLED, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def app_switch_2d(page, n: int, timeout_s: float) -> None:
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function(APP_2D, arg=n, polling="raf", timeout=timeout_s * 1000)
+
+
+# --------------------------------------------------------------------------------------------- plotly.js's floor
+def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[float]:
+    """plotly.js alone (installed package's plotly.min.js, no CDN): one scattergl of N points, then
+    ``Plotly.restyle(gd, {'marker.color': [Uint8Array]})`` to two frames, FLOOR_RESTYLES times (seconds)."""
+    import plotly
+
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html = workdir / "plotly-floor.html"
+    html.write_text(f"<html><body style='margin:0'><div id='g' style='width:1000px;height:800px'></div>"
+                    f"<script src='{js.as_uri()}'></script></body></html>")
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(html.as_uri(), timeout=timeout_s * 1000)
+        page.evaluate("""(n) => new Promise((resolve) => {
+            const x = new Float32Array(n), y = new Float32Array(n), c = new Uint8Array(n);
+            for (let i = 0; i < n; i++) {
+              const k = i % 6, a = Math.random() * 6.283, r = Math.sqrt(-2 * Math.log(Math.random() + 1e-12));
+              x[i] = 5 * Math.cos(k) + r * Math.cos(a); y[i] = 5 * Math.sin(k) + r * Math.sin(a); c[i] = k + 1;
+            }
+            window.BASE = c;
+            window.HIGH = c.map((v) => (v === 1 ? 1 : 0));
+            const scale = ['#cccccc', '#e4572e', '#3a86ff', '#38b000', '#ffbe0b', '#8d6e63', '#80deea', '#6a4c93']
+                .map((col, i) => [i / 7, col]);
+            Plotly.newPlot('g', [{type: 'scattergl', mode: 'markers', x, y,
+                                  marker: {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7}}],
+                           {margin: {l: 0, r: 0, t: 0, b: 0}})
+              .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
+        })""", n)
+        times = []
+        for k in range(FLOOR_RESTYLES):
+            ms = page.evaluate("""(which) => new Promise((resolve) => {
+                const gd = document.getElementById('g'), t = performance.now();
+                Plotly.restyle(gd, {'marker.color': [which ? window.HIGH : window.BASE]}).then(() =>
+                  requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t))));
+            })""", k % 2 == 0)
+            times.append(ms / 1000)
+        return times
+    finally:
+        context.close()
+
+
+# ------------------------------------------------------------------------------------------------------ the runs
+@dataclass
+class Config:
+    n: int
+    dim: int
+    view: str  # "3d": against TensorBoard; "2d": the app alone against plotly.js's floor
+
+    @classmethod
+    def parse(cls, text: str) -> "Config":
+        size, _, view = text.lower().partition("/")
+        n, _, dim = size.partition("x")
+        view = view or "3d"
+        if view not in ("2d", "3d") or not n.isdigit() or not dim.isdigit():
+            raise argparse.ArgumentTypeError(f"{text!r}: expected NxD or NxD/2d, e.g. 10000x128 or 1000000x128/2d")
+        return cls(int(n), int(dim), view)
+
+    @property
+    def name(self) -> str:
+        return f"{self.n:,} × {self.dim} {self.view.upper()}"
+
+
+@dataclass
+class Samples:
+    values: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add(self, step: str, value: float) -> None:
+        self.values.setdefault(step, []).append(value)
+        print(f"    {step}: {value:.3f} s", flush=True)
+
+    def fail(self, step: str, error: BaseException) -> None:
+        message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+        self.errors.setdefault(step, message)
+        print(f"    {step}: FAILED {message}", flush=True)
+
+
+STEP_FIRST_OPEN = "first open → points drawn"
+STEP_OPEN = "open → points drawn"
+STEP_SEARCH = "search → highlight drawn"
+STEP_CLICK = "click → neighbours listed"
+STEP_CLEAR = "clear → restyled"
+
+
+def attempt(samples: Samples, step: str, func) -> bool:
+    try:
+        samples.add(step, func())
+        return True
+    except Exception as error:  # noqa: BLE001 — a failing step is reported in the table, the run goes on
+        samples.fail(step, error)
+        return False
+
+
+def tensorboard_page(context, server, data: dict, n: int, samples: Samples, first: bool, timeout_s: float) -> None:
+    page = context.new_page()
+    page.set_default_timeout(timeout_s * 1000)
+    try:
+        frame = None
+
+        def do_open():
+            nonlocal frame
+            seconds, frame = tb.open_projector(page, server.url, n, timeout_s)
+            return seconds
+
+        if not attempt(samples, STEP_FIRST_OPEN if first else STEP_OPEN, do_open) or first:
+            return
+        # Metadata arrives apart from the tensor: the search needs the label column (untimed).
+        frame.wait_for_function("() => {" + tb.DEEP_JS + """ const p = deep('vz-projector-inspector-panel');
+            return !!p && !!p.metadataFields && p.metadataFields.length > 0; }""", timeout=timeout_s * 1000)
+        page.wait_for_timeout(300)
+        if attempt(samples, STEP_SEARCH, lambda: tb.search(frame, QUERY, data["matches"], timeout_s)):
+            page.wait_for_timeout(300)
+            attempt(samples, STEP_CLICK, lambda: tb.click_first_match(frame, timeout_s))
+            page.wait_for_timeout(300)
+            tb.clear_search(frame, timeout_s)
+    finally:
+        page.close()
+
+
+def app_page(context, server, data: dict, config: Config, samples: Samples, first: bool, repeats: int,
+             timeout_s: float) -> None:
+    page = context.new_page()
+    page.set_default_timeout(timeout_s * 1000)
+    requests = DashRequests(page)
+    try:
+        if config.view == "2d":
+            app_open(page, server.url, config.n, timeout_s)
+            settle(page, requests)
+            app_switch_2d(page, config.n, timeout_s)
+            settle(page, requests)
+            for _ in range(repeats):
+                if not attempt(samples, STEP_SEARCH, lambda: app_search(page, data["matches"], timeout_s)):
+                    return
+                settle(page, requests)
+                if not attempt(samples, STEP_CLEAR, lambda: app_clear(page, timeout_s)):
+                    return
+                settle(page, requests)
+            return
+        step = STEP_FIRST_OPEN if first else STEP_OPEN
+        if not attempt(samples, step, lambda: app_open(page, server.url, config.n, timeout_s)) or first:
+            return
+        settle(page, requests)
+        if attempt(samples, STEP_SEARCH, lambda: app_search(page, data["matches"], timeout_s)):
+            settle(page, requests)
+            attempt(samples, STEP_CLICK, lambda: app_click(page, data["first_match"], timeout_s))
+            settle(page, requests)
+            app_clear(page, timeout_s)  # untimed here: clear between repeats
+            settle(page, requests)
+    finally:
+        page.close()
+
+
+def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir: Path) -> list[dict]:
+    tag = f"{config.n}x{config.dim}{config.view}"
+    tb_samples, app_samples = Samples(), Samples()
+    floor: list[float] = []
+    tb_server = app_server = None
+    contexts = []
+    try:
+        if config.view == "3d":
+            try:
+                tb_server = tb.TensorBoardServer(args.python, logdir, free_port(), workdir / f"tensorboard-{tag}.log")
+            except Exception as error:  # noqa: BLE001
+                tb_samples.fail(STEP_FIRST_OPEN, error)
+        try:
+            app_server = AppServer(args.python, args.app_root, logdir, workdir / f"cache-{tag}",
+                                   workdir / f"app-{tag}.log")
+        except Exception as error:  # noqa: BLE001
+            app_samples.fail(STEP_FIRST_OPEN if config.view == "3d" else STEP_SEARCH, error)
+        pids = [s.pid for s in (tb_server, app_server) if s is not None]
+        waited = wait_idle(pids, args.warmup_timeout)
+        print(f"  servers up and idle after {waited:.1f} s of warm-up", flush=True)
+
+        if config.view == "3d":
+            tb_context = browser.new_context(viewport=VIEWPORT)
+            app_context = browser.new_context(viewport=VIEWPORT)
+            contexts += [tb_context, app_context]
+            for r in range(args.repeats + 1):
+                if tb_server is not None:
+                    print(f"  TensorBoard, page {r}", flush=True)
+                    tensorboard_page(tb_context, tb_server, data, config.n, tb_samples, r == 0, args.timeout)
+                if app_server is not None:
+                    print(f"  app, page {r}", flush=True)
+                    app_page(app_context, app_server, data, config, app_samples, r == 0, args.repeats,
+                             args.timeout)
+        else:
+            print("  plotly.js floor", flush=True)
+            floor = floor_restyle(browser, config.n, workdir, args.timeout)
+            print("    restyle: " + ", ".join(f"{s:.3f}" for s in floor) + " s", flush=True)
+            if app_server is not None:
+                print("  app (2D)", flush=True)
+                app_context = browser.new_context(viewport=VIEWPORT)
+                contexts.append(app_context)
+                try:
+                    app_page(app_context, app_server, data, config, app_samples, False, args.repeats, args.timeout)
+                except Exception as error:  # noqa: BLE001 — e.g. the open or the 2D switch failed
+                    app_samples.fail(STEP_SEARCH, error)
+    finally:
+        for context in contexts:
+            context.close()
+        for server in (tb_server, app_server):
+            if server is not None:
+                server.stop()
+        if app_samples.errors and app_server is not None:
+            print("  app log tail:\n" + tail(workdir / f"app-{tag}.log"), flush=True)
+
+    steps = ([STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK] if config.view == "3d"
+             else [STEP_SEARCH, STEP_CLEAR])
+    rows = []
+    for step in steps:
+        ref_values = tb_samples.values.get(step, []) if config.view == "3d" else floor
+        app_values = app_samples.values.get(step, [])
+        ref = statistics.median(ref_values) if ref_values else None
+        app = statistics.median(app_values) if app_values else None
+        rows.append({
+            "config": config.name,
+            "step": step,
+            "TensorBoard s": ref if config.view == "3d" else None,
+            "plotly floor s": ref if config.view == "2d" else None,
+            "app s": app,
+            "ratio": (app / ref) if app is not None and ref else None,
+            "ratio of": "app/TB" if config.view == "3d" else "app/floor",
+            "TensorBoard samples": tb_samples.values.get(step, []) if config.view == "3d" else [],
+            "floor samples": floor if config.view == "2d" else [],
+            "app samples": app_values,
+            "errors": "; ".join(f"{who}: {e}" for who, e in
+                                (("TB", tb_samples.errors.get(step)), ("app", app_samples.errors.get(step))) if e),
+        })
+    return rows
+
+
+def environment(browser, app_root: Path, python: str) -> dict:
+    import plotly
+
+    def run(*cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = run("git", "-C", str(app_root), "rev-parse", "--short", "HEAD")
+    if commit and run("git", "-C", str(app_root), "status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    tensorboard_version = run(python, "-c", "import tensorboard; print(tensorboard.__version__)")
+    return {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "chromium": browser.version,
+        "nproc": run("nproc") or str(os.cpu_count()),
+        "tensorboard": tensorboard_version,
+        "plotly": plotly.__version__,
+        "app commit": commit or "?",
+    }
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--dim", type=int, default=128)
-    parser.add_argument("--views", type=int, nargs="+", default=[3, 2], choices=[2, 3],
-                        help="plot dimensions to measure (the page opens in 3D either way)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", type=Config.parse, nargs="+", default=[Config.parse(c) for c in DEFAULT_CONFIGS],
+                        metavar="NxD[/2d]", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh pages (3D) or rounds (2D) per measurement")
+    parser.add_argument("--json", type=Path, help="also save the table (and every sample) as JSON here")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for any one wait")
+    parser.add_argument("--warmup-timeout", type=float, default=600,
+                        help="at most this long for the servers' start-up work before timing")
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="the checkout whose app.py to run")
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    parser.add_argument("--python", default=str(venv_python if venv_python.exists() else sys.executable),
+                        help="interpreter for app.py and TensorBoard")
     args = parser.parse_args()
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for n in args.sizes:
-            logdir = Path(tmp) / f"n{n}"
-            write_logdir(logdir, n, args.dim)
-            for dimension in args.views:
-                process, url = start_app(logdir, Path(tmp) / f"cache{n}{dimension}")
+    args.app_root = args.app_root.resolve()
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp, sync_playwright() as p:
+        workdir = Path(tmp)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        env = environment(browser, args.app_root, args.python)
+        print("  ".join(f"{k}: {v}" for k, v in env.items()), flush=True)
+        logdirs: dict[tuple[int, int], tuple[Path, dict]] = {}
+        try:
+            for config in args.configs:
+                print(f"{config.name}", flush=True)
+                key = (config.n, config.dim)
+                if key not in logdirs:
+                    path = workdir / f"logdir-{config.n}x{config.dim}"
+                    start = time.perf_counter()
+                    logdirs[key] = (path, write_logdir(path, config.n, config.dim))
+                    print(f"  logdir written in {time.perf_counter() - start:.1f} s "
+                          f"({logdirs[key][1]['matches']:,} labels match {QUERY!r})", flush=True)
                 try:
-                    rows.append(measure(browser, url, n, dimension))
-                finally:
-                    process.terminate()
-                    process.wait(timeout=10)
-                print(rows[-1], flush=True)
-        browser.close()
-    print(pd.DataFrame(rows).to_string(index=False))
+                    rows += run_config(browser, config, *logdirs[key], args, workdir)
+                except Exception:  # noqa: BLE001
+                    traceback.print_exc()
+        finally:
+            browser.close()
+
+    table = pd.DataFrame(rows)
+    shown = ["config", "step", "TensorBoard s", "plotly floor s", "app s", "ratio", "ratio of"]
+    print()
+    print(f"{env['date']}  Chromium {env['chromium']}  nproc {env['nproc']}  TensorBoard {env['tensorboard']}  "
+          f"plotly {env['plotly']}  app {env['app commit']}  repeats {args.repeats} (medians)")
+    if not table.empty:
+        for column in ("TensorBoard s", "plotly floor s", "app s", "ratio"):
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+        print(table[shown].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—"))
+        errors = table[table["errors"] != ""]
+        for _, row in errors.iterrows():
+            print(f"! {row['config']}, {row['step']}: {row['errors']}")
+    if args.json:
+        args.json.write_text(json.dumps({**env, "repeats": args.repeats, "rows": rows}, indent=1, ensure_ascii=False))
+        print(f"saved {args.json}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,165 @@
+"""Drive TensorBoard 2.x's Embedding Projector from Playwright, for the side-by-side bench in bench_browser.py.
+
+``http://127.0.0.1:P/#projector`` puts the projector in a nested iframe
+(``/data/plugin_entry.html?name=projector`` → ``/data/plugin/projector/projector_binary.html``), and its Polymer
+elements keep their content in (open) shadow roots. So:
+
+- the projector's frame is the one, among ``page.frames``, whose shadow-piercing query finds ``.numDataPoints``;
+- Playwright's CSS locators pierce open shadow roots, which is enough for actions (fill, click);
+- properties and conditions are read with ``evaluate`` and a recursive ``shadowRoot`` walk (:data:`DEEP_JS`).
+
+What each step waits for (the same facts as PERFORMANCE.md, "Driving TensorBoard's projector from Playwright"):
+
+- points drawn: ``.numDataPoints`` text equals N and ``#total-variance`` text contains "described" (PCA done);
+- search: type into the ``<input>`` inside ``#search-box`` (a ``vz-projector-input``; it searches on every ``input``
+  event, Playwright's ``fill`` sends one); done when that element's ``message`` property (not its light-DOM text)
+  reads ``"<count> matches."``;
+- click: the first row of the inspector's ``.matches-list`` (an ``<a>`` whose ``onclick`` selects that point);
+  done when ``.nn-list`` (nearest points in the original space) has children.
+
+Every step ends two animation frames after its condition holds, in the projector's frame.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+# A shadow-piercing querySelector, cached per selector while the element stays connected (the walk over every
+# shadow root costs a few ms, and the waits below evaluate it on every animation frame).
+DEEP_JS = """
+const deep = (sel) => {
+  const cache = window.__benchDeep || (window.__benchDeep = {});
+  const hit = cache[sel];
+  if (hit && hit.isConnected) return hit;
+  const walk = (root) => {
+    const found = root.querySelector(sel);
+    if (found) return found;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) { const r = walk(el.shadowRoot); if (r) return r; }
+    }
+    return null;
+  };
+  const el = walk(document);
+  if (el) cache[sel] = el;
+  return el;
+};
+"""
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+POINTS_DRAWN = "(n) => {" + DEEP_JS + """
+  const count = deep('.numDataPoints'), variance = deep('#total-variance');
+  return !!count && !!variance && count.textContent.replace(/[^0-9]/g, '') === String(n)
+    && variance.textContent.includes('described');
+}"""
+MESSAGE = "() => {" + DEEP_JS + " const box = deep('#search-box'); return box ? (box.message || '') : null; }"
+MESSAGE_IS = "(text) => {" + DEEP_JS + " const box = deep('#search-box'); return !!box && box.message === text; }"
+NEIGHBOURS_LISTED = "() => {" + DEEP_JS + " const nn = deep('.nn-list'); return !!nn && nn.children.length > 0; }"
+HAS_COUNT_ELEMENT = "() => {" + DEEP_JS + " return !!deep('.numDataPoints'); }"
+
+SEARCH_INPUT = "#search-box input"
+FIRST_MATCH = ".matches-list .list .row a"
+
+
+class TensorBoardServer:
+    """``python -m tensorboard.main --logdir DIR --host 127.0.0.1 --port P``, ready once it serves its plugin list."""
+
+    def __init__(self, python: str, logdir: Path, port: int, log_path: Path, timeout_s: float = 180) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/#projector"
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"TensorBoard exited early; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/plugins_listing", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"TensorBoard did not start within {timeout_s:.0f} s; see {log_path}")
+            time.sleep(0.3)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def projector_frame(page, timeout_s: float):
+    """The (nested) frame that holds the projector: the one whose shadow-piercing query finds ``.numDataPoints``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.evaluate(HAS_COUNT_ELEMENT):
+                    return frame
+            except Exception:  # a frame navigating or detached meanwhile: look again
+                continue
+        time.sleep(0.05)
+    raise TimeoutError("no frame with the projector's .numDataPoints")
+
+
+def open_projector(page, url: str, n: int, timeout_s: float):
+    """page.goto(url) → N points loaded and PCA drawn, plus two frames. Returns (seconds, projector frame)."""
+    start = time.perf_counter()
+    page.goto(url, timeout=timeout_s * 1000)
+    frame = projector_frame(page, timeout_s)
+    frame.wait_for_function(POINTS_DRAWN, arg=n, polling="raf", timeout=timeout_s * 1000)
+    frame.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start, frame
+
+
+def search(frame, query: str, expected: int, timeout_s: float) -> float:
+    """Type ``query`` (one ``input`` event, as Playwright's fill sends) → "<expected> matches." plus two frames."""
+    box = frame.locator(SEARCH_INPUT).first
+    box.wait_for(state="visible", timeout=timeout_s * 1000)
+    if frame.evaluate(MESSAGE) == f"{expected} matches.":
+        raise RuntimeError("TensorBoard's search box already shows the expected message before the search")
+    start = time.perf_counter()
+    box.fill(query)
+    frame.wait_for_function(MESSAGE_IS, arg=f"{expected} matches.", polling="raf", timeout=timeout_s * 1000)
+    frame.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def click_first_match(frame, timeout_s: float) -> float:
+    """Click the first row of the search results → the nearest-neighbours list is filled, plus two frames.
+
+    The click is dispatched on the row's link (its ``onclick`` selects the point), without Playwright's
+    actionability waits, so neither app is charged for them (the app's click is a JavaScript event too).
+    """
+    row = frame.locator(FIRST_MATCH).first
+    row.wait_for(state="attached", timeout=timeout_s * 1000)
+    if frame.evaluate(NEIGHBOURS_LISTED):
+        raise RuntimeError("TensorBoard's neighbours list is already filled before the click")
+    start = time.perf_counter()
+    row.dispatch_event("click")
+    frame.wait_for_function(NEIGHBOURS_LISTED, polling="raf", timeout=timeout_s * 1000)
+    frame.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def clear_search(frame, timeout_s: float) -> None:
+    """Empty the search input: TensorBoard clears the message and the selection."""
+    frame.locator(SEARCH_INPUT).first.fill("")
+    frame.wait_for_function(MESSAGE_IS, arg="", polling="raf", timeout=timeout_s * 1000)
+    frame.evaluate(TWO_FRAMES)
