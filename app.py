@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
 from projector.jobs import StopFlags
 from projector.shelf import BookmarkShelf
+from projector.warmup import STEPS, WarmUp
 from projector.workspace import Workspace
 
 log = logging.getLogger("projector")
@@ -39,12 +41,14 @@ class Config:
     url_prefix: str = "/"
     cache_dir: str | Path | None = None
     celery_broker: str | None = None  # e.g. redis://host:6379/0: run jobs on Celery workers
+    warm_up: str = "all"  # start-up work in the background: "all", "data" (no UMAP compilation) or "none"
 
     def cache_root(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir().parent
 
 
-def build_layout() -> html.Div:
+def build_layout(warmup: WarmUp) -> html.Div:
+    """The page; while the server warms up, the plot says what it is doing."""
     return html.Div(
         [
             html.Header(
@@ -63,7 +67,7 @@ def build_layout() -> html.Div:
             html.Main(
                 [
                     html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),
-                    plot.layout(),
+                    plot.layout(warmup.status),
                     html.Aside([inspector_panel.layout(), bookmarks_panel.layout()], className="right"),
                 ]
             ),
@@ -94,12 +98,14 @@ def create_app(config: Config) -> Dash:
         update_title=None,
     )
     root = config.cache_root()
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(root / "numba"))  # UMAP's compiled code outlives a restart
     workspace = Workspace(config.logdir, cache_root=root)
     manager = job_manager(config)
-    app.layout = build_layout
+    warmup = WarmUp(workspace, config.warm_up).start()
+    app.layout = functools.partial(build_layout, warmup)
     data_panel.register(app, workspace)
     projections_panel.register(app)
-    plot.register(app, workspace)
+    plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
     jobs.register(app, workspace, manager, StopFlags(root / "flags"))
     url_state.register(app)
@@ -133,6 +139,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)")
     parser.add_argument("--celery-broker", default=os.environ.get("PROJECTOR_CELERY_BROKER"),
                         help="run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes")
+    parser.add_argument("--warm-up", choices=STEPS, default=os.environ.get("PROJECTOR_WARM_UP", "all"),
+                        help="start-up work done in the background before anyone asks: read the first tensor and "
+                             "compute its PCA (data), and compile UMAP (all, the default)")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
     return parser.parse_args(argv)
 
@@ -150,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         logdir = ensure_demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
     app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix, cache_dir=args.cache_dir,
-                            celery_broker=args.celery_broker))
+                            celery_broker=args.celery_broker, warm_up=args.warm_up))
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
     app.run(host=args.host, port=args.port, debug=args.debug)
 
@@ -167,6 +176,7 @@ def config_from_env() -> Config:
         os.environ.get("PROJECTOR_URL_PREFIX", "/"),
         os.environ.get("PROJECTOR_CACHE_DIR"),
         os.environ.get("PROJECTOR_CELERY_BROKER"),
+        os.environ.get("PROJECTOR_WARM_UP", "all"),
     )
 
 

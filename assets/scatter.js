@@ -129,29 +129,28 @@
         return reconcile(gd) ? Date.now() : window.dash_clientside.no_update;
     }
 
-    /* A streamed t-SNE layout: its first frame is a whole figure, the others new coordinates for it. */
+    /* A streamed layout. When the drawn trace already shows this projection only its coordinates change;
+     * otherwise the frame's figure is drawn with the view's labels, and reconcile() then styles it. */
     function frame(payload) {
         const gd = graph();
         const noUpdate = window.dash_clientside.no_update;
-        if (!payload || !gd || !window.Plotly) {
+        const current = gd && gd.data && gd.data[0];
+        if (!payload || !current || !window.Plotly || (current.meta || {}).view !== payload.view) {
             return noUpdate;
         }
         watch(gd);
-        if (payload.figure) {
-            window.Plotly.react(gd, payload.figure.data, payload.figure.layout);
-            return payload.iteration;
+        const next = payload.figure.data[0];
+        const coords = {x: [decode(next.x)], y: [decode(next.y)]};
+        if (next.z) {
+            coords.z = [decode(next.z)];
         }
-        const trace = gd.data && gd.data[0];
-        const drawn = (trace && trace.meta) || {};
-        const is3d = Boolean(trace) && trace.type === "scatter3d";
-        if (!trace || drawn.view !== payload.view || drawn.projection !== payload.projection || is3d !== Boolean(payload.z)) {
-            return noUpdate;
+        if (current.meta.projection === payload.projection && current.type === next.type) {
+            window.Plotly.restyle(gd, coords, [0]);
+        } else {
+            next.hovertext = current.hovertext;
+            next.meta = Object.assign({}, current.meta, {projection: payload.projection, style: null, highlight: null});
+            window.Plotly.react(gd, [next], payload.figure.layout);
         }
-        const update = {x: [decode(payload.x)], y: [decode(payload.y)]};
-        if (payload.z) {
-            update.z = [decode(payload.z)];
-        }
-        window.Plotly.restyle(gd, update, [0]);
         return payload.iteration;
     }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner, decode_upload, reports_errors
 from callbacks.url_state import read_query
-from projector.colors import LEGEND_LIMIT, is_class_id_column
+from projector.colors import default_color_column, is_class_id_column
 from projector.metadata import is_numeric_column
 from projector.uploads import UPLOAD_RUN
 from projector.view import INDEX_COLUMN
@@ -81,9 +82,8 @@ def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | N
     return choices[0] if choices else None
 
 
-def column_options(workspace: Workspace, key: str) -> tuple[list[dict], list[dict]]:
+def column_options(metadata: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     """Dropdown options for label-by (every column, or the row index) and colour-by."""
-    metadata = workspace.dataset(key).metadata
     label_options = [{"label": c, "value": c} for c in metadata.columns]
     label_options.append({"label": "index (row number)", "value": INDEX_COLUMN})
     color_options = []
@@ -103,17 +103,6 @@ def default_label(columns: list[str]) -> str:
             if column.lower() == preferred:
                 return column
     return columns[0] if columns else INDEX_COLUMN
-
-
-def default_color(workspace: Workspace, key: str) -> str | None:
-    """The first categorical column with at most 50 values: the most useful colouring at a glance."""
-    metadata = workspace.dataset(key).metadata
-    for column in metadata.columns:
-        values = metadata[column]
-        categorical = not is_numeric_column(values) or is_class_id_column(values)
-        if categorical and 1 < values.nunique() <= LEGEND_LIMIT:
-            return column
-    return None
 
 
 def register(app, workspace: Workspace) -> None:
@@ -175,7 +164,7 @@ def register(app, workspace: Workspace) -> None:
         if key is None:
             return [], None, [], None, [], None, [], None, "", None, no_update
         data = workspace.dataset(key)
-        label_options, color_options = column_options(workspace, key)
+        label_options, color_options = column_options(data.metadata)
         label = default_label(list(data.metadata.columns))
         search_options = [{"label": "all columns", "value": ""}] + label_options
         shape = f"{data.n:,} points × {data.dim:,} dimensions"
@@ -185,7 +174,7 @@ def register(app, workspace: Workspace) -> None:
             label_options,
             label,
             color_options,
-            default_color(workspace, key),
+            default_color_column(data.metadata),
             search_options,
             label,
             search_options,

@@ -47,6 +47,8 @@ HIGHLIGHT_STORE = "scatter-highlight"  # highlighted trace positions (projector.
 LABELS_STORE = "scatter-labels"  # hover labels after a label-by change
 FRAME_STORE = "scatter-frame"  # a streamed t-SNE layout
 STYLED = "scatter-styled"  # written by the browser after each restyle it made
+WARMUP_STATUS = "warmup-status"  # what the server does at start-up, shown over the plot
+WARMUP_POLL = "warmup-poll"
 METADATA_DOWNLOAD = "metadata-download"
 
 # Projections beyond PCA (public).

@@ -11,11 +11,10 @@ from dash import Input, Output, State
 
 from callbacks import ids
 from callbacks.common import reports_errors
-from callbacks.plot import view_figure, view_id
+from callbacks.plot import view_id
 from projector import scatter
-from projector.figures import typed_array
 from projector.jobs import StopFlags
-from projector.projection import METHOD_NAMES, Projected, layout_spec
+from projector.projection import METHOD_NAMES
 from projector.tsne import check_params as tsne_check
 from projector.tsne import params_from_form as tsne_from_form
 from projector.tsne import tsne
@@ -45,27 +44,15 @@ class Report:
     set_progress: Callable
     workspace: Workspace
     view: dict
-    style_state: tuple  # color_by, label_by, highlight payload
     stop: Callable[[], bool]
     total: int
     streams: bool  # whether the progress outputs start with the layout frames
-    frames: int = 0
 
     def frame(self, iteration: int, layout: np.ndarray) -> bool:
-        """Send one t-SNE layout: the whole figure first, then only the coordinates (the browser draws both)."""
-        payload = {"view": scatter.view_token(self.view), "projection": "tsne", "iteration": iteration}
-        if self.frames == 0:
-            spec = layout_spec("tsne", "", layout.shape[1])
-            titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
-            color_by, label_by, highlighted = self.style_state
-            data = self.workspace.dataset(self.view["tensor"])
-            highlight = scatter.highlight_from_payload(highlighted, self.view)
-            payload["figure"] = view_figure(self.workspace, data, self.view, Projected(layout, titles, spec),
-                                            color_by, label_by, highlight)
-        else:
-            payload.update({axis: typed_array(np.ascontiguousarray(column, dtype=np.float32))
-                            for axis, column in zip("xyz", layout.T)})
-        self.frames += 1
+        """Send one t-SNE layout (the browser draws it with the view's colours and labels)."""
+        titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
+        revision = f"{self.view['tensor']}|tsne|{layout.shape[1]}"
+        payload = scatter.frame_payload(self.view, layout, titles, "tsne", iteration, revision)
         self.set_progress((payload, f"iteration {iteration} of {self.total}"))
         return self.stop()
 
@@ -141,9 +128,6 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         State(ids.VIEW_STORE, "data"),
         State(ids.DIMENSION, "value"),
         State(ids.SPHERIZE, "value"),
-        State(ids.COLOR_BY, "value"),
-        State(ids.LABEL_BY, "value"),
-        State(ids.HIGHLIGHT_STORE, "data"),
         *[State(f, "value") for f in kind.form],
         background=True,
         manager=manager,
@@ -154,7 +138,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def run(set_progress, token, view, dimension, spherize, color_by, label_by, highlighted, *form):
+    def run(set_progress, token, view, dimension, spherize, *form):
         key = view["tensor"]
         data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
@@ -165,7 +149,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         done = {"method": kind.method, "view": view_id(view), "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        report = Report(set_progress, workspace, view, (color_by, label_by, highlighted),
+        report = Report(set_progress, workspace, view,
                         lambda: flags.requested(token), total=0, streams=kind.streams_layout)
         if note:
             report.stage(note, 0, 1)

@@ -18,16 +18,23 @@ from projector.tsne import check_params as tsne_check
 from projector.tsne import params_from_form as tsne_from_form
 from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
+from projector.warmup import WarmUp
 from projector.view import point_labels, subset_array, visible_rows
 from projector.workspace import Workspace, subset_digest
 
 
-def layout(message: str = "Loading…") -> html.Div:
+WARMUP_POLL_MS = 1000
+
+
+def layout(warming_up: str = "") -> html.Div:
+    """The scatter, its stores and, while the server warms up, a line saying what it is doing."""
     return html.Div(
         [
+            html.Div(warming_up, id=ids.WARMUP_STATUS, className="plot-status"),
+            dcc.Interval(id=ids.WARMUP_POLL, interval=WARMUP_POLL_MS, disabled=not warming_up),
             dcc.Graph(
                 id=ids.SCATTER,
-                figure=empty_figure(message),
+                figure=empty_figure("Loading…"),
                 config={"displaylogo": False, "scrollZoom": True, "responsive": True},
                 style={"height": "100%", "width": "100%"},
             ),
@@ -119,7 +126,17 @@ def view_id(view: dict) -> list:
     return [view["tensor"], subset_digest(subset_array(view.get("indices")))]
 
 
-def register(app, workspace: Workspace) -> None:
+def register(app, workspace: Workspace, warmup: WarmUp) -> None:
+    @app.callback(
+        Output(ids.WARMUP_STATUS, "children"),
+        Output(ids.WARMUP_POLL, "disabled"),
+        Input(ids.WARMUP_POLL, "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def warming_up(_ticks):
+        status = warmup.status
+        return status, not status
+
     @app.callback(
         Output(ids.SCATTER, "figure"),
         Output(ids.PCA_X, "options"),

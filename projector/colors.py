@@ -92,6 +92,16 @@ def is_class_id_column(values: pd.Series) -> bool:
     return bool(numbers.size) and bool(np.all(numbers == np.round(numbers))) and np.unique(numbers).size <= CLASS_ID_LIMIT
 
 
+def default_color_column(metadata: pd.DataFrame) -> str | None:
+    """The first categorical column with 2 to 50 values: the most useful colouring at a glance."""
+    for column in metadata.columns:
+        values = metadata[column]
+        categorical = not is_numeric_column(values) or is_class_id_column(values)
+        if categorical and 1 < values.nunique() <= LEGEND_LIMIT:
+            return column
+    return None
+
+
 def _categorical_encoding(strings: np.ndarray) -> ColorEncoding:
     missing = strings == ""
     categories, inverse, counts = np.unique(strings[~missing], return_inverse=True, return_counts=True)

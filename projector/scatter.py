@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from projector.colors import DIMMED, SELECTED, ColorEncoding, discrete_colorscale
+from projector.colors import DIMMED, SELECTED, ColorEncoding, discrete_colorscale, uniform_encoding
 from projector.figures import (
     ANCHOR_SIZE,
     POINT_SIZE,
@@ -151,3 +151,20 @@ def figure(coords: np.ndarray, titles: list[str], labels: list[str], encoding: C
     fig = scatter_figure(coords, labels, styled(encoding, highlight, coords.shape[1]), titles, revision=revision)
     fig["data"][0]["meta"] = meta
     return fig
+
+
+def frame_payload(view: dict, coords: np.ndarray, titles: list[str], projection: str, iteration: int,
+                  revision: str) -> dict:
+    """A streamed layout as a figure without per-point style or labels: the browser keeps those of the view.
+
+    Every frame is whole (a browser polling for progress may miss some); it restyles only the coordinates
+    when the drawn trace already shows this projection.
+    """
+    empty = Highlight(np.empty(0, dtype=np.int64))
+    fig = scatter_figure(coords, [], styled(uniform_encoding(len(coords)), empty, coords.shape[1]), titles, revision)
+    trace = fig["data"][0]
+    del trace["hovertext"]
+    for name in ("color", "size", "colorscale", "cmin", "cmax", "showscale"):
+        trace["marker"].pop(name, None)
+    trace["meta"] = {"view": view_token(view), "projection": projection}
+    return {"view": view_token(view), "projection": projection, "iteration": iteration, "figure": fig}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import replace
@@ -30,6 +32,7 @@ from projector.pca import PCAResult, pca, spherize
 from projector.uploads import UPLOAD_RUN, UploadStore, parse_tensor_upload
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class LRUCache:
@@ -170,7 +173,15 @@ class Workspace:
         """PCA of the dataset (or of ``subset`` rows only), cached by content and subset."""
         data = self.resolve(tensor)
         cache_key = (data.content_hash, subset_digest(subset), spherized)
-        return self._pca.get_or_compute(cache_key, lambda: pca(self.vectors(data, subset, spherized)))
+
+        def compute() -> PCAResult:
+            started = time.perf_counter()
+            result = pca(self.vectors(data, subset, spherized))
+            log.info("PCA of %s (%s rows%s) in %.2f s", data.spec.key, f"{len(result.coords):,}",
+                     ", spherized" if spherized else "", time.perf_counter() - started)
+            return result
+
+        return self._pca.get_or_compute(cache_key, compute)
 
     def result_key(self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str,
                    params: dict) -> str:

@@ -52,8 +52,11 @@ class RunningApp:
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
-             "--cache-dir", str(cache_dir), "--url-prefix", prefix, *extra_args],
+             "--cache-dir", str(cache_dir), "--url-prefix", prefix,
+             *(() if "--warm-up" in extra_args else ("--warm-up", "data")),  # UMAP compiles only where tested
+             *extra_args],
             cwd=ROOT,
+            env={"NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"), **os.environ},  # compiled once per suite
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
