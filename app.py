@@ -8,9 +8,11 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import diskcache
 from dash import Dash, DiskcacheManager, dcc, html
+from flask import has_request_context, request
 
 from callbacks import (
     bookmarks_panel,
@@ -47,8 +49,10 @@ class Config:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir().parent
 
 
-def build_layout(warmup: WarmUp) -> html.Div:
-    """The page; while the server warms up, the plot says what it is doing."""
+def build_layout(workspace: Workspace, warmup: WarmUp) -> html.Div:
+    """The page: with the first view drawn once the server has warmed up, else saying what it is doing."""
+    first = plot.first_view(workspace, warmup) if not asks_for_another_view() else None
+    first = first or {"figure": None, "projection": None, "points": "0 points"}
     return html.Div(
         [
             html.Header(
@@ -56,7 +60,7 @@ def build_layout(warmup: WarmUp) -> html.Div:
                     html.H1("Embedding Projector"),
                     html.Div(
                         [
-                            html.Span(id=ids.POINT_COUNT, children="0 points"),
+                            html.Span(id=ids.POINT_COUNT, children=first["points"]),
                             html.Span(id=ids.SELECTION_COUNT, children="0 selected"),
                         ],
                         className="status-line",
@@ -67,7 +71,7 @@ def build_layout(warmup: WarmUp) -> html.Div:
             html.Main(
                 [
                     html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),
-                    plot.layout(warmup.status),
+                    plot.layout(warmup.status, first["figure"]),
                     html.Aside([inspector_panel.layout(), bookmarks_panel.layout()], className="right"),
                 ]
             ),
@@ -75,13 +79,20 @@ def build_layout(warmup: WarmUp) -> html.Div:
             dcc.Store(id=ids.VIEW_STORE),
             dcc.Store(id=ids.SELECTION_STORE),
             dcc.Store(id=ids.NEIGHBORS_STORE),
-            dcc.Store(id=ids.PROJECTION_STORE),
+            dcc.Store(id=ids.PROJECTION_STORE, data=first["projection"]),
             dcc.Store(id=ids.PROJECTION_DONE),
             dcc.Store(id=ids.TSNE_TOKEN),
             dcc.Store(id=ids.UMAP_TOKEN),
         ],
         className="app",
     )
+
+
+def asks_for_another_view() -> bool:
+    """Whether the page being laid out was opened by a link naming its run, tensor or projection."""
+    if not has_request_context() or not request.referrer:
+        return False
+    return bool(set(parse_qs(urlparse(request.referrer).query)) & {"run", "tensor", "projection"})
 
 
 def create_app(config: Config) -> Dash:
@@ -102,7 +113,7 @@ def create_app(config: Config) -> Dash:
     workspace = Workspace(config.logdir, cache_root=root)
     manager = job_manager(config)
     warmup = WarmUp(workspace, config.warm_up).start()
-    app.layout = functools.partial(build_layout, warmup)
+    app.layout = functools.partial(build_layout, workspace, warmup)
     data_panel.register(app, workspace)
     projections_panel.register(app)
     plot.register(app, workspace, warmup)

@@ -11,12 +11,11 @@ from callbacks.url_state import read_query
 from projector.colors import default_color_column, is_class_id_column
 from projector.metadata import is_numeric_column
 from projector.uploads import UPLOAD_RUN
-from projector.view import INDEX_COLUMN
+from projector.view import INDEX_COLUMN, default_label_column
 from projector.workspace import Workspace
 
 REFRESH_MS = 30_000
 UPLOAD_LIMIT = 2 * 2**30
-LABEL_PREFERENCE = ("label", "name", "word", "title", "text")
 
 
 def layout() -> html.Div:
@@ -97,14 +96,6 @@ def column_options(metadata: pd.DataFrame) -> tuple[list[dict], list[dict]]:
     return label_options, color_options
 
 
-def default_label(columns: list[str]) -> str:
-    for preferred in LABEL_PREFERENCE:
-        for column in columns:
-            if column.lower() == preferred:
-                return column
-    return columns[0] if columns else INDEX_COLUMN
-
-
 def register(app, workspace: Workspace) -> None:
     @app.callback(
         Output(ids.RUN_SELECT, "options"),
@@ -165,7 +156,7 @@ def register(app, workspace: Workspace) -> None:
             return [], None, [], None, [], None, [], None, "", None, no_update
         data = workspace.dataset(key)
         label_options, color_options = column_options(data.metadata)
-        label = default_label(list(data.metadata.columns))
+        label = default_label_column(list(data.metadata.columns))
         search_options = [{"label": "all columns", "value": ""}] + label_options
         shape = f"{data.n:,} points × {data.dim:,} dimensions"
         view = {"tensor": key, "indices": None}

@@ -9,7 +9,7 @@ from callbacks import ids
 from callbacks.common import reports_errors
 from callbacks.projections_panel import axis_choice, component_options, variance_text
 from projector import scatter
-from projector.colors import FIRST_CODE, ColorEncoding
+from projector.colors import FIRST_CODE, ColorEncoding, default_color_column
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.figures import empty_figure
@@ -19,22 +19,22 @@ from projector.tsne import params_from_form as tsne_from_form
 from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
 from projector.warmup import WarmUp
-from projector.view import point_labels, subset_array, visible_rows
+from projector.view import default_label_column, point_labels, subset_array, visible_rows
 from projector.workspace import Workspace, subset_digest
 
 
 WARMUP_POLL_MS = 1000
 
 
-def layout(warming_up: str = "") -> html.Div:
-    """The scatter, its stores and, while the server warms up, a line saying what it is doing."""
+def layout(warming_up: str = "", figure: dict | None = None) -> html.Div:
+    """The scatter (``figure`` when the first view is ready), its stores and the warm-up's status."""
     return html.Div(
         [
             html.Div(warming_up, id=ids.WARMUP_STATUS, className="plot-status"),
             dcc.Interval(id=ids.WARMUP_POLL, interval=WARMUP_POLL_MS, disabled=not warming_up),
             dcc.Graph(
                 id=ids.SCATTER,
-                figure=empty_figure("Loading…"),
+                figure=figure or empty_figure("Loading…"),
                 config={"displaylogo": False, "scrollZoom": True, "responsive": True},
                 style={"height": "100%", "width": "100%"},
             ),
@@ -121,6 +121,33 @@ def choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimensio
     return pca_spec(axes), None
 
 
+def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
+    """The figure a visitor lands on (the warmed tensor in 3-D PCA, default colours and labels) and the
+    projection record that names it, or None while the warm-up has not made it ready.
+
+    A page carries it in its layout, so the plot is drawn while the panels load; the draw callback then
+    sees the same projection and leaves the figure alone.
+    """
+    if not warmup.data_ready.is_set() or warmup.key is None:
+        return None
+    data = workspace.dataset(warmup.key)
+    view = {"tensor": warmup.key, "indices": None}
+    result = workspace.pca(data, None, False)
+    axes = axis_choice(result, [None, None, None], min(3, len(result.explained_variance_ratio)))
+    projected = project(workspace, data, None, False, pca_spec(axes))
+    empty = scatter.highlight_for(view, np.empty(0, dtype=np.int64), None)
+    columns = list(data.metadata.columns)
+    figure = view_figure(workspace, data, view, projected, default_color_column(data.metadata),
+                         default_label_column(columns), empty)
+    return {"figure": figure, "projection": projection_record(projected, view),
+            "points": f"{projected.coords.shape[0]:,} points"}
+
+
+def projection_record(projected: Projected, view: dict) -> dict:
+    """What the browser keeps of a drawn projection: its spec, the view and the dimension."""
+    return {**projected.spec, "view": view_id(view), "dimension": projected.coords.shape[1]}
+
+
 def view_id(view: dict) -> list:
     """A JSON-able identity of a view: tensor key and subset digest."""
     return [view["tensor"], subset_digest(subset_array(view.get("indices")))]
@@ -170,6 +197,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         State(ids.COLOR_BY, "value"),
         State(ids.LABEL_BY, "value"),
         State(ids.HIGHLIGHT_STORE, "data"),
+        State(ids.PROJECTION_STORE, "data"),
         State(ids.TSNE_PERPLEXITY, "value"),
         State(ids.TSNE_LEARNING_RATE, "value"),
         State(ids.TSNE_ITERATIONS, "value"),
@@ -181,7 +209,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
     )
     @reports_errors(15)
     def draw(view, dimension, pca_x, pca_y, pca_z, spherize, tab, done, c_column, c_left, c_right, c_up, c_down,
-             c_regex, color_by, label_by, highlighted, perplexity, rate, iterations, t_seed, u_neighbors,
+             c_regex, color_by, label_by, highlighted, drawn, perplexity, rate, iterations, t_seed, u_neighbors,
              u_min_dist, u_seed):
         if not view or not view.get("tensor"):
             blank = [no_update] * 3
@@ -220,7 +248,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             projected = project(workspace, data, subset, spherized, pca_spec(axes))
         if projected.notes and tab == "custom":
             statuses["custom"] = " ".join(projected.notes)
-        figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
+        record = projection_record(projected, view)
+        if new_view and not bookmark and record == drawn:  # the page came with this very figure
+            figure = no_update
+        else:
+            figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
         if bookmark:
             apply_camera(figure, bookmark.get("camera"), bookmark["id"])
         options = component_options(result)
@@ -233,7 +265,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             *(chosen + [None, None])[:3],
             variance_text(result, axes),
             f"{projected.coords.shape[0]:,} points",
-            {**projected.spec, "view": view_id(view), "dimension": projected.coords.shape[1]},
+            record,
             statuses["tsne"],
             statuses["umap"],
             statuses["custom"],

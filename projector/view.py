@@ -42,3 +42,15 @@ def point_labels(metadata: pd.DataFrame, column: str | None) -> np.ndarray:
     if column and column != INDEX_COLUMN and column in metadata.columns:
         return metadata[column].astype(str).to_numpy()
     return np.arange(len(metadata)).astype(str)
+
+
+LABEL_PREFERENCE = ("label", "name", "word", "title", "text")
+
+
+def default_label_column(columns: list[str]) -> str:
+    """The column points are labelled by at first: a label-like name, else the first column, else the row."""
+    for preferred in LABEL_PREFERENCE:
+        for column in columns:
+            if column.lower() == preferred:
+                return column
+    return columns[0] if columns else INDEX_COLUMN

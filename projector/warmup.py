@@ -35,6 +35,7 @@ class WarmUp:
         self.workspace = workspace
         self.steps = steps
         self.data_ready = threading.Event()
+        self.key: str | None = None  # the tensor warmed up, once its data is ready
         self._status = "Starting up…"
         self._thread = threading.Thread(target=self._run, name="projector-warm-up", daemon=True)
 
@@ -93,3 +94,4 @@ class WarmUp:
         self.workspace.pca(data, None, False)
         self.workspace.color_encoding(data, default_color_column(data.metadata), None)
         self.workspace.neighbor_index(data).norms  # noqa: B018 - computed once, kept for every query
+        self.key = spec.key

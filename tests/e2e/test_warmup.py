@@ -42,8 +42,9 @@ def test_visitors_are_served_from_the_warm_up(browser, clustered_logdir, artifac
 
 
 def test_a_page_opened_during_warm_up_says_what_the_server_does(tmp_path, clustered_logdir):
-    warmup = WarmUp(Workspace(clustered_logdir[0], cache_root=tmp_path), "data")  # not started: still warming up
-    page = build_layout(warmup)
+    workspace = Workspace(clustered_logdir[0], cache_root=tmp_path)
+    warmup = WarmUp(workspace, "data")  # not started: still warming up
+    page = build_layout(workspace, warmup)
     status = find(page, ids.WARMUP_STATUS)
     assert status.children == "Starting up…"
     assert find(page, ids.WARMUP_POLL).disabled is False
