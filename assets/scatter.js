@@ -1,9 +1,9 @@
 /* The scatter's restyles, done in the browser from the small payloads projector/scatter.py makes.
  *
- * The trace's `meta` names what it shows (view, style, highlight and labels tokens); the latest payloads
- * name what is wanted. `reconcile` sends exactly one Plotly.update for the difference, or nothing. It runs
- * when a payload arrives and after every redraw, so a figure drawn with an older selection is brought up
- * to date too. `pointStyle` is the browser's copy of projector.figures.point_style (tests compare them).
+ * A drawn trace's `meta` names what it shows (view, style, highlight and labels tokens), and `applied` what
+ * has been restyled onto it since; the latest payloads name what is wanted. `reconcile` sends exactly one
+ * Plotly.update for the difference, or nothing. It runs once the payload's texts are painted and after every
+ * redraw, so a figure drawn with an older selection is brought up to date too. `pointStyle` is the browser's copy of projector.figures.point_style (tests compare them).
  */
 (function () {
     "use strict";
@@ -12,6 +12,7 @@
     const SEARCH_PAUSE_MS = 300;
     const wanted = {style: null, highlight: null, labels: null};
     const decoded = new Map();
+    const applied = new WeakMap();  // trace object -> the tokens restyled onto it since it was drawn
     let searchTurn = 0;
 
     function decode(spec) {
@@ -68,7 +69,7 @@
             return false;
         }
         const trace = gd.data[0];
-        const drawn = trace.meta || {};
+        const drawn = applied.get(trace) || trace.meta || {};
         const style = wanted.style && wanted.style.view === drawn.view ? wanted.style : null;
         if (!style) {
             return false;
@@ -108,14 +109,31 @@
         if (!Object.keys(data).length) {
             return false;
         }
-        data.meta = [meta];
+        applied.set(trace, meta);  // not restyled into `meta`: a change of meta would redraw the whole plot
         window.Plotly.update(gd, data, layout, [0]);
         return true;
     }
 
+    let scheduled = false;
+
+    /* Reconcile once the texts that came with the payload are painted: payloads that arrive together
+     * (a colour and a selection) make one update, and "N matches" never waits for the redraw. */
+    function schedule() {
+        if (scheduled) {
+            return;
+        }
+        scheduled = true;
+        window.requestAnimationFrame(function () {
+            window.setTimeout(function () {
+                scheduled = false;
+                reconcile(graph());
+            }, 0);
+        });
+    }
+
     function watch(gd) {
         if (gd && gd.on && !gd._projectorWatched) {
-            gd.on("plotly_afterplot", function () { reconcile(gd); });
+            gd.on("plotly_afterplot", schedule);
             gd._projectorWatched = true;
         }
     }
@@ -124,9 +142,9 @@
         wanted.style = style || null;
         wanted.highlight = highlight || null;
         wanted.labels = labels || null;
-        const gd = graph();
-        watch(gd);
-        return reconcile(gd) ? Date.now() : window.dash_clientside.no_update;
+        watch(graph());
+        schedule();
+        return window.dash_clientside.no_update;
     }
 
     /* A streamed layout. When the drawn trace already shows this projection only its coordinates change;
@@ -148,7 +166,8 @@
             window.Plotly.restyle(gd, coords, [0]);
         } else {
             next.hovertext = current.hovertext;
-            next.meta = Object.assign({}, current.meta, {projection: payload.projection, style: null, highlight: null});
+            const drawn = applied.get(current) || current.meta;
+            next.meta = Object.assign({}, drawn, {projection: payload.projection, style: null, highlight: null});
             window.Plotly.react(gd, [next], payload.figure.layout);
         }
         return payload.iteration;

@@ -47,14 +47,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +64,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import tensorboard_projector as tb  # noqa: E402
+from servers import Server, free_port, tail  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -138,79 +137,16 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- the servers
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppServer:
+class AppServer(Server):
     """``app.py --logdir DIR --port P --cache-dir TMP``, ready once it serves ``_dash-layout``."""
 
     def __init__(self, python: str, app_root: Path, logdir: Path, cache: Path, log_path: Path,
                  timeout_s: float = 180) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [python, str(app_root / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
-             "--cache-dir", str(cache)],
-            cwd=app_root, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app exited early:\n{tail(log_path)}")
-            try:
-                with urllib.request.urlopen(self.url + "_dash-layout", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"app did not start within {timeout_s:.0f} s:\n{tail(log_path)}")
-            time.sleep(0.3)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self.log.close()
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Terminate the process we started (and any children it left), kill after 10 s."""
-    import psutil
-
-    try:
-        children = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        children = []
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for child in children:
-        try:
-            child.terminate()
-            child.wait(timeout=10)
-        except psutil.TimeoutExpired:
-            child.kill()
-        except psutil.Error:
-            pass
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+        command = [python, str(app_root / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
+                   "--cache-dir", str(cache)]
+        super().__init__("app", command, self.url + "_dash-layout", log_path, timeout_s, cwd=app_root)
 
 
 def wait_idle(pids: list[int], max_s: float, busy_cores: float = 0.15, quiet_s: float = 1.5) -> float:

@@ -19,8 +19,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from projector import scatter  # noqa: E402
 from projector.colors import encode_column  # noqa: E402
-from projector.figures import marker_update, point_style, scatter_figure  # noqa: E402
+from projector.figures import point_style, scatter_figure  # noqa: E402
 from projector.view import point_labels  # noqa: E402
 from projector.workspace import Workspace  # noqa: E402
 
@@ -75,9 +76,10 @@ def measure(root: Path, n: int, dim: int) -> dict:
     for q in queries:
         _, t = timed(lambda: index.query(int(q), 100, "cosine"))
         knn_times.append(t)
-    recolour = marker_update(point_style(encode_column(data.metadata["word"].str[-1]), np.empty(0, dtype=int), None, 3),
-                             sizes=False)
-    selection = marker_update(point_style(encode_column(data.metadata["cluster"]), queries, int(queries[0]), 3))
+    view = {"tensor": spec.key, "indices": None}
+    recolour = scatter.style_payload(view, encode_column(data.metadata["word"].str[-1]), "word")
+    cluster = np.flatnonzero(data.metadata["cluster"].to_numpy() == data.metadata["cluster"].iloc[0])
+    selection = scatter.highlight_payload(view, scatter.highlight_for(view, cluster, None))
     return {
         "N": n,
         "D": dim,
@@ -86,8 +88,8 @@ def measure(root: Path, n: int, dim: int) -> dict:
         "first figure s": round(figure_s, 2),
         "figure MB": round(len(payload) / 1e6, 2),
         "kNN median ms": round(1000 * float(np.median(knn_times)), 1),
-        "recolour patch KB": round(len(json.dumps(recolour)) / 1e3, 1),
-        "selection patch KB": round(len(json.dumps(selection)) / 1e3, 1),
+        "recolour payload KB": round(len(json.dumps(recolour)) / 1e3, 1),
+        "search payload KB (one cluster)": round(len(json.dumps(selection)) / 1e3, 1),
         "peak RSS GB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
     }
 

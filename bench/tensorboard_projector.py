@@ -22,10 +22,10 @@ Every step ends two animation frames after its condition holds, in the projector
 
 from __future__ import annotations
 
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
+
+from servers import Server
 
 # A shadow-piercing querySelector, cached per selector while the element stays connected (the walk over every
 # shadow root costs a few ms, and the waits below evaluate it on every animation frame).
@@ -62,46 +62,14 @@ SEARCH_INPUT = "#search-box input"
 FIRST_MATCH = ".matches-list .list .row a"
 
 
-class TensorBoardServer:
+class TensorBoardServer(Server):
     """``python -m tensorboard.main --logdir DIR --host 127.0.0.1 --port P``, ready once it serves its plugin list."""
 
     def __init__(self, python: str, logdir: Path, port: int, log_path: Path, timeout_s: float = 180) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/#projector"
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"TensorBoard exited early; see {log_path}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/plugins_listing", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"TensorBoard did not start within {timeout_s:.0f} s; see {log_path}")
-            time.sleep(0.3)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        command = [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)]
+        super().__init__("TensorBoard", command, f"http://127.0.0.1:{port}/data/plugins_listing", log_path, timeout_s)
 
 
 def projector_frame(page, timeout_s: float):

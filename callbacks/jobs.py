@@ -11,7 +11,6 @@ from dash import Input, Output, State
 
 from callbacks import ids
 from callbacks.common import reports_errors
-from callbacks.plot import view_id
 from projector import scatter
 from projector.jobs import StopFlags
 from projector.projection import METHOD_NAMES
@@ -146,7 +145,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         vectors = workspace.vectors(data, subset, spherized)
         params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
         result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
-        done = {"method": kind.method, "view": view_id(view), "dimension": params.n_components, "token": token}
+        done = {"method": kind.method, "view": scatter.view_token(view), "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
         report = Report(set_progress, workspace, view,

@@ -20,7 +20,7 @@ from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
 from projector.warmup import WarmUp
 from projector.view import default_label_column, point_labels, subset_array, visible_rows
-from projector.workspace import Workspace, subset_digest
+from projector.workspace import Workspace
 
 
 WARMUP_POLL_MS = 1000
@@ -101,7 +101,7 @@ def choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimensio
                 custom):
     """The projection to draw and the status text for its tab (None leaves a status alone)."""
     if tab in ("tsne", "umap"):
-        same_view = done and done.get("view") == view_id(view)
+        same_view = done and done.get("view") == scatter.view_token(view)
         if trigger == ids.PROJECTION_DONE and same_view and done.get("method") == tab:
             return layout_spec(tab, done["result"], done["dimension"]), None
         n = len(visible_rows(subset, data.n))
@@ -139,18 +139,13 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     columns = list(data.metadata.columns)
     figure = view_figure(workspace, data, view, projected, default_color_column(data.metadata),
                          default_label_column(columns), empty)
-    return {"figure": figure, "projection": projection_record(projected, view),
+    return {"figure": figure, "projection": {**projection_record(projected, view), "first": True},
             "points": f"{projected.coords.shape[0]:,} points"}
 
 
 def projection_record(projected: Projected, view: dict) -> dict:
     """What the browser keeps of a drawn projection: its spec, the view and the dimension."""
-    return {**projected.spec, "view": view_id(view), "dimension": projected.coords.shape[1]}
-
-
-def view_id(view: dict) -> list:
-    """A JSON-able identity of a view: tensor key and subset digest."""
-    return [view["tensor"], subset_digest(subset_array(view.get("indices")))]
+    return {**projected.spec, "view": scatter.view_token(view), "dimension": projected.coords.shape[1]}
 
 
 def register(app, workspace: Workspace, warmup: WarmUp) -> None:
@@ -249,7 +244,8 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         if projected.notes and tab == "custom":
             statuses["custom"] = " ".join(projected.notes)
         record = projection_record(projected, view)
-        if new_view and not bookmark and record == drawn:  # the page came with this very figure
+        prefilled = dict(drawn or {})  # a page opens with the warmed-up first view (first_view) already drawn
+        if new_view and not bookmark and prefilled.pop("first", False) and record == prefilled:
             figure = no_update
         else:
             figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)

@@ -98,8 +98,8 @@ def highlight_from_payload(payload: dict | None, view: dict) -> Highlight:
 
 
 def style_token(view: dict, encoding: ColorEncoding, column: str | None) -> str:
-    """The token of a view's base style: which column colours it, and how."""
-    return _digest(view_token(view), str(column), encoding.kind, str(len(encoding.palette)))
+    """The token of a view's base style: the colour of every point (codes and palette)."""
+    return _digest(view_token(view), str(column), encoding.codes.tobytes(), "|".join(encoding.palette))
 
 
 def style_payload(view: dict, encoding: ColorEncoding, column: str | None) -> dict:

@@ -37,6 +37,8 @@ def test_tokens_name_content():
     assert scatter.view_token(ISOLATED) == scatter.view_token({"tensor": "run::emb", "indices": [9, 7, 5, 2]})
     enc = encode_column(pd.Series(["a", "b", "a"]))
     assert scatter.style_token(VIEW, enc, "c") != scatter.style_token(VIEW, uniform_encoding(3), None)
+    relabelled = encode_column(pd.Series(["a", "a", "b"]))  # same column and palette, other colours
+    assert scatter.style_token(VIEW, enc, "c") != scatter.style_token(VIEW, relabelled, "c")
 
 
 def test_highlight_payload_round_trips_and_ignores_other_views():
