@@ -18,8 +18,8 @@ from projector.tsne import check_params as tsne_check
 from projector.tsne import params_from_form as tsne_from_form
 from projector.umap import check_params as umap_check
 from projector.umap import params_from_form as umap_from_form
-from projector.warmup import WarmUp
 from projector.view import default_label_column, point_labels, subset_array, visible_rows
+from projector.warmup import WarmUp
 from projector.workspace import Workspace
 
 

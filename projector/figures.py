@@ -64,7 +64,7 @@ def point_style(encoding: ColorEncoding, selected: np.ndarray, anchor: int | Non
 
 
 def marker_update(style: PointStyle, *, sizes: bool = True) -> dict:
-    """The ``marker`` properties a restyle sends: colour codes, colourscale and (optionally) sizes."""
+    """The ``marker`` colour properties of a figure: colour codes, colourscale and (optionally) sizes."""
     scale, cmin, cmax = discrete_colorscale(style.palette)
     marker = {
         "color": typed_array(style.codes),
