@@ -236,7 +236,6 @@ def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric,
     """What a selection shows: its neighbours (stored and listed), the highlight, the count and details."""
     anchor = sel.get("anchor")
     neighbors, items = None, []
-    rows = np.asarray(sel.get("points") or [], dtype=np.int64)
     if anchor is not None:
         if k is None or not 1 <= int(k) <= MAX_K:
             raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
@@ -251,8 +250,7 @@ def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric,
         ]
         neighbors = {"anchor": int(anchor), "indices": [int(r) for r in found],
                      "distances": [float(d) for d in distances]}
-        rows = np.concatenate([rows, np.asarray(found, dtype=np.int64)])
-    highlight = highlight_for(view, rows, anchor, clears_box=sel.get("source") == "drag")
+    highlight = highlight_for(view, selected_rows(sel, neighbors), anchor, clears_box=sel.get("source") == "drag")
     return {
         "neighbors": neighbors,
         "neighbor_items": items,

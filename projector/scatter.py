@@ -31,16 +31,14 @@ from projector.figures import (
     scatter_figure,
     typed_array,
 )
-from projector.view import subset_array, to_positions
+from projector.view import subset_array, subset_digest, to_positions
 
 NO_HIGHLIGHT = ""  # the token of an empty highlight
 
 
 def view_token(view: dict) -> str:
     """A short name of a view (tensor and isolated subset): the identity of a trace's point order."""
-    subset = subset_array(view.get("indices"))
-    digest = "all" if subset is None else _digest(subset.astype(np.int64).tobytes())
-    return f"{view['tensor']}|{digest}"
+    return f"{view['tensor']}|{subset_digest(subset_array(view.get('indices')))}"
 
 
 def _digest(*parts: bytes | str) -> str:

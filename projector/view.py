@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,13 @@ def subset_array(indices: list[int] | None) -> np.ndarray | None:
     if indices is None:
         return None
     return np.unique(np.asarray(indices, dtype=np.int64))
+
+
+def subset_digest(indices: np.ndarray | None) -> str:
+    """A short stable name for a subset of rows (``"all"`` for every row)."""
+    if indices is None:
+        return "all"
+    return hashlib.blake2b(np.asarray(indices, dtype=np.int64).tobytes(), digest_size=12).hexdigest()
 
 
 def visible_rows(subset: np.ndarray | None, n: int) -> np.ndarray:

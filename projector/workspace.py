@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -30,6 +29,7 @@ from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 from projector.uploads import UPLOAD_RUN, UploadStore, parse_tensor_upload
+from projector.view import subset_digest
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -79,13 +79,6 @@ class KeyedLocks:
                 entry[1] -= 1
                 if not entry[1]:
                     del self._locks[key]
-
-
-def subset_digest(indices: np.ndarray | None) -> str:
-    """A short stable name for a subset of rows (``"all"`` for every row)."""
-    if indices is None:
-        return "all"
-    return hashlib.blake2b(np.asarray(indices, dtype=np.int64).tobytes(), digest_size=12).hexdigest()
 
 
 class Workspace:
