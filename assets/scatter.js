@@ -123,7 +123,7 @@
         if (!Object.keys(data).length) {
             return false;
         }
-        applied.set(trace, meta);  // not restyled into `meta`: a change of meta would redraw the whole plot
+        applied.set(trace, meta);  // a figure drawn anew is a new trace object and brings its own `meta`
         window.Plotly.update(gd, data, layout, [0]);
         return true;
     }
