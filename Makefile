@@ -24,6 +24,7 @@ run: install
 	$(PY) app.py $(if $(LOGDIR),--logdir $(LOGDIR)) --host $(HOST) --port $(PORT)
 
 test: install system-packages
+	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

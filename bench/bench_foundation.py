@@ -74,7 +74,7 @@ def measure(root: Path, n: int, dim: int) -> dict:
     queries = rng.integers(0, n, size=20)
     knn_times = []
     for q in queries:
-        _, t = timed(lambda: index.query(int(q), 100, "cosine"))
+        _, t = timed(lambda q=q: index.query(int(q), 100, "cosine"))
         knn_times.append(t)
     view = {"tensor": spec.key, "indices": None}
     recolour = scatter.style_payload(view, encode_column(data.metadata["word"].str[-1]), "word")

@@ -5,8 +5,9 @@ app's (markers, float32 coordinates, uint8 colour codes on a discrete colourscal
 opacity 0.9, per-point ``hovertext`` with ``%{hovertext}<extra></extra>``, circles) and variants that each
 change one thing: square symbol, one scalar size (drawn as large as the array's), opacity 1, no hover text
 (``hoverinfo: "none"``); then two combinations that keep the hover text: square + opacity 1 + scalar size, and
-"cheapest" (scalar size with circles and opacity 1 in 2-D, with squares and opacity 0.9 in 3-D). It measures, in headless Debian Chromium with software
-WebGL (SwiftShader) and the ``plotly.min.js`` bundled with the installed ``plotly`` package:
+"cheapest" (scalar size with circles and opacity 1 in 2-D, with squares and opacity 0.9 in 3-D). It measures,
+in headless Debian Chromium with software WebGL (SwiftShader) and the ``plotly.min.js`` bundled with the
+installed ``plotly`` package:
 
 * first draw: ``Plotly.newPlot`` to two animation frames later, median of 3 fresh pages;
 * restyle: one ``Plotly.restyle`` of ``marker.color`` and ``marker.size`` (colour only for the scalar-size
@@ -38,7 +39,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from projector.colors import (  # noqa: E402
-    DIMMED_COLOR, FIRST_CODE, MISSING_COLOR, SELECTED_COLOR, ColorEncoding, category_colors,
+    DIMMED_COLOR,
+    FIRST_CODE,
+    MISSING_COLOR,
+    SELECTED_COLOR,
+    ColorEncoding,
+    category_colors,
 )
 from projector.figures import POINT_SIZE, point_style, scatter_figure  # noqa: E402
 
@@ -197,7 +203,8 @@ def versions(browser: Browser) -> str:
     page.add_script_tag(path=str(PLOTLY_JS))
     page.evaluate("""() => Promise.all([Plotly.newPlot('a', [{type: 'scattergl', x: [1, 2], y: [1, 2]}]),
                                       Plotly.newPlot('b', [{type: 'scatter3d', x: [1, 2], y: [1, 2], z: [1, 2]}])])""")
-    text = f"Chromium {browser.version}, plotly.js {page.evaluate('Plotly.version')} (bundled with plotly {plotly.__version__})"
+    version = page.evaluate("Plotly.version")
+    text = f"Chromium {browser.version}, plotly.js {version} (bundled with plotly {plotly.__version__})"
     page.close()
     return text
 

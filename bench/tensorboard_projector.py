@@ -68,7 +68,8 @@ class TensorBoardServer(Server):
     def __init__(self, python: str, logdir: Path, port: int, log_path: Path, timeout_s: float = 180) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/#projector"
-        command = [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)]
+        command = [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1",
+                   "--port", str(port)]
         super().__init__("TensorBoard", command, f"http://127.0.0.1:{port}/data/plugins_listing", log_path, timeout_s)
 
 

@@ -37,7 +37,8 @@ def layout() -> html.Div:
                 [
                     html.Button("Download bookmarks", id=ids.BOOKMARK_DOWNLOAD),
                     dcc.Upload(html.Button("Upload bookmarks"), id=ids.BOOKMARK_UPLOAD, max_size=UPLOAD_LIMIT),
-                    html.Button("Export CSV", id=ids.EXPORT_CSV, title="Coordinates of the plotted points with metadata"),
+                    html.Button("Export CSV", id=ids.EXPORT_CSV,
+                                title="Coordinates of the plotted points with metadata"),
                 ],
                 className="buttons",
             ),

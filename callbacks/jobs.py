@@ -145,7 +145,8 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         vectors = workspace.vectors(data, subset, spherized)
         params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
         result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
-        done = {"method": kind.method, "view": scatter.view_token(view), "dimension": params.n_components, "token": token}
+        done = {"method": kind.method, "view": scatter.view_token(view), "dimension": params.n_components,
+                "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
         report = Report(set_progress, workspace, view,

@@ -22,7 +22,6 @@ from projector.view import default_label_column, point_labels, subset_array, vis
 from projector.warmup import WarmUp
 from projector.workspace import Workspace
 
-
 WARMUP_POLL_MS = 1000
 
 

@@ -89,7 +89,8 @@ def is_class_id_column(values: pd.Series) -> bool:
     """A numeric column of few whole numbers (digit labels, cluster ids) is coloured by category."""
     numbers = numeric_values(values)
     numbers = numbers[np.isfinite(numbers)]
-    return bool(numbers.size) and bool(np.all(numbers == np.round(numbers))) and np.unique(numbers).size <= CLASS_ID_LIMIT
+    whole = bool(np.all(numbers == np.round(numbers)))
+    return bool(numbers.size) and whole and np.unique(numbers).size <= CLASS_ID_LIMIT
 
 
 def default_color_column(metadata: pd.DataFrame) -> str | None:

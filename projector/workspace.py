@@ -114,7 +114,8 @@ class Workspace:
         """The tensor's dataset, with uploaded metadata in place of its own when some was uploaded."""
         spec = self.spec(key)
         if spec.run == UPLOAD_RUN:
-            base = self._datasets.get_or_compute(("upload", spec.name, spec.tensor_shape), lambda: self._read_upload(spec))
+            base = self._datasets.get_or_compute(("upload", spec.name, spec.tensor_shape),
+                                                 lambda: self._read_upload(spec))
         else:
             with self._loading.hold(spec.key):  # visitors arriving together read the files once
                 base = load_dataset(self.logdir, spec)
@@ -122,7 +123,8 @@ class Workspace:
         if uploaded is None:
             return base
         return self._datasets.get_or_compute(
-            (key, base.content_hash, uploaded), lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0]))
+            (key, base.content_hash, uploaded),
+            lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0])),
         )
 
     def add_upload(self, name: str, data: bytes) -> str:

@@ -18,7 +18,8 @@ from projector.colors import (
 def test_categorical_codes_follow_frequency_and_mark_missing():
     enc = encode_column(pd.Series(["b", "a", "b", "", "c", "b", "a"]))
     assert enc.kind == "categorical"
-    assert enc.codes.tolist() == [FIRST_CODE, FIRST_CODE + 1, FIRST_CODE, MISSING, FIRST_CODE + 2, FIRST_CODE, FIRST_CODE + 1]
+    first = FIRST_CODE
+    assert enc.codes.tolist() == [first, first + 1, first, MISSING, first + 2, first, first + 1]
     assert [(e.label, e.count) for e in enc.legend] == [("b", 3), ("a", 2), ("c", 1), ("(missing)", 1)]
     assert enc.palette[enc.codes[0]] == enc.legend[0].color
 

@@ -28,7 +28,8 @@ def test_scatter_figure_carries_every_point_as_typed_arrays():
         assert np.array_equal(decode(trace[axis]), column)
     sizes = decode(trace["marker"]["size"])
     assert sizes[3] > sizes[4] > sizes[0]
-    two_d = scatter_figure(coords[:, :2], ["p"] * 500, point_style(uniform_encoding(500), np.array([]), None, 2), ["a", "b"], "r")
+    flat = point_style(uniform_encoding(500), np.array([]), None, 2)
+    two_d = scatter_figure(coords[:, :2], ["p"] * 500, flat, ["a", "b"], "r")
     assert two_d["data"][0]["type"] == "scattergl" and "z" not in two_d["data"][0]
 
 

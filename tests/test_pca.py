@@ -52,7 +52,8 @@ def test_randomized_fallback_agrees(monkeypatch):
     vectors = _data(300, 40, seed=3)
     result = pca(vectors, random_state=5)
     reference = PCA(n_components=10, svd_solver="full").fit(vectors)
-    np.testing.assert_allclose(result.explained_variance_ratio, reference.explained_variance_ratio_, rtol=1e-3)  # approximate
+    # approximate
+    np.testing.assert_allclose(result.explained_variance_ratio, reference.explained_variance_ratio_, rtol=1e-3)
     assert np.array_equal(result.coords, pca(vectors, random_state=5).coords)
 
 

@@ -134,7 +134,8 @@ def test_browser_and_server_style_points_alike(browser, dimension):
                 payload = scatter.highlight_payload(view, highlight)
                 got = page.evaluate("""([style, hl, dimension]) => {
                     const s = window.projectorScatter;
-                    const out = s.pointStyle(style, s.decode(style.codes), s.decode(hl.positions), hl.anchor, dimension);
+                    const codes = s.decode(style.codes);
+                    const out = s.pointStyle(style, codes, s.decode(hl.positions), hl.anchor, dimension);
                     return [Array.from(out.color), Array.from(out.size)];
                 }""", [style, payload, dimension])
                 want = point_style(encoding, highlight.positions, highlight.anchor, dimension)
