@@ -41,7 +41,6 @@ class Report:
     """What a running job tells the browser: a status line and, for t-SNE, the layout so far."""
 
     set_progress: Callable
-    workspace: Workspace
     view: dict
     stop: Callable[[], bool]
     total: int
@@ -50,8 +49,7 @@ class Report:
     def frame(self, iteration: int, layout: np.ndarray) -> bool:
         """Send one t-SNE layout (the browser draws it with the view's colours and labels)."""
         titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
-        revision = f"{self.view['tensor']}|tsne|{layout.shape[1]}"
-        payload = scatter.frame_payload(self.view, layout, titles, "tsne", iteration, revision)
+        payload = scatter.frame_payload(self.view, layout, titles, "tsne", iteration)
         self.set_progress((payload, f"iteration {iteration} of {self.total}"))
         return self.stop()
 
@@ -149,7 +147,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
                 "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        report = Report(set_progress, workspace, view,
+        report = Report(set_progress, view,
                         lambda: flags.requested(token), total=0, streams=kind.streams_layout)
         if note:
             report.stage(note, 0, 1)

@@ -69,7 +69,7 @@ def view_figure(workspace: Workspace, data: Dataset, view: dict, projected: Proj
     labels = point_labels(data.metadata, label_by)[visible_rows(subset, data.n)].tolist()
     method = projected.spec.get("method")
     meta = {**scatter.trace_meta(view, encoding, color_by, highlight, label_by), "projection": method}
-    revision = f"{view['tensor']}|{method}|{projected.coords.shape[1]}"
+    revision = scatter.revision(view, method, projected.coords.shape[1])
     return scatter.figure(projected.coords, projected.titles, labels, encoding, highlight, meta, revision)
 
 

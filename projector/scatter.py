@@ -138,6 +138,11 @@ def labels_token(view: dict, column: str | None) -> str:
     return _digest(view_token(view), str(column))
 
 
+def revision(view: dict, projection: str | None, dimension: int) -> str:
+    """The figure's ``uirevision``: the camera and zoom are kept while the tensor, projection and dimension are."""
+    return f"{view['tensor']}|{projection}|{dimension}"
+
+
 def labels_payload(view: dict, column: str | None, labels: list[str]) -> dict:
     """The hover labels of a view's points, for the browser to restyle with."""
     return {"view": view_token(view), "token": labels_token(view, column), "hovertext": labels}
@@ -151,15 +156,15 @@ def figure(coords: np.ndarray, titles: list[str], labels: list[str], encoding: C
     return fig
 
 
-def frame_payload(view: dict, coords: np.ndarray, titles: list[str], projection: str, iteration: int,
-                  revision: str) -> dict:
+def frame_payload(view: dict, coords: np.ndarray, titles: list[str], projection: str, iteration: int) -> dict:
     """A streamed layout as a figure without per-point style or labels: the browser keeps those of the view.
 
     Every frame is whole (a browser polling for progress may miss some); it restyles only the coordinates
     when the drawn trace already shows this projection.
     """
     empty = Highlight(np.empty(0, dtype=np.int64))
-    fig = scatter_figure(coords, [], styled(uniform_encoding(len(coords)), empty, coords.shape[1]), titles, revision)
+    style = styled(uniform_encoding(len(coords)), empty, coords.shape[1])
+    fig = scatter_figure(coords, [], style, titles, revision(view, projection, coords.shape[1]))
     trace = fig["data"][0]
     del trace["hovertext"]
     for name in ("color", "size", "colorscale", "cmin", "cmax", "showscale"):
