@@ -25,6 +25,7 @@ run: install
 
 test: install system-packages
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -144,15 +144,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--logdir", help="TensorBoard logdir (default: a built-in demo of scikit-learn's digits)")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
-    parser.add_argument("--url-prefix", default=os.environ.get("PROJECTOR_URL_PREFIX", "/"),
-                        help="path prefix when served behind a reverse proxy, e.g. /ml/projector/")
-    parser.add_argument("--cache-dir", default=os.environ.get("PROJECTOR_CACHE_DIR"),
-                        help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)")
-    parser.add_argument("--celery-broker", default=os.environ.get("PROJECTOR_CELERY_BROKER"),
-                        help="run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes")
-    parser.add_argument("--warm-up", choices=STEPS, default=os.environ.get("PROJECTOR_WARM_UP", "all"),
-                        help="start-up work done in the background before anyone asks: read the first tensor and "
-                             "compute its PCA (data), and compile UMAP (all, the default)")
+    parser.add_argument(
+        "--url-prefix",
+        default=os.environ.get("PROJECTOR_URL_PREFIX", "/"),
+        help="path prefix when served behind a reverse proxy, e.g. /ml/projector/",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=os.environ.get("PROJECTOR_CACHE_DIR"),
+        help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)",
+    )
+    parser.add_argument(
+        "--celery-broker",
+        default=os.environ.get("PROJECTOR_CELERY_BROKER"),
+        help="run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes",
+    )
+    parser.add_argument(
+        "--warm-up",
+        choices=STEPS,
+        default=os.environ.get("PROJECTOR_WARM_UP", "all"),
+        help="start-up work done in the background before anyone asks: read the first tensor and "
+        "compute its PCA (data), and compile UMAP (all, the default)",
+    )
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
     return parser.parse_args(argv)
 
@@ -169,8 +182,15 @@ def main(argv: list[str] | None = None) -> None:
 
         logdir = ensure_demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
-    app = create_app(Config(logdir=logdir, url_prefix=args.url_prefix, cache_dir=args.cache_dir,
-                            celery_broker=args.celery_broker, warm_up=args.warm_up))
+    app = create_app(
+        Config(
+            logdir=logdir,
+            url_prefix=args.url_prefix,
+            cache_dir=args.cache_dir,
+            celery_broker=args.celery_broker,
+            warm_up=args.warm_up,
+        )
+    )
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
     app.run(host=args.host, port=args.port, debug=args.debug)
 

@@ -67,9 +67,18 @@ import tensorboard_projector as tb  # noqa: E402
 from servers import Server, free_port, tail  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--use-gl=angle", "--use-angle=swiftshader",
-                 "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
 QUERY = "Fire-"
@@ -140,12 +149,21 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
 class AppServer(Server):
     """``app.py --logdir DIR --port P --cache-dir TMP``, ready once it serves ``_dash-layout``."""
 
-    def __init__(self, python: str, app_root: Path, logdir: Path, cache: Path, log_path: Path,
-                 timeout_s: float = 180) -> None:
+    def __init__(
+        self, python: str, app_root: Path, logdir: Path, cache: Path, log_path: Path, timeout_s: float = 180
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        command = [python, str(app_root / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
-                   "--cache-dir", str(cache)]
+        command = [
+            python,
+            str(app_root / "app.py"),
+            "--logdir",
+            str(logdir),
+            "--port",
+            str(self.port),
+            "--cache-dir",
+            str(cache),
+        ]
         super().__init__("app", command, self.url + "_dash-layout", log_path, timeout_s, cwd=app_root)
 
 
@@ -264,13 +282,16 @@ def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[floa
 
     js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     html = workdir / "plotly-floor.html"
-    html.write_text(f"<html><body style='margin:0'><div id='g' style='width:1000px;height:800px'></div>"
-                    f"<script src='{js.as_uri()}'></script></body></html>")
+    html.write_text(
+        f"<html><body style='margin:0'><div id='g' style='width:1000px;height:800px'></div>"
+        f"<script src='{js.as_uri()}'></script></body></html>"
+    )
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     try:
         page.goto(html.as_uri(), timeout=timeout_s * 1000)
-        page.evaluate("""(n) => new Promise((resolve) => {
+        page.evaluate(
+            """(n) => new Promise((resolve) => {
             const x = new Float32Array(n), y = new Float32Array(n), c = new Uint8Array(n);
             for (let i = 0; i < n; i++) {
               const k = i % 6, a = Math.random() * 6.283, r = Math.sqrt(-2 * Math.log(Math.random() + 1e-12));
@@ -284,14 +305,19 @@ def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[floa
                                   marker: {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7}}],
                            {margin: {l: 0, r: 0, t: 0, b: 0}})
               .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
-        })""", n)
+        })""",
+            n,
+        )
         times = []
         for k in range(FLOOR_RESTYLES):
-            ms = page.evaluate("""(which) => new Promise((resolve) => {
+            ms = page.evaluate(
+                """(which) => new Promise((resolve) => {
                 const gd = document.getElementById('g'), t = performance.now();
                 Plotly.restyle(gd, {'marker.color': [which ? window.HIGH : window.BASE]}).then(() =>
                   requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t))));
-            })""", k % 2 == 0)
+            })""",
+                k % 2 == 0,
+            )
             times.append(ms / 1000)
         return times
     finally:
@@ -364,8 +390,13 @@ def tensorboard_page(context, server, data: dict, n: int, samples: Samples, firs
         if not attempt(samples, STEP_FIRST_OPEN if first else STEP_OPEN, do_open) or first:
             return
         # Metadata arrives apart from the tensor: the search needs the label column (untimed).
-        frame.wait_for_function("() => {" + tb.DEEP_JS + """ const p = deep('vz-projector-inspector-panel');
-            return !!p && !!p.metadataFields && p.metadataFields.length > 0; }""", timeout=timeout_s * 1000)
+        frame.wait_for_function(
+            "() => {"
+            + tb.DEEP_JS
+            + """ const p = deep('vz-projector-inspector-panel');
+            return !!p && !!p.metadataFields && p.metadataFields.length > 0; }""",
+            timeout=timeout_s * 1000,
+        )
         page.wait_for_timeout(300)
         if attempt(samples, STEP_SEARCH, lambda: tb.search(frame, QUERY, data["matches"], timeout_s)):
             page.wait_for_timeout(300)
@@ -376,8 +407,9 @@ def tensorboard_page(context, server, data: dict, n: int, samples: Samples, firs
         page.close()
 
 
-def app_page(context, server, data: dict, config: Config, samples: Samples, first: bool, repeats: int,
-             timeout_s: float) -> None:
+def app_page(
+    context, server, data: dict, config: Config, samples: Samples, first: bool, repeats: int, timeout_s: float
+) -> None:
     page = context.new_page()
     page.set_default_timeout(timeout_s * 1000)
     requests = DashRequests(page)
@@ -422,8 +454,9 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
             except Exception as error:  # noqa: BLE001
                 tb_samples.fail(STEP_FIRST_OPEN, error)
         try:
-            app_server = AppServer(args.python, args.app_root, logdir, workdir / f"cache-{tag}",
-                                   workdir / f"app-{tag}.log")
+            app_server = AppServer(
+                args.python, args.app_root, logdir, workdir / f"cache-{tag}", workdir / f"app-{tag}.log"
+            )
         except Exception as error:  # noqa: BLE001
             app_samples.fail(STEP_FIRST_OPEN if config.view == "3d" else STEP_SEARCH, error)
         pids = [s.pid for s in (tb_server, app_server) if s is not None]
@@ -440,8 +473,7 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
                     tensorboard_page(tb_context, tb_server, data, config.n, tb_samples, r == 0, args.timeout)
                 if app_server is not None:
                     print(f"  app, page {r}", flush=True)
-                    app_page(app_context, app_server, data, config, app_samples, r == 0, args.repeats,
-                             args.timeout)
+                    app_page(app_context, app_server, data, config, app_samples, r == 0, args.repeats, args.timeout)
         else:
             print("  plotly.js floor", flush=True)
             floor = floor_restyle(browser, config.n, workdir, args.timeout)
@@ -463,28 +495,32 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
         if app_samples.errors and app_server is not None:
             print("  app log tail:\n" + tail(workdir / f"app-{tag}.log"), flush=True)
 
-    steps = ([STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK] if config.view == "3d"
-             else [STEP_SEARCH, STEP_CLEAR])
+    steps = [STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK] if config.view == "3d" else [STEP_SEARCH, STEP_CLEAR]
     rows = []
     for step in steps:
         ref_values = tb_samples.values.get(step, []) if config.view == "3d" else floor
         app_values = app_samples.values.get(step, [])
         ref = statistics.median(ref_values) if ref_values else None
         app = statistics.median(app_values) if app_values else None
-        rows.append({
-            "config": config.name,
-            "step": step,
-            "TensorBoard s": ref if config.view == "3d" else None,
-            "plotly floor s": ref if config.view == "2d" else None,
-            "app s": app,
-            "ratio": (app / ref) if app is not None and ref else None,
-            "ratio of": "app/TB" if config.view == "3d" else "app/floor",
-            "TensorBoard samples": tb_samples.values.get(step, []) if config.view == "3d" else [],
-            "floor samples": floor if config.view == "2d" else [],
-            "app samples": app_values,
-            "errors": "; ".join(f"{who}: {e}" for who, e in
-                                (("TB", tb_samples.errors.get(step)), ("app", app_samples.errors.get(step))) if e),
-        })
+        rows.append(
+            {
+                "config": config.name,
+                "step": step,
+                "TensorBoard s": ref if config.view == "3d" else None,
+                "plotly floor s": ref if config.view == "2d" else None,
+                "app s": app,
+                "ratio": (app / ref) if app is not None and ref else None,
+                "ratio of": "app/TB" if config.view == "3d" else "app/floor",
+                "TensorBoard samples": tb_samples.values.get(step, []) if config.view == "3d" else [],
+                "floor samples": floor if config.view == "2d" else [],
+                "app samples": app_values,
+                "errors": "; ".join(
+                    f"{who}: {e}"
+                    for who, e in (("TB", tb_samples.errors.get(step)), ("app", app_samples.errors.get(step)))
+                    if e
+                ),
+            }
+        )
     return rows
 
 
@@ -515,17 +551,30 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", type=Config.parse, nargs="+", default=[Config.parse(c) for c in DEFAULT_CONFIGS],
-                        metavar="NxD[/2d]", help=f"default: {' '.join(DEFAULT_CONFIGS)}")
+    parser.add_argument(
+        "--configs",
+        type=Config.parse,
+        nargs="+",
+        default=[Config.parse(c) for c in DEFAULT_CONFIGS],
+        metavar="NxD[/2d]",
+        help=f"default: {' '.join(DEFAULT_CONFIGS)}",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="fresh pages (3D) or rounds (2D) per measurement")
     parser.add_argument("--json", type=Path, help="also save the table (and every sample) as JSON here")
     parser.add_argument("--timeout", type=float, default=900, help="seconds allowed for any one wait")
-    parser.add_argument("--warmup-timeout", type=float, default=600,
-                        help="at most this long for the servers' start-up work before timing")
+    parser.add_argument(
+        "--warmup-timeout",
+        type=float,
+        default=600,
+        help="at most this long for the servers' start-up work before timing",
+    )
     parser.add_argument("--app-root", type=Path, default=ROOT, help="the checkout whose app.py to run")
     venv_python = ROOT / ".venv" / "bin" / "python"
-    parser.add_argument("--python", default=str(venv_python if venv_python.exists() else sys.executable),
-                        help="interpreter for app.py and TensorBoard")
+    parser.add_argument(
+        "--python",
+        default=str(venv_python if venv_python.exists() else sys.executable),
+        help="interpreter for app.py and TensorBoard",
+    )
     args = parser.parse_args()
     args.app_root = args.app_root.resolve()
 
@@ -544,8 +593,11 @@ def main() -> None:
                     path = workdir / f"logdir-{config.n}x{config.dim}"
                     start = time.perf_counter()
                     logdirs[key] = (path, write_logdir(path, config.n, config.dim))
-                    print(f"  logdir written in {time.perf_counter() - start:.1f} s "
-                          f"({logdirs[key][1]['matches']:,} labels match {QUERY!r})", flush=True)
+                    print(
+                        f"  logdir written in {time.perf_counter() - start:.1f} s "
+                        f"({logdirs[key][1]['matches']:,} labels match {QUERY!r})",
+                        flush=True,
+                    )
                 try:
                     rows += run_config(browser, config, *logdirs[key], args, workdir)
                 except Exception:  # noqa: BLE001
@@ -556,8 +608,10 @@ def main() -> None:
     table = pd.DataFrame(rows)
     shown = ["config", "step", "TensorBoard s", "plotly floor s", "app s", "ratio", "ratio of"]
     print()
-    print(f"{env['date']}  Chromium {env['chromium']}  nproc {env['nproc']}  TensorBoard {env['tensorboard']}  "
-          f"plotly {env['plotly']}  app {env['app commit']}  repeats {args.repeats} (medians)")
+    print(
+        f"{env['date']}  Chromium {env['chromium']}  nproc {env['nproc']}  TensorBoard {env['tensorboard']}  "
+        f"plotly {env['plotly']}  app {env['app commit']}  repeats {args.repeats} (medians)"
+    )
     if not table.empty:
         for column in ("TensorBoard s", "plotly floor s", "app s", "ratio"):
             table[column] = pd.to_numeric(table[column], errors="coerce")

@@ -49,8 +49,16 @@ from projector.colors import (  # noqa: E402
 from projector.figures import POINT_SIZE, point_style, scatter_figure  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 VIEWPORT = {"width": 1200, "height": 800}
 CLUSTERS = ["Fire", "Water", "Earth", "Air", "Metal", "Wood", "Ice", "Storm", "Light", "Shadow"]
@@ -82,6 +90,7 @@ def _marker(**changes: object) -> Callable[[dict, int], None]:
     def apply(trace: dict, dimension: int) -> None:
         for key, value in changes.items():
             trace["marker"][key] = scalar_size(dimension) if value == "scalar" else value
+
     return apply
 
 
@@ -192,8 +201,10 @@ def measure(browser: Browser, pages: dict[str, Path], updates: dict[str, list], 
                 if shots[variant] is not None:
                     page.locator("#g").screenshot(path=str(shots[variant]))
             page.close()
-    return {variant: (symbols[variant], statistics.median(draws[variant]), statistics.median(restyled[variant]))
-            for variant in pages}
+    return {
+        variant: (symbols[variant], statistics.median(draws[variant]), statistics.median(restyled[variant]))
+        for variant in pages
+    }
 
 
 def versions(browser: Browser) -> str:
@@ -232,8 +243,16 @@ def run(sizes: list[int], shots: Path) -> pd.DataFrame:
                     updates[variant] = highlights(enc, cluster, dimension, scalar)
                     shot[variant] = shots / f"{name}.png" if n == SHOT_N else None
                 for variant, (symbol, draw, restyle) in measure(browser, pages, updates, shot).items():
-                    rows.append({"N": n, "trace": trace, "variant": variant, "symbol drawn": symbol,
-                                 "first draw s": draw, "restyle s": restyle})
+                    rows.append(
+                        {
+                            "N": n,
+                            "trace": trace,
+                            "variant": variant,
+                            "symbol drawn": symbol,
+                            "first draw s": draw,
+                            "restyle s": restyle,
+                        }
+                    )
         browser.close()
     return with_ratios(pd.DataFrame(rows))
 

@@ -67,8 +67,12 @@ def measure_ours(vectors: np.ndarray) -> dict:
     frames: list[tuple[int, float]] = []
     with PrepareTimer() as prepare:
         start = time.perf_counter()
-        _, reached = tsne(vectors, params, on_frame=lambda i, _: frames.append((i, time.perf_counter() - start)),
-                          frame_every=FRAME_EVERY)
+        _, reached = tsne(
+            vectors,
+            params,
+            on_frame=lambda i, _: frames.append((i, time.perf_counter() - start)),
+            frame_every=FRAME_EVERY,
+        )
         total = time.perf_counter() - start
     _, first_s = frames[0]
     _, last_s = frames[-1]

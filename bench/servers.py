@@ -26,8 +26,15 @@ def tail(path: Path, lines: int = 15) -> str:
 class Server:
     """``command`` run with its output in ``log_path``; the constructor returns once ``ready_url`` answers 200."""
 
-    def __init__(self, name: str, command: list[str], ready_url: str, log_path: Path, timeout_s: float = 180,
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        ready_url: str,
+        log_path: Path,
+        timeout_s: float = 180,
+        cwd: Path | None = None,
+    ) -> None:
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(command, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT)

@@ -48,11 +48,15 @@ const deep = (sel) => {
 };
 """
 TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-POINTS_DRAWN = "(n) => {" + DEEP_JS + """
+POINTS_DRAWN = (
+    "(n) => {"
+    + DEEP_JS
+    + """
   const count = deep('.numDataPoints'), variance = deep('#total-variance');
   return !!count && !!variance && count.textContent.replace(/[^0-9]/g, '') === String(n)
     && variance.textContent.includes('described');
 }"""
+)
 MESSAGE = "() => {" + DEEP_JS + " const box = deep('#search-box'); return box ? (box.message || '') : null; }"
 MESSAGE_IS = "(text) => {" + DEEP_JS + " const box = deep('#search-box'); return !!box && box.message === text; }"
 NEIGHBOURS_LISTED = "() => {" + DEEP_JS + " const nn = deep('.nn-list'); return !!nn && nn.children.length > 0; }"
@@ -68,8 +72,17 @@ class TensorBoardServer(Server):
     def __init__(self, python: str, logdir: Path, port: int, log_path: Path, timeout_s: float = 180) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/#projector"
-        command = [python, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1",
-                   "--port", str(port)]
+        command = [
+            python,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(logdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         super().__init__("TensorBoard", command, f"http://127.0.0.1:{port}/data/plugins_listing", log_path, timeout_s)
 
 

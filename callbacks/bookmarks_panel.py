@@ -37,8 +37,9 @@ def layout() -> html.Div:
                 [
                     html.Button("Download bookmarks", id=ids.BOOKMARK_DOWNLOAD),
                     dcc.Upload(html.Button("Upload bookmarks"), id=ids.BOOKMARK_UPLOAD, max_size=UPLOAD_LIMIT),
-                    html.Button("Export CSV", id=ids.EXPORT_CSV,
-                                title="Coordinates of the plotted points with metadata"),
+                    html.Button(
+                        "Export CSV", id=ids.EXPORT_CSV, title="Coordinates of the plotted points with metadata"
+                    ),
                 ],
                 className="buttons",
             ),
@@ -62,8 +63,12 @@ def items(entries: list[dict], cursor: int | None) -> list:
     return [
         html.Li(
             [
-                dcc.Input(id={"type": ids.BOOKMARK_TITLE, "index": i}, value=e["title"], debounce=True,
-                          className="bookmark-title"),
+                dcc.Input(
+                    id={"type": ids.BOOKMARK_TITLE, "index": i},
+                    value=e["title"],
+                    debounce=True,
+                    className="bookmark-title",
+                ),
                 html.Button("Open", id={"type": ids.BOOKMARK_OPEN, "index": i}, className="link-button"),
             ],
             className="bookmark current" if i == cursor else "bookmark",
@@ -73,13 +78,30 @@ def items(entries: list[dict], cursor: int | None) -> list:
 
 
 RESTORED = [
-    (ids.COLOR_BY, "value"), (ids.LABEL_BY, "value"), (ids.PROJECTION_TABS, "value"), (ids.DIMENSION, "value"),
-    (ids.SPHERIZE, "value"), (ids.PCA_X, "value"), (ids.PCA_Y, "value"), (ids.PCA_Z, "value"),
-    (ids.TSNE_PERPLEXITY, "value"), (ids.TSNE_LEARNING_RATE, "value"), (ids.TSNE_ITERATIONS, "value"),
-    (ids.TSNE_SEED, "value"), (ids.UMAP_NEIGHBORS, "value"), (ids.UMAP_MIN_DIST, "value"), (ids.UMAP_SEED, "value"),
-    (ids.CUSTOM_COLUMN, "value"), (ids.CUSTOM_LEFT, "value"), (ids.CUSTOM_RIGHT, "value"), (ids.CUSTOM_UP, "value"),
-    (ids.CUSTOM_DOWN, "value"), (ids.CUSTOM_REGEX, "value"),
-    (ids.SEARCH_INPUT, "value"), (ids.SEARCH_COLUMN, "value"), (ids.SEARCH_REGEX, "value"),
+    (ids.COLOR_BY, "value"),
+    (ids.LABEL_BY, "value"),
+    (ids.PROJECTION_TABS, "value"),
+    (ids.DIMENSION, "value"),
+    (ids.SPHERIZE, "value"),
+    (ids.PCA_X, "value"),
+    (ids.PCA_Y, "value"),
+    (ids.PCA_Z, "value"),
+    (ids.TSNE_PERPLEXITY, "value"),
+    (ids.TSNE_LEARNING_RATE, "value"),
+    (ids.TSNE_ITERATIONS, "value"),
+    (ids.TSNE_SEED, "value"),
+    (ids.UMAP_NEIGHBORS, "value"),
+    (ids.UMAP_MIN_DIST, "value"),
+    (ids.UMAP_SEED, "value"),
+    (ids.CUSTOM_COLUMN, "value"),
+    (ids.CUSTOM_LEFT, "value"),
+    (ids.CUSTOM_RIGHT, "value"),
+    (ids.CUSTOM_UP, "value"),
+    (ids.CUSTOM_DOWN, "value"),
+    (ids.CUSTOM_REGEX, "value"),
+    (ids.SEARCH_INPUT, "value"),
+    (ids.SEARCH_COLUMN, "value"),
+    (ids.SEARCH_REGEX, "value"),
 ]
 
 
@@ -88,13 +110,27 @@ def form_values(state: ViewState) -> list:
     axes = (list(state.pca_components) + [0, 1, 2])[:3]
     t, u, c = state.tsne, state.umap, state.custom
     return [
-        state.color_by, state.label_by, state.method, state.dimension, ["on"] if state.spherize else [],
+        state.color_by,
+        state.label_by,
+        state.method,
+        state.dimension,
+        ["on"] if state.spherize else [],
         *axes,
-        t.get("perplexity", 30), t.get("learning_rate", "auto"), t.get("iterations", 750), t.get("seed", 0),
-        u.get("n_neighbors", 15), u.get("min_dist", 0.1), u.get("seed", 0),
-        c.get("column", ""), c.get("left", ""), c.get("right", ""), c.get("up", ""), c.get("down", ""),
+        t.get("perplexity", 30),
+        t.get("learning_rate", "auto"),
+        t.get("iterations", 750),
+        t.get("seed", 0),
+        u.get("n_neighbors", 15),
+        u.get("min_dist", 0.1),
+        u.get("seed", 0),
+        c.get("column", ""),
+        c.get("left", ""),
+        c.get("right", ""),
+        c.get("up", ""),
+        c.get("down", ""),
         ["regex"] if c.get("regex") else [],
-        state.search.get("query", ""), state.search.get("column", ""),
+        state.search.get("query", ""),
+        state.search.get("column", ""),
         ["regex"] if state.search.get("regex") else [],
     ]
 
@@ -119,9 +155,32 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     def save(_clicks, entries, view, projection, selection, neighbors, camera, run, *form):
         if not view or not view.get("tensor") or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before saving a view.")
-        (color_by, label_by, tab, dimension, spherize, px, py, pz, perplexity, rate, iterations, t_seed,
-         u_neighbors, u_min_dist, u_seed, c_column, c_left, c_right, c_up, c_down, c_regex, query, column,
-         regex) = form
+        (
+            color_by,
+            label_by,
+            tab,
+            dimension,
+            spherize,
+            px,
+            py,
+            pz,
+            perplexity,
+            rate,
+            iterations,
+            t_seed,
+            u_neighbors,
+            u_min_dist,
+            u_seed,
+            c_column,
+            c_left,
+            c_right,
+            c_up,
+            c_down,
+            c_regex,
+            query,
+            column,
+            regex,
+        ) = form
         key = view["tensor"]
         data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
@@ -142,8 +201,14 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             pca_components=[int(a) for a in projection.get("axes", [px, py, pz]) if a is not None],
             tsne={"perplexity": perplexity, "learning_rate": rate, "iterations": iterations, "seed": t_seed},
             umap={"n_neighbors": u_neighbors, "min_dist": u_min_dist, "seed": u_seed},
-            custom={"column": c_column, "left": c_left, "right": c_right, "up": c_up, "down": c_down,
-                    "regex": bool(c_regex)},
+            custom={
+                "column": c_column,
+                "left": c_left,
+                "right": c_right,
+                "up": c_up,
+                "down": c_down,
+                "regex": bool(c_regex),
+            },
             camera=camera if isinstance(camera, dict) else None,
             search={"query": query or "", "column": column or "", "regex": bool(regex)},
             spherize=bool(spherize),
@@ -160,8 +225,11 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     def render(entries, cursor):
         if not entries:
-            return [html.Li("No bookmarks yet: “Save view” keeps the projection, selection and colours.",
-                            className="hint empty")]
+            return [
+                html.Li(
+                    "No bookmarks yet: “Save view” keeps the projection, selection and colours.", className="hint empty"
+                )
+            ]
         return items(entries, cursor)
 
     @app.callback(
@@ -230,8 +298,12 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             "tensor": key,
             "indices": None if subset is None else [int(r) for r in subset],
             "bookmark": {
-                "method": state.method, "result": result, "dimension": int(coords.shape[1]),
-                "selected": [int(r) for r in state.selected], "camera": state.camera, "id": entries[cursor]["id"],
+                "method": state.method,
+                "result": result,
+                "dimension": int(coords.shape[1]),
+                "selected": [int(r) for r in state.selected],
+                "camera": state.camera,
+                "id": entries[cursor]["id"],
                 "axes": list(state.pca_components),
             },
         }
@@ -322,7 +394,8 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         subset = subset_array(view.get("indices"))
         projected = project(workspace, key, subset, bool(spherize), projection)
         rows = visible_rows(subset, data.n)
-        text = coordinates_csv(projected.coords, rows, data.metadata, selected_rows(selection, neighbors, key),
-                               projected.titles)
+        text = coordinates_csv(
+            projected.coords, rows, data.metadata, selected_rows(selection, neighbors, key), projected.titles
+        )
         name = f"{data.spec.name.replace('/', '_')}-{projection.get('method', 'view')}.csv"
         return dcc.send_string(text, name), []

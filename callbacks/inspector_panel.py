@@ -174,12 +174,35 @@ def register(app, workspace: Workspace) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(SELECT_OUTPUTS)
-    def select(query, column, regex, click, drag, _clear, view, k, metric, mode, radius, projection, spherize,
-               current, label_by):
+    def select(
+        query,
+        column,
+        regex,
+        click,
+        drag,
+        _clear,
+        view,
+        k,
+        metric,
+        mode,
+        radius,
+        projection,
+        spherize,
+        current,
+        label_by,
+    ):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
         if not view or not view.get("tensor"):
-            return outcome(SELECT_OUTPUTS, selection=None, neighbors=None, highlight=None, status="",
-                           count="0 selected", neighbor_items=[], details=[])
+            return outcome(
+                SELECT_OUTPUTS,
+                selection=None,
+                neighbors=None,
+                highlight=None,
+                status="",
+                count="0 selected",
+                neighbor_items=[],
+                details=[],
+            )
         key = view["tensor"]
         data = workspace.dataset(key)
         subset = subset_array(view.get("indices"))
@@ -240,16 +263,20 @@ def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric,
         if k is None or not 1 <= int(k) <= MAX_K:
             raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
         index = workspace.neighbor_index(data)
-        found, distances = index.query(int(anchor), int(k), metric or "cosine",
-                                       subset=subset_array(view.get("indices")))
+        found, distances = index.query(
+            int(anchor), int(k), metric or "cosine", subset=subset_array(view.get("indices"))
+        )
         labels = point_labels(data.metadata, label_by)
         sprite = data.sprite
         items = [
             neighbor_item(labels[r], float(d), sprite.thumbnail_data_uri(int(r)) if sprite else None)
             for r, d in zip(found, distances)
         ]
-        neighbors = {"anchor": int(anchor), "indices": [int(r) for r in found],
-                     "distances": [float(d) for d in distances]}
+        neighbors = {
+            "anchor": int(anchor),
+            "indices": [int(r) for r in found],
+            "distances": [float(d) for d in distances],
+        }
     highlight = highlight_for(view, selected_rows(sel, neighbors), anchor, clears_box=sel.get("source") == "drag")
     return {
         "neighbors": neighbors,

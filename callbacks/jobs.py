@@ -96,12 +96,30 @@ class JobKind:
 
 
 KINDS = [
-    JobKind("tsne", ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, ids.TSNE_TOKEN,
-            [ids.TSNE_PERPLEXITY, ids.TSNE_LEARNING_RATE, ids.TSNE_ITERATIONS, ids.TSNE_SEED],
-            tsne_from_form, tsne_check, run_tsne, True),
-    JobKind("umap", ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, ids.UMAP_TOKEN,
-            [ids.UMAP_NEIGHBORS, ids.UMAP_MIN_DIST, ids.UMAP_SEED],
-            umap_from_form, umap_check, run_umap, False),
+    JobKind(
+        "tsne",
+        ids.TSNE_RUN,
+        ids.TSNE_STOP,
+        ids.TSNE_STATUS,
+        ids.TSNE_TOKEN,
+        [ids.TSNE_PERPLEXITY, ids.TSNE_LEARNING_RATE, ids.TSNE_ITERATIONS, ids.TSNE_SEED],
+        tsne_from_form,
+        tsne_check,
+        run_tsne,
+        True,
+    ),
+    JobKind(
+        "umap",
+        ids.UMAP_RUN,
+        ids.UMAP_STOP,
+        ids.UMAP_STATUS,
+        ids.UMAP_TOKEN,
+        [ids.UMAP_NEIGHBORS, ids.UMAP_MIN_DIST, ids.UMAP_SEED],
+        umap_from_form,
+        umap_check,
+        run_umap,
+        False,
+    ),
 ]
 
 
@@ -111,11 +129,15 @@ def register(app, workspace: Workspace, manager, flags: StopFlags) -> None:
 
 
 def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: JobKind) -> None:
-    app.clientside_callback(NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"),
-                            prevent_initial_call=True)
+    app.clientside_callback(
+        NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"), prevent_initial_call=True
+    )
 
-    progress = [Output(ids.FRAME_STORE, "data"), Output(kind.status, "children")] if kind.streams_layout \
+    progress = (
+        [Output(ids.FRAME_STORE, "data"), Output(kind.status, "children")]
+        if kind.streams_layout
         else [Output(kind.status, "children")]
+    )
 
     @app.callback(
         Output(kind.status, "children", allow_duplicate=True),
@@ -143,18 +165,20 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         vectors = workspace.vectors(data, subset, spherized)
         params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
         result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
-        done = {"method": kind.method, "view": scatter.view_token(view), "dimension": params.n_components,
-                "token": token}
+        done = {
+            "method": kind.method,
+            "view": scatter.view_token(view),
+            "dimension": params.n_components,
+            "token": token,
+        }
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        report = Report(set_progress, view,
-                        lambda: flags.requested(token), total=0, streams=kind.streams_layout)
+        report = Report(set_progress, view, lambda: flags.requested(token), total=0, streams=kind.streams_layout)
         if note:
             report.stage(note, 0, 1)
         layout, text, stopped = kind.execute(vectors, params, report)
         if stopped:  # a partial layout is kept for this view but never served as the finished one
-            result = workspace.result_key(data, subset, spherized, kind.method,
-                                          {**params.as_dict(), "stopped": token})
+            result = workspace.result_key(data, subset, spherized, kind.method, {**params.as_dict(), "stopped": token})
         workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
         log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], key, len(vectors), text)
         return (f"{note} {text}" if note else text), {**done, "result": result}, []

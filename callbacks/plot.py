@@ -37,8 +37,10 @@ def layout(warming_up: str = "", figure: dict | None = None) -> html.Div:
                 config={"displaylogo": False, "scrollZoom": True, "responsive": True},
                 style={"height": "100%", "width": "100%"},
             ),
-            *[dcc.Store(id=i) for i in (ids.STYLE_STORE, ids.HIGHLIGHT_STORE, ids.LABELS_STORE, ids.FRAME_STORE,
-                                        ids.STYLED)],
+            *[
+                dcc.Store(id=i)
+                for i in (ids.STYLE_STORE, ids.HIGHLIGHT_STORE, ids.LABELS_STORE, ids.FRAME_STORE, ids.STYLED)
+            ],
         ],
         className="plot",
     )
@@ -48,21 +50,33 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
     if encoding.kind == "none" or not column:
         return []
     items = [
-        html.Li([html.Span(className="swatch", style={"background": e.color}), e.label]
-                + ([html.Span(f"{e.count:,}", className="count")] if encoding.kind == "categorical" else []))
+        html.Li(
+            [html.Span(className="swatch", style={"background": e.color}), e.label]
+            + ([html.Span(f"{e.count:,}", className="count")] if encoding.kind == "categorical" else [])
+        )
         for e in encoding.legend
     ]
     if encoding.kind == "numeric":
         title = f"{column}: gradient from low to high"
     else:
         title = f"{column}: {len(encoding.palette) - FIRST_CODE:,} colours"
-    extra = [html.Li(f"… and {encoding.hidden_categories:,} more, each with its own colour", className="hint")] \
-        if encoding.hidden_categories else []
+    extra = (
+        [html.Li(f"… and {encoding.hidden_categories:,} more, each with its own colour", className="hint")]
+        if encoding.hidden_categories
+        else []
+    )
     return [html.Div(title, className="legend-title"), html.Ul(items + extra)]
 
 
-def view_figure(workspace: Workspace, data: Dataset, view: dict, projected: Projected, color_by: str | None,
-                label_by: str | None, highlight: scatter.Highlight) -> dict:
+def view_figure(
+    workspace: Workspace,
+    data: Dataset,
+    view: dict,
+    projected: Projected,
+    color_by: str | None,
+    label_by: str | None,
+    highlight: scatter.Highlight,
+) -> dict:
     """The full figure of a view's projected coordinates, styled for ``highlight``."""
     subset = subset_array(view.get("indices"))
     encoding = workspace.color_encoding(data, color_by, subset)
@@ -96,8 +110,9 @@ def layout_params(tab, dimension, n, tsne_form, umap_form) -> dict:
     return params.as_dict()
 
 
-def choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form,
-                custom):
+def choose_spec(
+    workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form, custom
+):
     """The projection to draw and the status text for its tab (None leaves a status alone)."""
     if tab in ("tsne", "umap"):
         same_view = done and done.get("view") == scatter.view_token(view)
@@ -136,10 +151,14 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     projected = project(workspace, data, None, False, pca_spec(axes))
     empty = scatter.highlight_for(view, np.empty(0, dtype=np.int64), None)
     columns = list(data.metadata.columns)
-    figure = view_figure(workspace, data, view, projected, default_color_column(data.metadata),
-                         default_label_column(columns), empty)
-    return {"figure": figure, "projection": {**projection_record(projected, view), "first": True},
-            "points": f"{projected.coords.shape[0]:,} points"}
+    figure = view_figure(
+        workspace, data, view, projected, default_color_column(data.metadata), default_label_column(columns), empty
+    )
+    return {
+        "figure": figure,
+        "projection": {**projection_record(projected, view), "first": True},
+        "points": f"{projected.coords.shape[0]:,} points",
+    }
 
 
 def projection_record(projected: Projected, view: dict) -> dict:
@@ -202,13 +221,50 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(15)
-    def draw(view, dimension, pca_x, pca_y, pca_z, spherize, tab, done, c_column, c_left, c_right, c_up, c_down,
-             c_regex, color_by, label_by, highlighted, drawn, perplexity, rate, iterations, t_seed, u_neighbors,
-             u_min_dist, u_seed):
+    def draw(
+        view,
+        dimension,
+        pca_x,
+        pca_y,
+        pca_z,
+        spherize,
+        tab,
+        done,
+        c_column,
+        c_left,
+        c_right,
+        c_up,
+        c_down,
+        c_regex,
+        color_by,
+        label_by,
+        highlighted,
+        drawn,
+        perplexity,
+        rate,
+        iterations,
+        t_seed,
+        u_neighbors,
+        u_min_dist,
+        u_seed,
+    ):
         if not view or not view.get("tensor"):
             blank = [no_update] * 3
-            return (empty_figure("No tensor to show"), [], [], [], True, *blank, "", "0 points", None,
-                    no_update, no_update, "", no_update)
+            return (
+                empty_figure("No tensor to show"),
+                [],
+                [],
+                [],
+                True,
+                *blank,
+                "",
+                "0 points",
+                None,
+                no_update,
+                no_update,
+                "",
+                no_update,
+            )
         data = workspace.dataset(view["tensor"])
         subset = subset_array(view.get("indices"))
         spherized = bool(spherize)
@@ -229,9 +285,21 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
             status = f"Restored from a bookmark ({bookmark['dimension']}D)."
         else:
-            spec, status = choose_spec(workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done,
-                                       (perplexity, rate, iterations, t_seed), (u_neighbors, u_min_dist, u_seed),
-                                       custom)
+            spec, status = choose_spec(
+                workspace,
+                data,
+                tab,
+                trigger,
+                view,
+                subset,
+                spherized,
+                dimension,
+                axes,
+                done,
+                (perplexity, rate, iterations, t_seed),
+                (u_neighbors, u_min_dist, u_seed),
+                custom,
+            )
         statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
         if tab in statuses and status is not None:
             statuses[tab] = status

@@ -19,8 +19,10 @@ def _number(id_: str, label: str, value, **kwargs) -> html.Div:
 
 def _text(id_: str, label: str, placeholder: str = "", value: str = "") -> html.Div:
     return html.Div(
-        [html.Label(label, htmlFor=id_),
-         dcc.Input(id=id_, type="text", value=value, placeholder=placeholder, debounce=True)],
+        [
+            html.Label(label, htmlFor=id_),
+            dcc.Input(id=id_, type="text", value=value, placeholder=placeholder, debounce=True),
+        ],
         className="field",
     )
 
@@ -70,8 +72,10 @@ def _tsne_controls() -> html.Div:
         _number(ids.TSNE_ITERATIONS, "Iterations", 750, min=10, step=1),
         _number(ids.TSNE_SEED, "Seed", 0, min=0, step=1),
     ]
-    hint = ("Runs on the server on every point; the layout is redrawn as it forms. "
-            "Same parameters and seed give the same layout.")
+    hint = (
+        "Runs on the server on every point; the layout is redrawn as it forms. "
+        "Same parameters and seed give the same layout."
+    )
     return _job_controls(ids.TSNE_CONTROLS, fields, ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, hint)
 
 
@@ -81,8 +85,10 @@ def _umap_controls() -> html.Div:
         _number(ids.UMAP_MIN_DIST, "Min distance", 0.1, min=0, max=1, step="any"),
         _number(ids.UMAP_SEED, "Seed", 0, min=0, step=1),
     ]
-    hint = ("The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
-            "some seconds longer than the next ones.")
+    hint = (
+        "The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
+        "some seconds longer than the next ones."
+    )
     return _job_controls(ids.UMAP_CONTROLS, fields, ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, hint)
 
 
@@ -173,8 +179,12 @@ def variance_text(result: PCAResult, axes: list[int]) -> str:
     )
 
 
-TAB_CONTROLS = {"pca": ids.PCA_CONTROLS, "tsne": ids.TSNE_CONTROLS, "umap": ids.UMAP_CONTROLS,
-                "custom": ids.CUSTOM_CONTROLS}
+TAB_CONTROLS = {
+    "pca": ids.PCA_CONTROLS,
+    "tsne": ids.TSNE_CONTROLS,
+    "umap": ids.UMAP_CONTROLS,
+    "custom": ids.CUSTOM_CONTROLS,
+}
 
 
 def register(app) -> None:

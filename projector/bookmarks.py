@@ -115,8 +115,12 @@ def _tb_camera(camera: dict | None, dimension: int) -> dict:
     eye = _xyz(camera.get("eye")) if isinstance(camera, dict) else None
     if dimension == 3 and eye is not None:
         center = _xyz(camera.get("center")) or (0.0, 0.0, 0.0)
-        return {"orthographic": False, "position": [v * _CAMERA_SCALE for v in eye],
-                "target": [v * _CAMERA_SCALE for v in center], "zoom": 1}
+        return {
+            "orthographic": False,
+            "position": [v * _CAMERA_SCALE for v in eye],
+            "target": [v * _CAMERA_SCALE for v in center],
+            "zoom": 1,
+        }
     position = _TB_POSITION_3D if dimension == 3 else _TB_POSITION_2D
     return {"orthographic": dimension == 2, "position": list(position), "target": [0.0, 0.0, 0.0], "zoom": 1}
 
@@ -161,8 +165,9 @@ def _number(value, default=None):
 def to_tensorboard(state: ViewState) -> dict:
     """One TensorBoard ``State`` object for ``state``, with our extras under :data:`NAMESPACE`."""
     if state.method not in METHODS:
-        raise BookmarkError(f"Unknown projection {state.method!r} in bookmark '{state.label}'; "
-                            f"choose one of {', '.join(METHODS)}.")
+        raise BookmarkError(
+            f"Unknown projection {state.method!r} in bookmark '{state.label}'; choose one of {', '.join(METHODS)}."
+        )
     dimension = int(state.dimension)
     keys = projection_keys(state.method, dimension, state.pca_components)
     filtered = None if state.filtered is None else [int(i) for i in state.filtered]
@@ -214,23 +219,25 @@ def to_tensorboard(state: ViewState) -> dict:
         "selectedColorOptionName": state.color_by if state.color_by is not None else NO_COLOR,
         "forceCategoricalColoring": False,
         "selectedLabelOption": state.label_by,
-        NAMESPACE: _plain({
-            "version": FORMAT_VERSION,
-            "dimension": dimension,
-            "hasCoords": state.coords is not None,
-            "selected": selected,
-            "colorBy": state.color_by,
-            "labelBy": state.label_by,
-            "pcaComponents": [int(c) for c in state.pca_components],
-            "tsne": dict(tsne),
-            "umap": dict(umap),
-            "custom": dict(custom),
-            "camera": state.camera,
-            "search": dict(state.search),
-            "spherize": bool(state.spherize),
-            "run": state.run,
-            "tensor": state.tensor,
-        }),
+        NAMESPACE: _plain(
+            {
+                "version": FORMAT_VERSION,
+                "dimension": dimension,
+                "hasCoords": state.coords is not None,
+                "selected": selected,
+                "colorBy": state.color_by,
+                "labelBy": state.label_by,
+                "pcaComponents": [int(c) for c in state.pca_components],
+                "tsne": dict(tsne),
+                "umap": dict(umap),
+                "custom": dict(custom),
+                "camera": state.camera,
+                "search": dict(state.search),
+                "spherize": bool(state.spherize),
+                "run": state.run,
+                "tensor": state.tensor,
+            }
+        ),
     }
 
 
@@ -254,16 +261,18 @@ class _Reader:
     def fail(self, problem: str, action: str) -> BookmarkError:
         return BookmarkError(f"{self.prefix}{self.name} {problem}. {action}")
 
-    def indices(self, key: str, value, limit: int, verb: str, allow_none: bool = False,
-                scope: str = "this tensor") -> list[int] | None:
+    def indices(
+        self, key: str, value, limit: int, verb: str, allow_none: bool = False, scope: str = "this tensor"
+    ) -> list[int] | None:
         if value is None and allow_none:
             return None
         if not isinstance(value, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in value):
             raise self.fail(f"has a {key} that is not a list of point numbers", "Save the bookmark again.")
         for i in value:
             if not 0 <= i < limit:
-                raise self.fail(f"{verb} point {i:,}, {scope} has {limit:,} points",
-                                "Open the tensor the bookmark was made for.")
+                raise self.fail(
+                    f"{verb} point {i:,}, {scope} has {limit:,} points", "Open the tensor the bookmark was made for."
+                )
         return list(value)
 
 
@@ -276,14 +285,14 @@ def from_tensorboard(obj: dict, *, n_points: int | None = None, n_dims: int | No
     return _read_state(obj, None, n_points, n_dims, None)
 
 
-def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | None,
-                filename: str | None) -> ViewState:
+def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | None, filename: str | None) -> ViewState:
     reader = _Reader(obj, position, filename)
     if not isinstance(obj, dict):
         raise reader.fail(f"is {_json_kind(obj)}, not a state object", "Load a file saved by a projector.")
     ns = obj.get(NAMESPACE)
-    if ns is not None and (not isinstance(ns, dict) or not isinstance(ns.get("version"), int)
-                           or ns["version"] > FORMAT_VERSION):
+    if ns is not None and (
+        not isinstance(ns, dict) or not isinstance(ns.get("version"), int) or ns["version"] > FORMAT_VERSION
+    ):
         log.warning("Ignoring the %r fields of %s: written by a newer projector or damaged", NAMESPACE, reader.name)
         ns = None
     method = obj.get("selectedProjection")
@@ -291,8 +300,7 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
         raise reader.fail(f"uses projection {method!r}", f"Expected one of {', '.join(METHODS)}.")
 
     shape = obj.get("dataSetDimensions")
-    if (not isinstance(shape, list) or len(shape) != 2
-            or not all(map(_is_index, shape))):
+    if not isinstance(shape, list) or len(shape) != 2 or not all(map(_is_index, shape)):
         raise reader.fail("has no dataSetDimensions [points, dimensions]", "Save the bookmark again.")
     projections = obj.get("projections")
     if not isinstance(projections, list) or not all(isinstance(p, dict) for p in projections):
@@ -303,20 +311,31 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
     d = n_dims if n_dims is not None else int(shape[1])
     if n_points is not None and shape != [n, d] and not (subset and shape == [len(filtered), d]):
         made_for = _made_for(ns)
-        raise reader.fail(f"was saved for {shape[0]:,} × {shape[1]:,} points, this tensor is {n:,} × {d:,}",
-                          f"Open the tensor it was made for{made_for}.")
-    if (n_points is None and subset and shape[0] == len(filtered) and all(isinstance(i, int) for i in filtered)
-            and max(filtered) >= n):
-        raise reader.fail("was saved by TensorBoard from an isolated subset and does not record the dataset size",
-                          "Load it with its tensor open.")
+        raise reader.fail(
+            f"was saved for {shape[0]:,} × {shape[1]:,} points, this tensor is {n:,} × {d:,}",
+            f"Open the tensor it was made for{made_for}.",
+        )
+    if (
+        n_points is None
+        and subset
+        and shape[0] == len(filtered)
+        and all(isinstance(i, int) for i in filtered)
+        and max(filtered) >= n
+    ):
+        raise reader.fail(
+            "was saved by TensorBoard from an isolated subset and does not record the dataset size",
+            "Load it with its tensor open.",
+        )
     filtered = reader.indices("filteredPoints", filtered, n, "isolates", allow_none=True)
     if filtered == [] and ns is None:  # TensorBoard's "no isolation" after a reset
         filtered = None
     if filtered is not None and len(set(filtered)) != len(filtered):
         raise reader.fail("isolates the same point twice", "Save the bookmark again.")
     if not subset and len(projections) != n:
-        raise reader.fail(f"holds coordinates for {len(projections):,} points, this tensor has {n:,}",
-                          "Open the tensor the bookmark was made for.")
+        raise reader.fail(
+            f"holds coordinates for {len(projections):,} points, this tensor has {n:,}",
+            "Open the tensor the bookmark was made for.",
+        )
     rows = filtered if subset else range(n)
 
     dimension = ns.get("dimension") if ns is not None else None
@@ -331,8 +350,13 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
             dimension = 3 if obj.get("tSNEis3d" if method == "tsne" else "umapIs3d", True) else 2
         else:
             dimension = 2
-    usable = (_is_index(dimension) and dimension in (2, 3) and isinstance(pca_components, list)
-              and len(pca_components) >= (dimension if method == "pca" else 2) and all(map(_is_index, pca_components)))
+    usable = (
+        _is_index(dimension)
+        and dimension in (2, 3)
+        and isinstance(pca_components, list)
+        and len(pca_components) >= (dimension if method == "pca" else 2)
+        and all(map(_is_index, pca_components))
+    )
     if not usable:
         raise reader.fail("has no usable projection dimensions (pcaComponentDimensions)", "Save the bookmark again.")
     coords = _coords(reader, projections, rows, n, projection_keys(method, dimension, pca_components))
@@ -342,8 +366,9 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
     if ns is not None and "selected" in ns:
         selected = reader.indices("selection", ns["selected"], n, "selects")
     elif subset:
-        positions = reader.indices("selectedPoints", obj.get("selectedPoints") or [], len(rows), "selects",
-                                   scope="its isolated subset")
+        positions = reader.indices(
+            "selectedPoints", obj.get("selectedPoints") or [], len(rows), "selects", scope="its isolated subset"
+        )
         selected = [rows[p] for p in positions]
     else:
         selected = reader.indices("selectedPoints", obj.get("selectedPoints") or [], n, "selects")
@@ -351,16 +376,30 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
         extras = _tensorboard_extras(obj, d)
     else:
         extras = {
-            "color_by": ns.get("colorBy"), "label_by": ns.get("labelBy"),
-            "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")), "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
-            "custom": _saved(CUSTOM_DEFAULTS, ns.get("custom")), "search": _saved(SEARCH_DEFAULTS, ns.get("search")),
+            "color_by": ns.get("colorBy"),
+            "label_by": ns.get("labelBy"),
+            "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")),
+            "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
+            "custom": _saved(CUSTOM_DEFAULTS, ns.get("custom")),
+            "search": _saved(SEARCH_DEFAULTS, ns.get("search")),
             "camera": ns.get("camera") if isinstance(ns.get("camera"), dict) else None,
-            "spherize": bool(ns.get("spherize")), "run": _text(ns.get("run")), "tensor": _text(ns.get("tensor")),
+            "spherize": bool(ns.get("spherize")),
+            "run": _text(ns.get("run")),
+            "tensor": _text(ns.get("tensor")),
         }
     label = obj.get("label")
-    return ViewState(label=label if isinstance(label, str) else "", method=method, dimension=dimension,
-                     coords=coords, n_points=n, n_dims=d, filtered=filtered, selected=selected,
-                     pca_components=list(pca_components), **extras)
+    return ViewState(
+        label=label if isinstance(label, str) else "",
+        method=method,
+        dimension=dimension,
+        coords=coords,
+        n_points=n,
+        n_dims=d,
+        filtered=filtered,
+        selected=selected,
+        pca_components=list(pca_components),
+        **extras,
+    )
 
 
 def _coords(reader: _Reader, projections: list[dict], rows, n: int, keys: list[str]) -> np.ndarray | None:
@@ -377,8 +416,9 @@ def _coords(reader: _Reader, projections: list[dict], rows, n: int, keys: list[s
                     raise TypeError
                 values[row, j] = float(value)
             except (TypeError, OverflowError):
-                raise reader.fail(f"has {key} = {value!r:.40} for point {row:,}, not a number",
-                                  "Save the bookmark again.") from None
+                raise reader.fail(
+                    f"has {key} = {value!r:.40} for point {row:,}, not a number", "Save the bookmark again."
+                ) from None
             found = True
     if not found:
         return None
@@ -394,8 +434,10 @@ def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
     iteration = int(_number(obj.get("tSNEIteration"), 0.0))
     neighbors = _number(obj.get("umapNeighbors"), 0.0)
     min_dist = _number(obj.get("umapMinDist"), -1.0)
-    sides = {side: (_text(obj.get(f"custom{key}Text")) or "", bool(obj.get(f"custom{key}Regex")))
-             for side, key in (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))}
+    sides = {
+        side: (_text(obj.get(f"custom{key}Text")) or "", bool(obj.get(f"custom{key}Regex")))
+        for side, key in (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))
+    }
     regex = any(is_regex for text, is_regex in sides.values() if text)
     custom = {"column": _text(obj.get("customSelectedSearchByMetadataOption")) or None, "regex": regex}
     for side, (text, is_regex) in sides.items():  # one regex switch here: escape the plain texts
@@ -403,11 +445,18 @@ def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
     return {
         "color_by": None if color in (None, "", NO_COLOR) else str(color),
         "label_by": _text(obj.get("selectedLabelOption")) or None,
-        "tsne": {**TSNE_DEFAULTS, "perplexity": perplexity if perplexity > 0 else TSNE_DEFAULTS["perplexity"],
-                 "learning_rate": rate if rate > 0 and rate != TB_LEARNING_RATE else TSNE_DEFAULTS["learning_rate"],
-                 "iterations": iteration if iteration >= 10 else TSNE_DEFAULTS["iterations"], "iteration": iteration},
-        "umap": {**UMAP_DEFAULTS, "n_neighbors": int(neighbors) if neighbors >= 2 else UMAP_DEFAULTS["n_neighbors"],
-                 "min_dist": min_dist if 0 <= min_dist <= 1 else UMAP_DEFAULTS["min_dist"]},
+        "tsne": {
+            **TSNE_DEFAULTS,
+            "perplexity": perplexity if perplexity > 0 else TSNE_DEFAULTS["perplexity"],
+            "learning_rate": rate if rate > 0 and rate != TB_LEARNING_RATE else TSNE_DEFAULTS["learning_rate"],
+            "iterations": iteration if iteration >= 10 else TSNE_DEFAULTS["iterations"],
+            "iteration": iteration,
+        },
+        "umap": {
+            **UMAP_DEFAULTS,
+            "n_neighbors": int(neighbors) if neighbors >= 2 else UMAP_DEFAULTS["n_neighbors"],
+            "min_dist": min_dist if 0 <= min_dist <= 1 else UMAP_DEFAULTS["min_dist"],
+        },
         "custom": custom,
         "search": dict(SEARCH_DEFAULTS),
         "camera": _plotly_camera(obj.get("cameraDef")),
@@ -455,8 +504,9 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes / 2**10:,.1f} KiB" if n_bytes >= 2**10 else f"{n_bytes:,} bytes"
 
 
-def loads(text: str | bytes, n_points: int, n_dims: int, *, max_bytes: int = MAX_BYTES,
-          filename: str | None = None) -> list[ViewState]:
+def loads(
+    text: str | bytes, n_points: int, n_dims: int, *, max_bytes: int = MAX_BYTES, filename: str | None = None
+) -> list[ViewState]:
     """Bookmarks from a file's content, checked against the open ``n_points`` × ``n_dims`` tensor.
 
     Accepts TensorBoard's JSON array of ``State`` objects or a single ``State`` object. Raises
@@ -466,27 +516,34 @@ def loads(text: str | bytes, n_points: int, n_dims: int, *, max_bytes: int = MAX
     prefix = f"Cannot load bookmarks{where}: "
     size = len(text) if isinstance(text, bytes) or len(text) <= max_bytes // 4 else len(text.encode("utf-8", "replace"))
     if size > max_bytes:
-        raise BookmarkError(f"{prefix}the file is {_size(size)} ({size:,} bytes), over the {_size(max_bytes)} limit. "
-                            "Save fewer bookmarks per file.")
+        raise BookmarkError(
+            f"{prefix}the file is {_size(size)} ({size:,} bytes), over the {_size(max_bytes)} limit. "
+            "Save fewer bookmarks per file."
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise BookmarkError(f"{prefix}the file is not UTF-8 text (byte {error.start:,}). "
-                                "Load the JSON file the projector saved.") from None
+            raise BookmarkError(
+                f"{prefix}the file is not UTF-8 text (byte {error.start:,}). Load the JSON file the projector saved."
+            ) from None
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise BookmarkError(f"{prefix}the file is empty. Load the JSON file the projector saved.")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BookmarkError(f"{prefix}the file is not valid JSON: {error.msg} at line {error.lineno}, "
-                            f"column {error.colno}. Fix the file there or save the bookmarks again.") from None
+        raise BookmarkError(
+            f"{prefix}the file is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}. Fix the file there or save the bookmarks again."
+        ) from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
-        raise BookmarkError(f"{prefix}the file holds {_json_kind(data)}, not a JSON array of bookmarks "
-                            "(TensorBoard's State objects). Load a file saved by a projector's bookmark panel.")
+        raise BookmarkError(
+            f"{prefix}the file holds {_json_kind(data)}, not a JSON array of bookmarks "
+            "(TensorBoard's State objects). Load a file saved by a projector's bookmark panel."
+        )
     return [_read_state(obj, i, n_points, n_dims, filename) for i, obj in enumerate(data)]
 
 

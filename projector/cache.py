@@ -40,14 +40,12 @@ class ResultCache:
 
     def __init__(self, directory: str | Path, size_limit: int = 2**30) -> None:
         self.directory = Path(directory)
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit,
-                                      eviction_policy="least-recently-used")
+        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, eviction_policy="least-recently-used")
 
     @staticmethod
     def key(content_hash: str, subset: str, method: str, params: dict) -> str:
         """A stable key for a layout: the same inputs in any process (and dict order) give the same key."""
-        parts = {"version": KEY_VERSION, "content": content_hash, "subset": subset, "method": method,
-                 "params": params}
+        parts = {"version": KEY_VERSION, "content": content_hash, "subset": subset, "method": method, "params": params}
         description = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_plain)
         return f"{method}-{hashlib.sha256(description.encode('utf-8')).hexdigest()[:40]}"
 

@@ -42,9 +42,7 @@ def _tf():
     try:
         import tensorflow as tf
     except ImportError as error:  # pragma: no cover - depends on the installation
-        raise CheckpointError(
-            "Reading TensorFlow checkpoints needs TensorFlow: pip install tensorflow-cpu"
-        ) from error
+        raise CheckpointError("Reading TensorFlow checkpoints needs TensorFlow: pip install tensorflow-cpu") from error
     return tf
 
 
@@ -204,13 +202,9 @@ def embedding_variables(prefix: str, *, name: str | None = None) -> dict[str, tu
 def check_matrix_shape(shape: tuple[int, ...], what: str) -> None:
     """Raise TensorError unless ``shape`` is an N×D matrix with N ≥ 2 and D ≥ 2."""
     if len(shape) != 2:
-        raise TensorError(
-            f"{what} has shape {tuple(shape)}; the projector needs a 2-D matrix N×D (one row per point)."
-        )
+        raise TensorError(f"{what} has shape {tuple(shape)}; the projector needs a 2-D matrix N×D (one row per point).")
     if shape[0] < 2 or shape[1] < 2:
-        raise TensorError(
-            f"{what} has shape {tuple(shape)}; the projector needs at least 2 points and 2 dimensions."
-        )
+        raise TensorError(f"{what} has shape {tuple(shape)}; the projector needs at least 2 points and 2 dimensions.")
 
 
 def read_variable(prefix: str, key: str, *, name: str | None = None) -> np.ndarray:

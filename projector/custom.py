@@ -32,19 +32,25 @@ def _where(column: str | None) -> str:
     return f"in column '{column}'" if column else "in the metadata"
 
 
-def _centroid(vectors: np.ndarray, metadata: pd.DataFrame, column: str | None, side: str, query: str,
-              regex: bool) -> np.ndarray:
+def _centroid(
+    vectors: np.ndarray, metadata: pd.DataFrame, column: str | None, side: str, query: str, regex: bool
+) -> np.ndarray:
     rows = search_columns(metadata, column, query, regex)
     if len(rows) == 0:
         raise InputError(f"The {side} search '{query}' matches 0 points {_where(column)}.")
     return vectors[rows].mean(axis=0, dtype=np.float64)
 
 
-def _direction(vectors: np.ndarray, metadata: pd.DataFrame, column: str | None, regex: bool,
-               start: tuple[str, str], end: tuple[str, str]) -> np.ndarray:
+def _direction(
+    vectors: np.ndarray,
+    metadata: pd.DataFrame,
+    column: str | None,
+    regex: bool,
+    start: tuple[str, str],
+    end: tuple[str, str],
+) -> np.ndarray:
     """Unit vector from the centroid of ``start``'s matches to that of ``end``'s (each ``(side, query)``)."""
-    direction = (_centroid(vectors, metadata, column, *end, regex)
-                 - _centroid(vectors, metadata, column, *start, regex))
+    direction = _centroid(vectors, metadata, column, *end, regex) - _centroid(vectors, metadata, column, *start, regex)
     norm = float(np.linalg.norm(direction))
     scale = float(np.abs(vectors).max(initial=0.0))
     if not norm > 1e-9 * max(scale, 1e-30):

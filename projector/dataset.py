@@ -167,8 +167,13 @@ def _load(root: Path, spec: EmbeddingSpec) -> Dataset:
     for message in warnings:
         log.warning("%s: %s", spec.key, message)
     return Dataset(
-        spec=spec, vectors=vectors, metadata=metadata, sprite=sprite, row_ids=row_ids,
-        warnings=warnings, content_hash=content_hash(vectors),
+        spec=spec,
+        vectors=vectors,
+        metadata=metadata,
+        sprite=sprite,
+        row_ids=row_ids,
+        warnings=warnings,
+        content_hash=content_hash(vectors),
     )
 
 
@@ -202,4 +207,3 @@ def dataset_from_arrays(
             )
         frame = metadata.iloc[row_ids].reset_index(drop=True)
     return Dataset(spec, kept, frame, None, row_ids, warnings, content_hash(kept))
-

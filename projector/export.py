@@ -10,8 +10,9 @@ SELECTED_COLUMN = "selected"
 FLOAT32_FORMAT = "%.9g"  # 9 significant digits: every float32 reads back exactly
 
 
-def coordinates_csv(coords: np.ndarray, rows: np.ndarray, metadata: pd.DataFrame, selected: np.ndarray,
-                    axis_names: list[str]) -> str:
+def coordinates_csv(
+    coords: np.ndarray, rows: np.ndarray, metadata: pd.DataFrame, selected: np.ndarray, axis_names: list[str]
+) -> str:
     """CSV with one line per plotted point, in plot order.
 
     Columns: ``row`` (dataset row), one per axis in ``axis_names`` (float32 written with 9 significant digits,

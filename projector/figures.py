@@ -94,8 +94,12 @@ def scatter_figure(
         "y": typed_array(coords[:, 1].astype(np.float32)),
         "hovertext": hovertext,
         "hovertemplate": "%{hovertext}<extra></extra>",
-        "marker": {**marker_update(style), "symbol": SYMBOL[dimension], "line": {"width": 0},
-                   "opacity": 0.9 if dimension == 3 else 0.85},
+        "marker": {
+            **marker_update(style),
+            "symbol": SYMBOL[dimension],
+            "line": {"width": 0},
+            "opacity": 0.9 if dimension == 3 else 0.85,
+        },
     }
     layout: dict = {
         "uirevision": revision,

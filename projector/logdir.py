@@ -192,7 +192,8 @@ def _read_config(path: str) -> _Config:
             sprite_path=_absolute(base, e.sprite.image_path),
             sprite_dim=(
                 (int(e.sprite.single_image_dim[0]), int(e.sprite.single_image_dim[1]))
-                if len(e.sprite.single_image_dim) >= 2 else None
+                if len(e.sprite.single_image_dim) >= 2
+                else None
             ),
             bookmarks_path=_absolute(base, e.bookmarks_path),
         )
@@ -295,10 +296,14 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
                 )
             specs.append(
                 EmbeddingSpec(
-                    run=run, name=unique(name), tensor_path=entry.tensor_path,
+                    run=run,
+                    name=unique(name),
+                    tensor_path=entry.tensor_path,
                     tensor_shape=_peek_shape(entry.tensor_path, entry.tensor_shape),
-                    metadata_path=entry.metadata_path, sprite_path=entry.sprite_path,
-                    sprite_dim=entry.sprite_dim, bookmarks_path=entry.bookmarks_path,
+                    metadata_path=entry.metadata_path,
+                    sprite_path=entry.sprite_path,
+                    sprite_dim=entry.sprite_dim,
+                    bookmarks_path=entry.bookmarks_path,
                 )
             )
             continue
@@ -318,9 +323,15 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
         claimed.add(key)
         specs.append(
             EmbeddingSpec(
-                run=run, name=unique(checkpoints.readable_name(key)), checkpoint=prefix, tensor_key=key,
-                tensor_shape=shape, metadata_path=entry.metadata_path, sprite_path=entry.sprite_path,
-                sprite_dim=entry.sprite_dim, bookmarks_path=entry.bookmarks_path,
+                run=run,
+                name=unique(checkpoints.readable_name(key)),
+                checkpoint=prefix,
+                tensor_key=key,
+                tensor_shape=shape,
+                metadata_path=entry.metadata_path,
+                sprite_path=entry.sprite_path,
+                sprite_dim=entry.sprite_dim,
+                bookmarks_path=entry.bookmarks_path,
             )
         )
 
@@ -329,7 +340,10 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
             continue
         specs.append(
             EmbeddingSpec(
-                run=run, name=unique(checkpoints.readable_name(key)), checkpoint=prefix, tensor_key=key,
+                run=run,
+                name=unique(checkpoints.readable_name(key)),
+                checkpoint=prefix,
+                tensor_key=key,
                 tensor_shape=shape,
                 metadata_path=defaults.metadata_path if defaults else None,
                 sprite_path=defaults.sprite_path if defaults else None,

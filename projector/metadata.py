@@ -49,8 +49,7 @@ def parse_metadata(text: str, n_points: int, *, name: str = "metadata") -> pd.Da
     lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     if not lines:
         raise MetadataError(
-            f"Metadata file {name} is empty; write one line per point "
-            "(plus a header row if it has several columns)."
+            f"Metadata file {name} is empty; write one line per point (plus a header row if it has several columns)."
         )
     multi_column = "\t" in lines[0]
     if multi_column:

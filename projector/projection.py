@@ -41,19 +41,29 @@ def layout_spec(method: str, result: str, dimension: int) -> dict:
 
 
 def custom_spec(column: str | None, left: str, right: str, up: str, down: str, regex: bool) -> dict:
-    return {"method": "custom", "column": column or "", "left": left or "", "right": right or "",
-            "up": up or "", "down": down or "", "regex": bool(regex)}
+    return {
+        "method": "custom",
+        "column": column or "",
+        "left": left or "",
+        "right": right or "",
+        "up": up or "",
+        "down": down or "",
+        "regex": bool(regex),
+    }
 
 
-def project(workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool,
-            spec: dict) -> Projected:
+def project(
+    workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, spec: dict
+) -> Projected:
     """The coordinates ``spec`` describes for a tensor (key or dataset) restricted to ``subset``."""
     method = spec.get("method")
     if spec.get("result"):  # a finished t-SNE/UMAP run or a restored bookmark: coordinates as stored
         layout = workspace.results.get(spec["result"])
         if layout is None:
-            raise LayoutMissing(f"The {METHOD_NAMES.get(method, method)} layout is no longer cached; "
-                                "press Run (or open the bookmark) again.")
+            raise LayoutMissing(
+                f"The {METHOD_NAMES.get(method, method)} layout is no longer cached; "
+                "press Run (or open the bookmark) again."
+            )
         if method == "pca" and spec.get("axes"):
             titles = [f"Component #{a + 1}" for a in spec["axes"]][: layout.shape[1]]
         else:
@@ -68,8 +78,14 @@ def project(workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | No
         rows = slice(None) if subset is None else subset
         metadata = data.metadata.iloc[rows].reset_index(drop=True)
         result = custom_projection(
-            workspace.vectors(data, subset, spherized), metadata, spec["column"] or None,
-            spec["left"], spec["right"], spec["up"], spec["down"], regex=spec["regex"],
+            workspace.vectors(data, subset, spherized),
+            metadata,
+            spec["column"] or None,
+            spec["left"],
+            spec["right"],
+            spec["up"],
+            spec["down"],
+            regex=spec["regex"],
         )
         return Projected(result.coords, [result.x_title, result.y_title], spec, list(result.notes))
     raise ProjectorError(f"Unknown projection {method!r}; choose one of {', '.join(METHOD_NAMES)}.")

@@ -122,8 +122,9 @@ def styled(encoding: ColorEncoding, highlight: Highlight, dimension: int) -> Poi
     return point_style(encoding, highlight.positions, highlight.anchor, dimension)
 
 
-def trace_meta(view: dict, encoding: ColorEncoding, column: str | None, highlight: Highlight,
-               label_by: str | None) -> dict:
+def trace_meta(
+    view: dict, encoding: ColorEncoding, column: str | None, highlight: Highlight, label_by: str | None
+) -> dict:
     """The tokens a figure is drawn with, kept in its trace's ``meta`` for the browser to compare."""
     return {
         "view": view_token(view),
@@ -148,8 +149,15 @@ def labels_payload(view: dict, column: str | None, labels: list[str]) -> dict:
     return {"view": view_token(view), "token": labels_token(view, column), "hovertext": labels}
 
 
-def figure(coords: np.ndarray, titles: list[str], labels: list[str], encoding: ColorEncoding,
-           highlight: Highlight, meta: dict, revision: str) -> dict:
+def figure(
+    coords: np.ndarray,
+    titles: list[str],
+    labels: list[str],
+    encoding: ColorEncoding,
+    highlight: Highlight,
+    meta: dict,
+    revision: str,
+) -> dict:
     """The whole figure of a view: coordinates, hover labels and the style of ``highlight``, with its tokens."""
     fig = scatter_figure(coords, labels, styled(encoding, highlight, coords.shape[1]), titles, revision=revision)
     fig["data"][0]["meta"] = meta

@@ -99,8 +99,15 @@ def parse_tensor_tsv(data: bytes | str, *, name: str = "tensor TSV") -> np.ndarr
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         frame = pd.read_csv(
-            io.BytesIO(raw), sep="\t", header=None, dtype=np.float64, engine="c", quoting=3,
-            keep_default_na=False, na_values=["nan", "NaN", "NAN", "-nan"], skip_blank_lines=True,
+            io.BytesIO(raw),
+            sep="\t",
+            header=None,
+            dtype=np.float64,
+            engine="c",
+            quoting=3,
+            keep_default_na=False,
+            na_values=["nan", "NaN", "NAN", "-nan"],
+            skip_blank_lines=True,
         )
         array = frame.to_numpy(dtype=np.float32)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -165,7 +172,8 @@ def peek_tensor_shape(path: str | Path, shape: tuple[int, ...] | None = None) ->
                 f.seek(0)
                 version = np.lib.format.read_magic(f)
                 header = (
-                    np.lib.format.read_array_header_1_0(f) if version == (1, 0)
+                    np.lib.format.read_array_header_1_0(f)
+                    if version == (1, 0)
                     else np.lib.format.read_array_header_2_0(f)
                 )
                 found = tuple(int(d) for d in header[0])

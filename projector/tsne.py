@@ -111,8 +111,9 @@ def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict)
     try:
         for n_iter, exaggeration, momentum in phases:
             if n_iter:
-                embedding = embedding.optimize(n_iter=n_iter, exaggeration=exaggeration, momentum=momentum,
-                                               inplace=True, propagate_exception=True)
+                embedding = embedding.optimize(
+                    n_iter=n_iter, exaggeration=exaggeration, momentum=momentum, inplace=True, propagate_exception=True
+                )
             state["offset"] += n_iter
     except OptimizationInterrupt as stop:
         log.info("t-SNE stopped at iteration %d", state["iteration"])

@@ -154,8 +154,14 @@ class _Run:
         cut = n_epochs if n_epochs > 10 else default_epochs  # edges too weak to be sampled once are dropped
         graph.data[graph.data < graph.data.max() / float(cut)] = 0.0
         graph.eliminate_zeros()
-        start = spectral_layout(data, graph, model.n_components, random_state,
-                                metric=model._input_distance_func, metric_kwds=model._metric_kwds)
+        start = spectral_layout(
+            data,
+            graph,
+            model.n_components,
+            random_state,
+            metric=model._input_distance_func,
+            metric_kwds=model._metric_kwds,
+        )
         start = noisy_scale_coords(start, random_state, max_coord=10, noise=0.0001)
         epochs_per_sample = make_epochs_per_sample(graph.data, n_epochs)
         rng_state = random_state.randint(INT32_MIN, INT32_MAX, 3).astype(np.int64)
@@ -163,13 +169,34 @@ class _Run:
         self.layout = (10.0 * (start - low) / (high - low)).astype(np.float32, order="C")
         if self.stage(OPTIMISING, 0, n_epochs):
             return self.layout
-        tqdm_kwds = {"file": _EpochStream(self, n_epochs), "bar_format": "{n}/{total}", "disable": False,
-                     "mininterval": 0, "miniters": 1, "delay": 0, "leave": False}
+        tqdm_kwds = {
+            "file": _EpochStream(self, n_epochs),
+            "bar_format": "{n}/{total}",
+            "disable": False,
+            "mininterval": 0,
+            "miniters": 1,
+            "delay": 0,
+            "leave": False,
+        }
         try:
             optimize_layout_euclidean(
-                self.layout, self.layout, graph.row, graph.col, n_epochs, graph.shape[1], epochs_per_sample,
-                model._a, model._b, rng_state, model.repulsion_strength, model._initial_alpha,
-                model.negative_sample_rate, parallel=False, verbose=False, tqdm_kwds=tqdm_kwds, move_other=True,
+                self.layout,
+                self.layout,
+                graph.row,
+                graph.col,
+                n_epochs,
+                graph.shape[1],
+                epochs_per_sample,
+                model._a,
+                model._b,
+                rng_state,
+                model.repulsion_strength,
+                model._initial_alpha,
+                model.negative_sample_rate,
+                parallel=False,
+                verbose=False,
+                tqdm_kwds=tqdm_kwds,
+                move_other=True,
             )
             self.epoch = n_epochs
         except _Interrupt:
@@ -282,5 +309,15 @@ def warm_up(approximate_neighbours: bool = True) -> None:
         from umap.umap_ import nearest_neighbors
 
         small = rng.normal(size=(80, 4)).astype(np.float32)
-        nearest_neighbors(small, 10, "euclidean", {}, False, check_random_state(0), False,
-                          use_pynndescent=True, n_jobs=1, verbose=False)
+        nearest_neighbors(
+            small,
+            10,
+            "euclidean",
+            {},
+            False,
+            check_random_state(0),
+            False,
+            use_pynndescent=True,
+            n_jobs=1,
+            verbose=False,
+        )

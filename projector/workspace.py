@@ -114,8 +114,9 @@ class Workspace:
         """The tensor's dataset, with uploaded metadata in place of its own when some was uploaded."""
         spec = self.spec(key)
         if spec.run == UPLOAD_RUN:
-            base = self._datasets.get_or_compute(("upload", spec.name, spec.tensor_shape),
-                                                 lambda: self._read_upload(spec))
+            base = self._datasets.get_or_compute(
+                ("upload", spec.name, spec.tensor_shape), lambda: self._read_upload(spec)
+            )
         else:
             with self._loading.hold(spec.key):  # visitors arriving together read the files once
                 base = load_dataset(self.logdir, spec)
@@ -172,14 +173,20 @@ class Workspace:
         def compute() -> PCAResult:
             started = time.perf_counter()
             result = pca(self.vectors(data, subset, spherized))
-            log.info("PCA of %s (%s rows%s) in %.2f s", data.spec.key, f"{len(result.coords):,}",
-                     ", spherized" if spherized else "", time.perf_counter() - started)
+            log.info(
+                "PCA of %s (%s rows%s) in %.2f s",
+                data.spec.key,
+                f"{len(result.coords):,}",
+                ", spherized" if spherized else "",
+                time.perf_counter() - started,
+            )
             return result
 
         return self._pca.get_or_compute(cache_key, compute)
 
-    def result_key(self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str,
-                   params: dict) -> str:
+    def result_key(
+        self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str, params: dict
+    ) -> str:
         """The shared result-cache key of a layout: tensor content, subset, method and parameters."""
         view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
         return ResultCache.key(self.resolve(tensor).content_hash, view, method, params)

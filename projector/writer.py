@@ -177,9 +177,7 @@ def metadata_tsv(metadata: pd.DataFrame | Sequence, n: int) -> str:
         header = [_cell(c) for c in metadata.columns] if len(columns) > 1 else None
     else:
         if isinstance(metadata, (str, bytes)) or not hasattr(metadata, "__len__"):
-            raise ValueError(
-                f"metadata is a {type(metadata).__name__}; pass a sequence of N labels or a DataFrame."
-            )
+            raise ValueError(f"metadata is a {type(metadata).__name__}; pass a sequence of N labels or a DataFrame.")
         values = metadata.tolist() if isinstance(metadata, (np.ndarray, pd.Series, pd.Index)) else list(metadata)
         if isinstance(metadata, np.ndarray) and metadata.ndim != 1:
             raise ValueError(
@@ -229,10 +227,7 @@ def _check_grid(n: int, cell: tuple[int, int]) -> tuple[int, int]:
     width, height = columns * cell[0], rows * cell[1]
     if width > MAX_SPRITE_SIDE or height > MAX_SPRITE_SIDE:
         fits = _fitting_size(n, cell)
-        hint = (
-            f"pass thumbnail_size={fits} or smaller" if fits
-            else "write fewer points per embedding"
-        )
+        hint = f"pass thumbnail_size={fits} or smaller" if fits else "write fewer points per embedding"
         raise ValueError(
             f"A sprite of {n:,} thumbnails of {cell[0]}×{cell[1]} px ({columns}×{rows} grid) would be "
             f"{width:,}×{height:,} px; sprites may be at most {MAX_SPRITE_SIDE}×{MAX_SPRITE_SIDE} px. {hint}."

@@ -43,10 +43,15 @@ def tf2_logdir(tmp_path_factory) -> WrittenLogdir:
     rows = [[f"word{i}", "ab"[i % 2], f"{i * 0.5:.1f}" if i % 7 else ""] for i in range(30)]
     images = rng.integers(0, 256, size=(30, 4, 5, 3), dtype=np.uint8)  # h=4, w=5
     path = write_tf2_logdir(
-        tmp_path_factory.mktemp("tf2") / "logdir", vectors, rows, header=["word", "group", "score"],
+        tmp_path_factory.mktemp("tf2") / "logdir",
+        vectors,
+        rows,
+        header=["word", "group", "score"],
         sprite_images=images,
         extra_variables={
-            "bias": np.zeros(6), "cube": np.zeros((3, 4, 5)), "projection": np.arange(21).reshape(7, 3),
+            "bias": np.zeros(6),
+            "cube": np.zeros((3, 4, 5)),
+            "projection": np.arange(21).reshape(7, 3),
         },
     )
     return WrittenLogdir(path, vectors, rows, images)
@@ -69,7 +74,10 @@ def tbx_logdir(tmp_path_factory) -> WrittenLogdir:
     rows = [[f"item{i}", str(i % 4)] for i in range(16)]
     images = rng.random((16, 3, 6, 6)).astype(np.float32)  # NCHW, as PyTorch users pass
     path = write_tensorboardx_logdir(
-        tmp_path_factory.mktemp("tbx") / "logdir", {0: vectors, 10: vectors * 2}, rows, ["name", "cls"],
+        tmp_path_factory.mktemp("tbx") / "logdir",
+        {0: vectors, 10: vectors * 2},
+        rows,
+        ["name", "cls"],
         label_img=images,
     )
     return WrittenLogdir(path, vectors, rows, images)

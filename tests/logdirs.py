@@ -103,9 +103,7 @@ def write_tf1_logdir(path: str | Path, vectors: np.ndarray, metadata_rows: Seque
     path.mkdir(parents=True, exist_ok=True)
     graph = tf.Graph()
     with graph.as_default():
-        embedding_var = tf.compat.v1.get_variable(
-            "word_embedding", initializer=np.asarray(vectors, dtype=np.float32)
-        )
+        embedding_var = tf.compat.v1.get_variable("word_embedding", initializer=np.asarray(vectors, dtype=np.float32))
         loss = tf.reduce_sum(tf.square(embedding_var))
         step = tf.compat.v1.train.get_or_create_global_step()
         train = tf.compat.v1.train.AdamOptimizer(0.0).minimize(loss, global_step=step)
@@ -125,8 +123,12 @@ def write_tf1_logdir(path: str | Path, vectors: np.ndarray, metadata_rows: Seque
 
 
 def write_tensorboardx_logdir(
-    path: str | Path, steps: dict[int, np.ndarray], metadata_rows: Sequence, header: Sequence[str],
-    label_img: np.ndarray | None = None, tag: str = "features",
+    path: str | Path,
+    steps: dict[int, np.ndarray],
+    metadata_rows: Sequence,
+    header: Sequence[str],
+    label_img: np.ndarray | None = None,
+    tag: str = "features",
 ) -> Path:
     """``tensorboardX.SummaryWriter.add_embedding`` once per step of one ``tag``."""
     from tensorboardX import SummaryWriter
@@ -136,8 +138,12 @@ def write_tensorboardx_logdir(
     try:
         for step, mat in steps.items():
             writer.add_embedding(
-                mat, metadata=[list(r) for r in metadata_rows], label_img=label_img,
-                global_step=step, tag=tag, metadata_header=list(header),
+                mat,
+                metadata=[list(r) for r in metadata_rows],
+                label_img=label_img,
+                global_step=step,
+                tag=tag,
+                metadata_header=list(header),
             )
     finally:
         writer.close()

@@ -43,14 +43,29 @@ def _isolated_tsne() -> ViewState:
     coords[outside] = np.nan
     coords[3, 2] = np.nan  # a point with only part of a coordinate
     return ViewState(
-        label="isolated t-SNE", method="tsne", dimension=3, coords=coords, n_points=N, n_dims=D,
-        filtered=filtered, selected=[3, 6, 0], color_by="group", label_by="word", pca_components=[0, 2, 1],
+        label="isolated t-SNE",
+        method="tsne",
+        dimension=3,
+        coords=coords,
+        n_points=N,
+        n_dims=D,
+        filtered=filtered,
+        selected=[3, 6, 0],
+        color_by="group",
+        label_by="word",
+        pca_components=[0, 2, 1],
         tsne={"perplexity": 5.0, "learning_rate": "auto", "iterations": 300, "seed": 7, "iteration": 300},
         umap={"n_neighbors": 4, "min_dist": 0.25, "seed": 3},
         custom={"column": "word", "left": "a.*", "right": "b", "up": "", "down": "", "regex": True},
-        camera={"eye": {"x": 0.5, "y": -1.5, "z": 0.75}, "center": {"x": 0.1, "y": 0, "z": 0},
-                "up": {"x": 0, "y": 0, "z": 1}},
-        search={"query": "Go+d", "column": "word", "regex": True}, spherize=True, run="run1", tensor="emb",
+        camera={
+            "eye": {"x": 0.5, "y": -1.5, "z": 0.75},
+            "center": {"x": 0.1, "y": 0, "z": 0},
+            "up": {"x": 0, "y": 0, "z": 1},
+        },
+        search={"query": "Go+d", "column": "word", "regex": True},
+        spherize=True,
+        run="run1",
+        tensor="emb",
     )
 
 
@@ -89,8 +104,17 @@ def test_equality_sees_a_moved_nan_and_a_changed_field():
 def test_each_method_round_trips_under_tensorboard_keys(method, dimension, components, keys):
     coords = _coords(dimension, seed=1)
     coords[2, 1] = np.nan
-    state = ViewState(label=method, method=method, dimension=dimension, coords=coords, n_points=N, n_dims=D,
-                      selected=[1], pca_components=components, camera={"xaxis": [-1, 2], "yaxis": [0, 3]})
+    state = ViewState(
+        label=method,
+        method=method,
+        dimension=dimension,
+        coords=coords,
+        n_points=N,
+        n_dims=D,
+        selected=[1],
+        pca_components=components,
+        camera={"xaxis": [-1, 2], "yaxis": [0, 3]},
+    )
     obj = to_tensorboard(state)
     assert obj["selectedProjection"] == method and obj["dataSetDimensions"] == [N, D]
     assert len(obj["projections"]) == N
@@ -135,16 +159,33 @@ def _pca_values(row: int) -> dict:
 def test_tensorboard_file_loads_pca_and_tsne_states():
     """Two states as TensorBoard's bookmark panel downloads them (JSON.stringify of State[])."""
     common = {
-        "isSelected": False, "dataSetDimensions": [N, D], "tSNEPerplexity": 18, "tSNELearningRate": 10,
-        "umapIs3d": True, "umapNeighbors": 15, "umapMinDist": 0.1,
-        "customSelectedSearchByMetadataOption": "word", "customXLeftText": "k.ng", "customXLeftRegex": False,
-        "customXRightText": "qu.*n", "customXRightRegex": True, "customYUpText": "", "customYUpRegex": False,
-        "customYDownText": "", "customYDownRegex": False, "filteredPoints": None,
-        "shuffledDataIndices": [3, 0, 6, 1, 5, 2, 4], "forceCategoricalColoring": False,
+        "isSelected": False,
+        "dataSetDimensions": [N, D],
+        "tSNEPerplexity": 18,
+        "tSNELearningRate": 10,
+        "umapIs3d": True,
+        "umapNeighbors": 15,
+        "umapMinDist": 0.1,
+        "customSelectedSearchByMetadataOption": "word",
+        "customXLeftText": "k.ng",
+        "customXLeftRegex": False,
+        "customXRightText": "qu.*n",
+        "customXRightRegex": True,
+        "customYUpText": "",
+        "customYUpRegex": False,
+        "customYDownText": "",
+        "customYDownRegex": False,
+        "filteredPoints": None,
+        "shuffledDataIndices": [3, 0, 6, 1, 5, 2, 4],
+        "forceCategoricalColoring": False,
         "selectedLabelOption": "word",
     }
     pca_state = {
-        **common, "label": "State 0", "selectedProjection": "pca", "tSNEIteration": 0, "tSNEis3d": True,
+        **common,
+        "label": "State 0",
+        "selectedProjection": "pca",
+        "tSNEIteration": 0,
+        "tSNEis3d": True,
         "pcaComponentDimensions": [0, 2, 1],
         "projections": [_pca_values(i) for i in range(N)],
         "selectedPoints": [4, 2],
@@ -154,9 +195,14 @@ def test_tensorboard_file_loads_pca_and_tsne_states():
     tsne_projections = [{**_pca_values(i), "tsne-0": i * 1.5, "tsne-1": -i * 0.25} for i in range(N)]
     del tsne_projections[5]["tsne-0"], tsne_projections[5]["tsne-1"]  # beyond TensorBoard's t-SNE sample
     tsne_state = {
-        **common, "label": "State 1", "selectedProjection": "tsne", "tSNEIteration": 215, "tSNEis3d": False,
+        **common,
+        "label": "State 1",
+        "selectedProjection": "tsne",
+        "tSNEIteration": 215,
+        "tSNEis3d": False,
         "tSNELearningRate": 200,
-        "pcaComponentDimensions": [0, 1], "filteredPoints": [],  # TensorBoard's value after "clear isolation"
+        "pcaComponentDimensions": [0, 1],
+        "filteredPoints": [],  # TensorBoard's value after "clear isolation"
         "projections": tsne_projections,
         "selectedPoints": [],
         "cameraDef": {"orthographic": True, "position": [0, 0, 4], "target": [0.2, -0.1, 0], "zoom": 1.7},
@@ -189,11 +235,20 @@ def test_tensorboard_file_loads_pca_and_tsne_states():
 def test_tensorboard_isolated_state_maps_positions_to_rows():
     """TensorBoard saves an isolated view with the subset's size and positions within the subset."""
     state = {
-        "label": "isolated", "isSelected": False, "selectedProjection": "umap", "dataSetDimensions": [3, 60],
-        "umapIs3d": False, "umapNeighbors": 3, "umapMinDist": 0.5, "pcaComponentDimensions": [0, 1, 2],
+        "label": "isolated",
+        "isSelected": False,
+        "selectedProjection": "umap",
+        "dataSetDimensions": [3, 60],
+        "umapIs3d": False,
+        "umapNeighbors": 3,
+        "umapMinDist": 0.5,
+        "pcaComponentDimensions": [0, 1, 2],
         "projections": [{"umap-0": 1.0, "umap-1": 2.0}, {"umap-0": 3.0, "umap-1": 4.0}, {"umap-0": 5.0, "umap-1": 6.0}],
-        "filteredPoints": [5, 2, 6], "selectedPoints": [0, 2], "cameraDef": None,
-        "customXLeftText": "a.b", "customXLeftRegex": False,
+        "filteredPoints": [5, 2, 6],
+        "selectedPoints": [0, 2],
+        "cameraDef": None,
+        "customXLeftText": "a.b",
+        "customXLeftRegex": False,
     }
     view = from_tensorboard(state, n_points=N, n_dims=60)
     assert view.n_points == N and view.filtered == [5, 2, 6] and view.selected == [5, 6]
@@ -284,7 +339,8 @@ def test_indices_out_of_range():
     obj["selectedPoints"] = [-1]
     assert "selects point -1, this tensor has 7 points" in _bad(json.dumps(obj))
     assert "bookmark 'isolated t-SNE' isolates point 7, this tensor has 7 points" in _bad(
-        _state(filteredPoints=[6, 1, 3, 7]))
+        _state(filteredPoints=[6, 1, 3, 7])
+    )
     assert "not a list of point numbers" in _bad(_state(filteredPoints=["a", 1, 2, 3]))
 
 
@@ -303,9 +359,16 @@ def test_non_numeric_coordinate():
 
 
 def test_form_values_become_tensorboard_numbers_and_round_trip_as_typed():
-    state = ViewState("form", "tsne", 2, None, N, D,
-                      tsne={"perplexity": None, "learning_rate": "200", "iterations": 750, "seed": None},
-                      umap={"n_neighbors": None, "min_dist": "0.3", "seed": 0})
+    state = ViewState(
+        "form",
+        "tsne",
+        2,
+        None,
+        N,
+        D,
+        tsne={"perplexity": None, "learning_rate": "200", "iterations": 750, "seed": None},
+        umap={"n_neighbors": None, "min_dist": "0.3", "seed": 0},
+    )
     obj = to_tensorboard(state)
     assert (obj["tSNEPerplexity"], obj["tSNELearningRate"], obj["tSNEIteration"]) == (30.0, 200.0, 0)
     assert (obj["umapNeighbors"], obj["umapMinDist"]) == (15, 0.3)
@@ -332,8 +395,9 @@ def test_bookmarks_path_of_a_real_logdir_loads(tmp_path):
     vectors = np.random.default_rng(5).normal(size=(30, 6)).astype(np.float32)
     logdir = write_tf2_logdir(tmp_path / "logdir", vectors, metadata_rows=[f"w{i}" for i in range(30)])
     coords = np.random.default_rng(6).normal(size=(30, 2)).astype(np.float32)
-    saved = ViewState(label="story 1", method="tsne", dimension=2, coords=coords, n_points=30, n_dims=6,
-                      selected=[1, 4])
+    saved = ViewState(
+        label="story 1", method="tsne", dimension=2, coords=coords, n_points=30, n_dims=6, selected=[1, 4]
+    )
     (logdir / "bookmarks.json").write_text(dumps([saved]))
     _with_bookmarks_path(logdir, "bookmarks.json")
     spec = list_embeddings(logdir, ".").specs[0]

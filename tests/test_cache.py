@@ -46,11 +46,17 @@ def test_key_is_stable_across_dict_order_and_numpy_scalars():
     assert key.startswith("tsne-") and len(key) < 64
 
 
-@pytest.mark.parametrize("change", [
-    {"content_hash": "abd"}, {"subset": "rows-1f2e"}, {"method": "umap"},
-    {"params": {**PARAMS, "perplexity": 29.0}}, {"params": {**PARAMS, "random_state": 1}},
-    {"params": {**PARAMS, "extra": None}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"content_hash": "abd"},
+        {"subset": "rows-1f2e"},
+        {"method": "umap"},
+        {"params": {**PARAMS, "perplexity": 29.0}},
+        {"params": {**PARAMS, "random_state": 1}},
+        {"params": {**PARAMS, "extra": None}},
+    ],
+)
 def test_key_changes_with_each_part(change):
     parts = {"content_hash": "abc", "subset": "all", "method": "tsne", "params": PARAMS}
     assert ResultCache.key(**{**parts, **change}) != ResultCache.key(**parts)

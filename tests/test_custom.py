@@ -50,8 +50,9 @@ def test_x_runs_from_left_to_right_centroid(data):
     np.testing.assert_allclose(result.coords[:, 0], vectors @ expected, rtol=1e-4, atol=1e-4)
     up, down = _rows(metadata, "up"), _rows(metadata, "down")
     assert result.coords[up, 1].min() > result.coords[down, 1].max()
-    np.testing.assert_allclose(result.coords[:, 1], vectors @ _unit(vectors[up].mean(0) - vectors[down].mean(0)),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        result.coords[:, 1], vectors @ _unit(vectors[up].mean(0) - vectors[down].mean(0)), rtol=1e-4, atol=1e-4
+    )
     assert result.x_title == "'bad' ← → 'GOOD'"
     assert result.y_title == "'down' ↓ ↑ 'up'"
     assert result.notes == []
@@ -86,12 +87,15 @@ def test_one_dimensional_vectors_get_a_flat_y(data):
     assert np.all(result.coords[:, 1] == 0) and "single dimension" in result.notes[0]
 
 
-@pytest.mark.parametrize("searches, message", [
-    (("xyz", "good", "", ""), "The left search 'xyz' matches 0 points in column 'word'."),
-    (("bad", "nothing", "", ""), "The right search 'nothing' matches 0 points in column 'word'."),
-    (("bad", "good", "zzz", "down"), "The up search 'zzz' matches 0 points in column 'word'."),
-    (("bad", "good", "up", "zzz"), "The down search 'zzz' matches 0 points in column 'word'."),
-])
+@pytest.mark.parametrize(
+    "searches, message",
+    [
+        (("xyz", "good", "", ""), "The left search 'xyz' matches 0 points in column 'word'."),
+        (("bad", "nothing", "", ""), "The right search 'nothing' matches 0 points in column 'word'."),
+        (("bad", "good", "zzz", "down"), "The up search 'zzz' matches 0 points in column 'word'."),
+        (("bad", "good", "up", "zzz"), "The down search 'zzz' matches 0 points in column 'word'."),
+    ],
+)
 def test_zero_matches_name_the_search(data, searches, message):
     vectors, metadata = data
     with pytest.raises(InputError) as error:
@@ -99,10 +103,15 @@ def test_zero_matches_name_the_search(data, searches, message):
     assert str(error.value) == message
 
 
-@pytest.mark.parametrize("searches, missing", [
-    (("", "good", "", ""), "left"), (("bad", "  ", "", ""), "right"),
-    (("bad", "good", "up", ""), "down"), (("bad", "good", "", "down"), "up"),
-])
+@pytest.mark.parametrize(
+    "searches, missing",
+    [
+        (("", "good", "", ""), "left"),
+        (("bad", "  ", "", ""), "right"),
+        (("bad", "good", "up", ""), "down"),
+        (("bad", "good", "", "down"), "up"),
+    ],
+)
 def test_missing_search_is_named(data, searches, missing):
     vectors, metadata = data
     with pytest.raises(InputError, match=rf"^The {missing} search is empty"):

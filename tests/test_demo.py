@@ -27,8 +27,12 @@ def digits():
 def test_demo_is_a_tf2_howto_logdir(demo):
     assert demo.name == "demo-digits"
     assert {p.name for p in demo.iterdir()} == {
-        "checkpoint", "embedding.ckpt-1.index", "embedding.ckpt-1.data-00000-of-00001",
-        "metadata.tsv", "sprite.png", "projector_config.pbtxt",
+        "checkpoint",
+        "embedding.ckpt-1.index",
+        "embedding.ckpt-1.data-00000-of-00001",
+        "metadata.tsv",
+        "sprite.png",
+        "projector_config.pbtxt",
     }
     config = text_format.Parse((demo / "projector_config.pbtxt").read_text(), ProjectorConfig())
     (embedding,) = config.embeddings

@@ -11,11 +11,13 @@ from projector.export import coordinates_csv
 
 @pytest.fixture
 def metadata() -> pd.DataFrame:
-    return pd.DataFrame({
-        "word": ["alpha", "be, ta", 'say "hi"', "line\nbreak", "epsilon", "zeta"],
-        "score": [0.1, 2.5, np.nan, -1.0, 1e-12, 3.0],
-        "count": [1, 2, 3, 4, 5, 6],
-    })
+    return pd.DataFrame(
+        {
+            "word": ["alpha", "be, ta", 'say "hi"', "line\nbreak", "epsilon", "zeta"],
+            "score": [0.1, 2.5, np.nan, -1.0, 1e-12, 3.0],
+            "count": [1, 2, 3, 4, 5, 6],
+        }
+    )
 
 
 def _read(text: str) -> pd.DataFrame:
@@ -58,14 +60,26 @@ def test_axis_titles_and_name_clashes(metadata):
     metadata = metadata.rename(columns={"word": "selected", "count": "Component #1"})
     coords = np.array([[1.5, 2.5]], dtype=np.float32)
     frame = _read(coordinates_csv(coords, np.array([1]), metadata, np.array([1]), ["Component #1", "Component #3"]))
-    assert list(frame.columns) == ["row", "Component #1", "Component #3", "selected (metadata)", "score",
-                                   "Component #1 (metadata)", "selected"]
+    assert list(frame.columns) == [
+        "row",
+        "Component #1",
+        "Component #3",
+        "selected (metadata)",
+        "score",
+        "Component #1 (metadata)",
+        "selected",
+    ]
     assert frame.iloc[0].tolist() == [1, 1.5, 2.5, "be, ta", 2.5, 2, True]
 
 
 def test_no_metadata_columns_and_no_points():
-    text = coordinates_csv(np.zeros((0, 2), np.float32), np.array([], dtype=int), pd.DataFrame(index=range(3)),
-                           np.array([], dtype=int), ["x", "y"])
+    text = coordinates_csv(
+        np.zeros((0, 2), np.float32),
+        np.array([], dtype=int),
+        pd.DataFrame(index=range(3)),
+        np.array([], dtype=int),
+        ["x", "y"],
+    )
     assert text == "row,x,y,selected\n"
 
 

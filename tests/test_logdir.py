@@ -58,9 +58,16 @@ def test_tf2_listing_merges_config_and_checkpoint(tf2_logdir):
     assert names(listing) == ["embedding", "projection"]  # bias (1-D) and cube (3-D) are not embeddings
     embedding, projection = listing.specs
     assert embedding == EmbeddingSpec(
-        run=".", name="embedding", checkpoint=str(tf2_logdir.path / "embedding.ckpt-1"), tensor_key=EMBEDDING_KEY,
-        tensor_path=None, tensor_shape=(30, 6), metadata_path=str(tf2_logdir.path / "metadata.tsv"),
-        sprite_path=str(tf2_logdir.path / "sprite.png"), sprite_dim=(5, 4), bookmarks_path=None,
+        run=".",
+        name="embedding",
+        checkpoint=str(tf2_logdir.path / "embedding.ckpt-1"),
+        tensor_key=EMBEDDING_KEY,
+        tensor_path=None,
+        tensor_shape=(30, 6),
+        metadata_path=str(tf2_logdir.path / "metadata.tsv"),
+        sprite_path=str(tf2_logdir.path / "sprite.png"),
+        sprite_dim=(5, 4),
+        bookmarks_path=None,
     )
     assert projection.tensor_shape == (7, 3) and projection.metadata_path is None
     assert embedding.key != projection.key and embedding.key.endswith("embedding")
@@ -124,8 +131,9 @@ def test_unreadable_checkpoint_is_a_problem(tf2_copy):
 def test_latest_versus_named_checkpoint_and_new_checkpoints_appear(tf2_copy, tf):
     first = list_embeddings(tf2_copy, ".")
     assert names(first) == ["embedding", "projection"]
-    checkpoint = tf.train.Checkpoint(embedding=tf.Variable(np.ones((9, 2), np.float32)),
-                                     fresh=tf.Variable(np.zeros((5, 5), np.float32)))
+    checkpoint = tf.train.Checkpoint(
+        embedding=tf.Variable(np.ones((9, 2), np.float32)), fresh=tf.Variable(np.zeros((5, 5), np.float32))
+    )
     checkpoint.write(os.fspath(tf2_copy / "embedding.ckpt-2"))
     # Written, but the 'checkpoint' state file still names ckpt-1.
     assert names(list_embeddings(tf2_copy, ".")) == ["embedding", "projection"]

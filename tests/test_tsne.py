@@ -44,8 +44,9 @@ def test_same_seed_same_layout_other_seed_other_layout(blobs):
 
 def test_frames_come_every_frame_every_iterations(blobs):
     frames: list[tuple[int, np.ndarray]] = []
-    layout, reached = tsne(blobs, FAST, on_frame=lambda i, frame: frames.append((i, frame.copy())) and False,
-                           frame_every=25)
+    layout, reached = tsne(
+        blobs, FAST, on_frame=lambda i, frame: frames.append((i, frame.copy())) and False, frame_every=25
+    )
     assert [i for i, _ in frames] == list(range(25, 251, 25))  # both phases, counted together
     assert all(frame.shape == (400, 2) for _, frame in frames)
     assert not np.allclose(frames[0][1], frames[-1][1])  # the layout moves between frames
@@ -85,15 +86,18 @@ def test_perplexity_is_lowered_for_few_points():
     assert layout.shape == (30, 2) and np.all(np.isfinite(layout)) and reached == 30
 
 
-@pytest.mark.parametrize("vectors, params, message", [
-    (np.ones((3, 4)) * np.arange(3)[:, None], TSNEParams(), "at least 4 points; this view has 3"),
-    (np.ones((20, 4)), SHORT, "all identical"),
-    (np.eye(20), TSNEParams(n_components=1), "dimension must be 2 or 3, got 1"),
-    (np.eye(20), TSNEParams(n_components=4), "dimension must be 2 or 3, got 4"),
-    (np.eye(20), TSNEParams(perplexity=0), "Perplexity must be positive"),
-    (np.eye(20), TSNEParams(learning_rate=-1.0), "Learning rate must be 'auto' or a positive number"),
-    (np.eye(20), TSNEParams(n_iter=0), "Iterations must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "vectors, params, message",
+    [
+        (np.ones((3, 4)) * np.arange(3)[:, None], TSNEParams(), "at least 4 points; this view has 3"),
+        (np.ones((20, 4)), SHORT, "all identical"),
+        (np.eye(20), TSNEParams(n_components=1), "dimension must be 2 or 3, got 1"),
+        (np.eye(20), TSNEParams(n_components=4), "dimension must be 2 or 3, got 4"),
+        (np.eye(20), TSNEParams(perplexity=0), "Perplexity must be positive"),
+        (np.eye(20), TSNEParams(learning_rate=-1.0), "Learning rate must be 'auto' or a positive number"),
+        (np.eye(20), TSNEParams(n_iter=0), "Iterations must be at least 1"),
+    ],
+)
 def test_bad_input_is_an_input_error(vectors, params, message):
     with pytest.raises(InputError, match=message):
         tsne(vectors, params)
@@ -101,11 +105,15 @@ def test_bad_input_is_an_input_error(vectors, params, message):
 
 def test_params_from_form_splits_iterations():
     params = params_from_form(3, "12", "auto", 400, 7)
-    assert params == TSNEParams(n_components=3, perplexity=12.0, learning_rate="auto", n_iter=300,
-                                early_exaggeration_iter=100, random_state=7)
+    assert params == TSNEParams(
+        n_components=3, perplexity=12.0, learning_rate="auto", n_iter=300, early_exaggeration_iter=100, random_state=7
+    )
     assert params_from_form(2, 30, "200", 5000, None).early_exaggeration_iter == 250
     assert params_from_form(2, 30, " AUTO ", 100, "").learning_rate == "auto"
-    for form, field in [((2, 30, "fast", 500, 0), "Learning rate"), ((2, 30, "auto", 5, 0), "Iterations"),
-                        ((2, None, "auto", 500, 0), "Perplexity")]:
+    for form, field in [
+        ((2, 30, "fast", 500, 0), "Learning rate"),
+        ((2, 30, "auto", 5, 0), "Iterations"),
+        ((2, None, "auto", 500, 0), "Perplexity"),
+    ]:
         with pytest.raises(InputError, match=field):
             params_from_form(*form)

@@ -111,29 +111,37 @@ def test_n_neighbors_is_lowered_for_few_points():
     assert layout.shape == (6, 2) and np.all(np.isfinite(layout))
 
 
-@pytest.mark.parametrize("vectors, params, message", [
-    (np.arange(9.0).reshape(3, 3), UMAPParams(), "at least 4 points; this view has 3"),
-    (np.ones((20, 4)), UMAPParams(), "all identical"),
-    (np.eye(20), UMAPParams(n_components=4), "dimension must be 2 or 3, got 4"),
-    (np.eye(20), UMAPParams(n_neighbors=1), "Neighbors must be a whole number of at least 2, got 1"),
-    (np.eye(20), UMAPParams(n_neighbors=7.5), "Neighbors must be a whole number"),
-    (np.eye(20), UMAPParams(min_dist=1.5), "Min distance must be between 0 and 1, got 1.5"),
-    (np.eye(20), UMAPParams(min_dist=-0.1), "Min distance must be between 0 and 1"),
-    (np.eye(20), UMAPParams(random_state=-1), "Seed must be a whole number from 0 to"),
-    (np.where(np.eye(20) == 1, np.nan, 0.0), UMAPParams(), "finite"),
-    (np.arange(20.0), UMAPParams(), "N×D matrix"),
-])
+@pytest.mark.parametrize(
+    "vectors, params, message",
+    [
+        (np.arange(9.0).reshape(3, 3), UMAPParams(), "at least 4 points; this view has 3"),
+        (np.ones((20, 4)), UMAPParams(), "all identical"),
+        (np.eye(20), UMAPParams(n_components=4), "dimension must be 2 or 3, got 4"),
+        (np.eye(20), UMAPParams(n_neighbors=1), "Neighbors must be a whole number of at least 2, got 1"),
+        (np.eye(20), UMAPParams(n_neighbors=7.5), "Neighbors must be a whole number"),
+        (np.eye(20), UMAPParams(min_dist=1.5), "Min distance must be between 0 and 1, got 1.5"),
+        (np.eye(20), UMAPParams(min_dist=-0.1), "Min distance must be between 0 and 1"),
+        (np.eye(20), UMAPParams(random_state=-1), "Seed must be a whole number from 0 to"),
+        (np.where(np.eye(20) == 1, np.nan, 0.0), UMAPParams(), "finite"),
+        (np.arange(20.0), UMAPParams(), "N×D matrix"),
+    ],
+)
 def test_bad_input_is_an_input_error(vectors, params, message):
     with pytest.raises(InputError, match=message):
         umap_layout(vectors, params)
 
 
 def test_params_from_form():
-    assert params_from_form(3, "20", "0.25", 4) == UMAPParams(n_components=3, n_neighbors=20, min_dist=0.25,
-                                                             random_state=4)
+    assert params_from_form(3, "20", "0.25", 4) == UMAPParams(
+        n_components=3, n_neighbors=20, min_dist=0.25, random_state=4
+    )
     assert params_from_form(None, 15, 0.1, None) == UMAPParams()
-    for form, field in [((2, "many", 0.1, 0), "Neighbors"), ((2, 7.5, 0.1, 0), "Neighbors"),
-                        ((2, 15, "", 0), "Min distance"), ((2, 15, 0.1, "x"), "Seed")]:
+    for form, field in [
+        ((2, "many", 0.1, 0), "Neighbors"),
+        ((2, 7.5, 0.1, 0), "Neighbors"),
+        ((2, 15, "", 0), "Min distance"),
+        ((2, 15, 0.1, "x"), "Seed"),
+    ]:
         with pytest.raises(InputError, match=field):
             params_from_form(*form)
 

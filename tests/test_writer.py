@@ -47,12 +47,14 @@ def fresh_cache():
 def test_npy_dataframe_and_sprite_read_back_unchanged(tmp_path):
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(10, 5))  # float64 in, float32 stored
-    frame = pd.DataFrame({
-        "word": [f"w{i}" for i in range(10)],
-        "group": [i % 3 for i in range(10)],
-        "score": [0.5, None, np.nan, 1.25, 2, 3, 4, 5, 6, 7],
-        "note": ["tab\there", "line\nbreak", "cr\r", "", None, pd.NA, "x", "y", "z", "é"],
-    })
+    frame = pd.DataFrame(
+        {
+            "word": [f"w{i}" for i in range(10)],
+            "group": [i % 3 for i in range(10)],
+            "score": [0.5, None, np.nan, 1.25, 2, 3, 4, 5, 6, 7],
+            "note": ["tab\there", "line\nbreak", "cr\r", "", None, pd.NA, "x", "y", "z", "é"],
+        }
+    )
     images = rng.integers(0, 256, size=(10, 4, 6, 3), dtype=np.uint8)  # h=4, w=6
     logdir = tmp_path / "logs"
 
@@ -76,8 +78,7 @@ def test_npy_dataframe_and_sprite_read_back_unchanged(tmp_path):
 
 def test_config_entry_uses_relative_paths_tensorboard_can_parse(tmp_path):
     vectors = np.arange(12, dtype=np.float32).reshape(4, 3)
-    write_embedding(tmp_path, vectors, name="words", metadata=list("abcd"),
-                    images=np.zeros((4, 2, 2), np.uint8))
+    write_embedding(tmp_path, vectors, name="words", metadata=list("abcd"), images=np.zeros((4, 2, 2), np.uint8))
     (entry,) = config_of(tmp_path).embeddings
     assert entry.tensor_name == "words"
     assert entry.tensor_path == "words/tensor.npy"
@@ -90,8 +91,11 @@ def test_config_entry_uses_relative_paths_tensorboard_can_parse(tmp_path):
 
 @pytest.mark.parametrize(
     "labels",
-    [["cat", "dog", None, "a\tb"], np.array(["cat", "dog", None, "a\tb"], dtype=object),
-     pd.DataFrame({"animal": ["cat", "dog", None, "a\tb"]})],
+    [
+        ["cat", "dog", None, "a\tb"],
+        np.array(["cat", "dog", None, "a\tb"], dtype=object),
+        pd.DataFrame({"animal": ["cat", "dog", None, "a\tb"]}),
+    ],
     ids=["list", "array", "one-column-frame"],
 )
 def test_single_column_metadata_has_no_header(tmp_path, labels):
@@ -209,8 +213,12 @@ def test_length_mismatches_are_refused_before_writing(tmp_path, kwargs, pattern)
 
 @pytest.mark.parametrize(
     "vectors, shown",
-    [(np.ones(5), r"\(5,\)"), (np.ones((1, 5)), r"\(1, 5\)"), (np.ones((5, 1)), r"\(5, 1\)"),
-     (np.ones((2, 2, 2)), r"\(2, 2, 2\)")],
+    [
+        (np.ones(5), r"\(5,\)"),
+        (np.ones((1, 5)), r"\(1, 5\)"),
+        (np.ones((5, 1)), r"\(5, 1\)"),
+        (np.ones((2, 2, 2)), r"\(2, 2, 2\)"),
+    ],
 )
 def test_vectors_that_are_not_a_matrix_are_refused(tmp_path, vectors, shown):
     with pytest.raises(ValueError, match=shown):

@@ -44,17 +44,33 @@ def free_port() -> int:
 class RunningApp:
     """``python app.py`` in a subprocess, stopped at teardown."""
 
-    def __init__(self, logdir: Path, log_path: Path, cache_dir: Path | None = None, prefix: str = "/",
-                 extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        logdir: Path,
+        log_path: Path,
+        cache_dir: Path | None = None,
+        prefix: str = "/",
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="projector-cache-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{prefix}"
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--logdir", str(logdir), "--port", str(self.port),
-             "--cache-dir", str(cache_dir), "--url-prefix", prefix,
-             *(() if "--warm-up" in extra_args else ("--warm-up", "data")),  # UMAP compiles only where tested
-             *extra_args],
+            [
+                sys.executable,
+                str(ROOT / "app.py"),
+                "--logdir",
+                str(logdir),
+                "--port",
+                str(self.port),
+                "--cache-dir",
+                str(cache_dir),
+                "--url-prefix",
+                prefix,
+                *(() if "--warm-up" in extra_args else ("--warm-up", "data")),  # UMAP compiles only where tested
+                *extra_args,
+            ],
             cwd=ROOT,
             env={"NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"), **os.environ},  # compiled once per suite
             stdout=self.log,

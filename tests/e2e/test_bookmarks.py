@@ -100,7 +100,7 @@ def test_export_csv_matches_the_plot(page, app_url, clustered_logdir, tmp_path):
 def test_url_reopens_run_tensor_and_projection(page, app_url, clustered_logdir):
     _, vectors, _ = clustered_logdir
     open_app(page, app_url, len(vectors))
-    page.click("#projection-tabs .tab:has-text(\"Custom\")")
+    page.click('#projection-tabs .tab:has-text("Custom")')
     page.wait_for_function("() => location.search.includes('projection=custom')")
     url = page.url
     assert "run=" in url and "tensor=" in url

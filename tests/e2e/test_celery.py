@@ -27,14 +27,25 @@ def celery_app_url(tmp_path_factory, artifacts):
     write_tf2_logdir(logdir, vectors, metadata_rows=[f"c{i}" for i in range(600)])
     cache = tmp_path_factory.mktemp("celery-cache")
     port = free_port()
-    redis = subprocess.Popen([redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    redis = subprocess.Popen(
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     broker = f"redis://127.0.0.1:{port}/0"
-    env = {**os.environ, "PROJECTOR_LOGDIR": str(logdir), "PROJECTOR_CACHE_DIR": str(cache),
-           "PROJECTOR_CELERY_BROKER": broker}
+    env = {
+        **os.environ,
+        "PROJECTOR_LOGDIR": str(logdir),
+        "PROJECTOR_CACHE_DIR": str(cache),
+        "PROJECTOR_CELERY_BROKER": broker,
+    }
     worker_log = open(artifacts / "celery-worker.log", "w")
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "app:celery_app", "worker", "--concurrency", "1",
-                               "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "app:celery_app", "worker", "--concurrency", "1", "--loglevel", "INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     running = RunningApp(logdir, artifacts / "app-celery.log", cache_dir=cache, extra_args=("--celery-broker", broker))
     deadline = time.monotonic() + 90
     while "ready" not in (artifacts / "celery-worker.log").read_text() and time.monotonic() < deadline:
@@ -50,7 +61,7 @@ def celery_app_url(tmp_path_factory, artifacts):
 def test_tsne_streams_from_a_celery_worker(page, celery_app_url):
     page.goto(celery_app_url)
     wait_points(page, 600)
-    page.click("#projection-tabs .tab:has-text(\"t-SNE\")")
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
     page.get_by_text("2D", exact=True).click()
     page.fill("#tsne-iterations", "300")
     page.press("#tsne-iterations", "Enter")

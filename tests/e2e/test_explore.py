@@ -82,9 +82,7 @@ def test_click_lists_neighbours_then_isolate(page, app_url, clustered_logdir, ar
     _, vectors, rows = clustered_logdir
     open_app(page, app_url, len(vectors))
     page.get_by_text("2D", exact=True).click()
-    page.wait_for_function(
-        "(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH
-    )
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
     page.fill("#neighbors-k", "7")
     page.press("#neighbors-k", "Enter")
     page.get_by_text("euclidean", exact=True).click()

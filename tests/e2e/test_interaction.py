@@ -53,8 +53,11 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     page.screenshot(path=str(artifacts / "interaction-search.png"))
 
     page.evaluate(RESET)
-    page.evaluate("""(sel) => { const gd = document.querySelector(sel);
-        gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]}); }""", GRAPH)
+    page.evaluate(
+        """(sel) => { const gd = document.querySelector(sel);
+        gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]}); }""",
+        GRAPH,
+    )
     wait_text(page, "#selection-count", "^11 selected$")  # the point and its 10 neighbours
     settle(page)
     assert page.evaluate(UPDATES) == [["update"], 1]
@@ -132,12 +135,15 @@ def test_browser_and_server_style_points_alike(browser, dimension):
                 highlight = scatter.highlight_for(view, rows, anchor)
                 style = scatter.style_payload(view, encoding, "c")
                 payload = scatter.highlight_payload(view, highlight)
-                got = page.evaluate("""([style, hl, dimension]) => {
+                got = page.evaluate(
+                    """([style, hl, dimension]) => {
                     const s = window.projectorScatter;
                     const codes = s.decode(style.codes);
                     const out = s.pointStyle(style, codes, s.decode(hl.positions), hl.anchor, dimension);
                     return [Array.from(out.color), Array.from(out.size)];
-                }""", [style, payload, dimension])
+                }""",
+                    [style, payload, dimension],
+                )
                 want = point_style(encoding, highlight.positions, highlight.anchor, dimension)
                 assert got[0] == want.codes.tolist()
                 assert got[1] == want.sizes.tolist()

@@ -45,7 +45,7 @@ def open_tsne(page, url: str, run: str, n: int) -> None:
     page.click("#run-select")
     page.get_by_role("option", name=run, exact=True).click()
     wait_points(page, n)
-    page.click("#projection-tabs .tab:has-text(\"t-SNE\")")
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
     page.get_by_text("2D", exact=True).click()
 
 
