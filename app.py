@@ -115,7 +115,7 @@ def create_app(config: Config) -> Dash:
     warmup = WarmUp(workspace, config.warm_up).start()
     app.layout = functools.partial(build_layout, workspace, warmup)
     data_panel.register(app, workspace)
-    projections_panel.register(app)
+    projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
     jobs.register(app, workspace, manager, StopFlags(root / "flags"))

@@ -83,6 +83,26 @@ CUSTOM_CONTROLS = "custom-controls"
 PROJECTION_STORE = "projection-store"
 PROJECTION_DONE = "projection-done"
 URL = "url"
+PROJECTION_REQUEST = "projection-request"  # what the projections panel asks the plot to draw
+
+# The projection tabs' fields under the names projector.projection and bookmarks give them.
+FORM_FIELDS = {
+    "tsne": {
+        "perplexity": TSNE_PERPLEXITY,
+        "learning_rate": TSNE_LEARNING_RATE,
+        "iterations": TSNE_ITERATIONS,
+        "seed": TSNE_SEED,
+    },
+    "umap": {"n_neighbors": UMAP_NEIGHBORS, "min_dist": UMAP_MIN_DIST, "seed": UMAP_SEED},
+    "custom": {
+        "column": CUSTOM_COLUMN,
+        "left": CUSTOM_LEFT,
+        "right": CUSTOM_RIGHT,
+        "up": CUSTOM_UP,
+        "down": CUSTOM_DOWN,
+        "regex": CUSTOM_REGEX,
+    },
+}
 
 # Bookmarks and export (public).
 BOOKMARK_SAVE = "bookmark-save"

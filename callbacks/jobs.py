@@ -13,12 +13,8 @@ from callbacks import ids
 from callbacks.common import reports_errors
 from projector import scatter
 from projector.jobs import StopFlags
-from projector.projection import METHOD_NAMES
-from projector.tsne import check_params as tsne_check
-from projector.tsne import params_from_form as tsne_from_form
+from projector.projection import METHOD_NAMES, layout_params
 from projector.tsne import tsne
-from projector.umap import check_params as umap_check
-from projector.umap import params_from_form as umap_from_form
 from projector.umap import umap_layout
 from projector.view import subset_array
 from projector.workspace import Workspace
@@ -88,9 +84,6 @@ class JobKind:
     stop: str
     status: str
     token: str
-    form: list[str]
-    make_params: Callable  # (dimension, *form values) -> params
-    check: Callable  # (params, n) -> (params, note)
     execute: Callable  # (vectors, params, report) -> (layout, status text, stopped)
     streams_layout: bool
 
@@ -102,9 +95,6 @@ KINDS = [
         ids.TSNE_STOP,
         ids.TSNE_STATUS,
         ids.TSNE_TOKEN,
-        [ids.TSNE_PERPLEXITY, ids.TSNE_LEARNING_RATE, ids.TSNE_ITERATIONS, ids.TSNE_SEED],
-        tsne_from_form,
-        tsne_check,
         run_tsne,
         True,
     ),
@@ -114,9 +104,6 @@ KINDS = [
         ids.UMAP_STOP,
         ids.UMAP_STATUS,
         ids.UMAP_TOKEN,
-        [ids.UMAP_NEIGHBORS, ids.UMAP_MIN_DIST, ids.UMAP_SEED],
-        umap_from_form,
-        umap_check,
         run_umap,
         False,
     ),
@@ -147,7 +134,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         State(ids.VIEW_STORE, "data"),
         State(ids.DIMENSION, "value"),
         State(ids.SPHERIZE, "value"),
-        *[State(f, "value") for f in kind.form],
+        *[State(f, "value") for f in ids.FORM_FIELDS[kind.method].values()],
         background=True,
         manager=manager,
         progress=progress,
@@ -163,7 +150,8 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         subset = subset_array(view.get("indices"))
         spherized = bool(spherize)
         vectors = workspace.vectors(data, subset, spherized)
-        params, note = kind.check(kind.make_params(dimension, *form), len(vectors))
+        fields = dict(zip(ids.FORM_FIELDS[kind.method], form))
+        params, note = layout_params(kind.method, dimension, len(vectors), fields)
         result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
         done = {
             "method": kind.method,

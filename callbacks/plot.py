@@ -1,23 +1,18 @@
-"""The scatter plot: a full figure when the projection changes, a Patch when only styling does."""
+"""The scatter plot: a full figure when the projection changes, a browser-side restyle when only styling does."""
 
 from __future__ import annotations
 
 import numpy as np
-from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import reports_errors
-from callbacks.projections_panel import axis_choice, component_options, variance_text
+from callbacks.common import outcome, reports_errors
 from projector import scatter
 from projector.colors import FIRST_CODE, ColorEncoding, default_color_column
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.figures import empty_figure
-from projector.projection import Projected, custom_spec, layout_spec, pca_spec, project
-from projector.tsne import check_params as tsne_check
-from projector.tsne import params_from_form as tsne_from_form
-from projector.umap import check_params as umap_check
-from projector.umap import params_from_form as umap_from_form
+from projector.projection import Projected, axis_choice, pca_spec, project
 from projector.view import default_label_column, point_labels, subset_array, visible_rows
 from projector.warmup import WarmUp
 from projector.workspace import Workspace
@@ -101,40 +96,6 @@ def apply_camera(figure: dict, camera: dict | None, revision: str) -> None:
             layout[axis]["range"] = [low, high]
 
 
-def layout_params(tab, dimension, n, tsne_form, umap_form) -> dict:
-    """The validated parameters of a t-SNE or UMAP run as the panel describes it, as a dict."""
-    if tab == "tsne":
-        params, _ = tsne_check(tsne_from_form(dimension, *tsne_form), n)
-    else:
-        params, _ = umap_check(umap_from_form(dimension, *umap_form), n)
-    return params.as_dict()
-
-
-def choose_spec(
-    workspace, data, tab, trigger, view, subset, spherized, dimension, axes, done, tsne_form, umap_form, custom
-):
-    """The projection to draw and the status text for its tab (None leaves a status alone)."""
-    if tab in ("tsne", "umap"):
-        same_view = done and done.get("view") == scatter.view_token(view)
-        if trigger == ids.PROJECTION_DONE and same_view and done.get("method") == tab:
-            return layout_spec(tab, done["result"], done["dimension"]), None
-        n = len(visible_rows(subset, data.n))
-        try:
-            params = layout_params(tab, dimension, n, tsne_form, umap_form)
-        except ProjectorError as error:
-            return pca_spec(axes), str(error)
-        result = workspace.result_key(data, subset, spherized, tab, params)
-        if workspace.results.get_meta(result) is not None:
-            return layout_spec(tab, result, dimension), "Finished layout (from the shared cache)."
-        return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."
-    if tab == "custom":
-        column, left, right, up, down, regex = custom
-        if not (left or "").strip() or not (right or "").strip():
-            return pca_spec(axes), "Type a left and a right search to define the X axis. Showing PCA."
-        return custom_spec(column, left, right, up, down, bool(regex)), ""
-    return pca_spec(axes), None
-
-
 def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     """The figure a visitor lands on (the warmed tensor in 3-D PCA, default colours and labels) and the
     projection record that names it, or None while the warm-up has not made it ready.
@@ -166,6 +127,14 @@ def projection_record(projected: Projected, view: dict) -> dict:
     return {**projected.spec, "view": scatter.view_token(view), "dimension": projected.coords.shape[1]}
 
 
+DRAW_OUTPUTS = {
+    "figure": Output(ids.SCATTER, "figure"),
+    "points": Output(ids.POINT_COUNT, "children"),
+    "record": Output(ids.PROJECTION_STORE, "data"),
+    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+}
+
+
 def register(app, workspace: Workspace, warmup: WarmUp) -> None:
     @app.callback(
         Output(ids.WARMUP_STATUS, "children"),
@@ -178,162 +147,48 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         return status, not status
 
     @app.callback(
-        Output(ids.SCATTER, "figure"),
-        Output(ids.PCA_X, "options"),
-        Output(ids.PCA_Y, "options"),
-        Output(ids.PCA_Z, "options"),
-        Output(ids.PCA_Z, "disabled"),
-        Output(ids.PCA_X, "value"),
-        Output(ids.PCA_Y, "value"),
-        Output(ids.PCA_Z, "value"),
-        Output(ids.PCA_VARIANCE, "children"),
-        Output(ids.POINT_COUNT, "children"),
-        Output(ids.PROJECTION_STORE, "data"),
-        Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
-        Output(ids.UMAP_STATUS, "children", allow_duplicate=True),
-        Output(ids.CUSTOM_STATUS, "children"),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.VIEW_STORE, "data"),
-        Input(ids.DIMENSION, "value"),
-        Input(ids.PCA_X, "value"),
-        Input(ids.PCA_Y, "value"),
-        Input(ids.PCA_Z, "value"),
-        Input(ids.SPHERIZE, "value"),
-        Input(ids.PROJECTION_TABS, "value"),
-        Input(ids.PROJECTION_DONE, "data"),
-        Input(ids.CUSTOM_COLUMN, "value"),
-        Input(ids.CUSTOM_LEFT, "value"),
-        Input(ids.CUSTOM_RIGHT, "value"),
-        Input(ids.CUSTOM_UP, "value"),
-        Input(ids.CUSTOM_DOWN, "value"),
-        Input(ids.CUSTOM_REGEX, "value"),
-        State(ids.COLOR_BY, "value"),
-        State(ids.LABEL_BY, "value"),
-        State(ids.HIGHLIGHT_STORE, "data"),
-        State(ids.PROJECTION_STORE, "data"),
-        State(ids.TSNE_PERPLEXITY, "value"),
-        State(ids.TSNE_LEARNING_RATE, "value"),
-        State(ids.TSNE_ITERATIONS, "value"),
-        State(ids.TSNE_SEED, "value"),
-        State(ids.UMAP_NEIGHBORS, "value"),
-        State(ids.UMAP_MIN_DIST, "value"),
-        State(ids.UMAP_SEED, "value"),
+        output=DRAW_OUTPUTS,
+        inputs={
+            "request": Input(ids.PROJECTION_REQUEST, "data"),
+            "color_by": State(ids.COLOR_BY, "value"),
+            "label_by": State(ids.LABEL_BY, "value"),
+            "highlighted": State(ids.HIGHLIGHT_STORE, "data"),
+            "drawn": State(ids.PROJECTION_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(15)
-    def draw(
-        view,
-        dimension,
-        pca_x,
-        pca_y,
-        pca_z,
-        spherize,
-        tab,
-        done,
-        c_column,
-        c_left,
-        c_right,
-        c_up,
-        c_down,
-        c_regex,
-        color_by,
-        label_by,
-        highlighted,
-        drawn,
-        perplexity,
-        rate,
-        iterations,
-        t_seed,
-        u_neighbors,
-        u_min_dist,
-        u_seed,
-    ):
+    @reports_errors(DRAW_OUTPUTS)
+    def draw(request, color_by, label_by, highlighted, drawn):
+        """The figure of the projection the projections panel asks for, with the current colours and highlight."""
+        view = (request or {}).get("view")
         if not view or not view.get("tensor"):
-            blank = [no_update] * 3
-            return (
-                empty_figure("No tensor to show"),
-                [],
-                [],
-                [],
-                True,
-                *blank,
-                "",
-                "0 points",
-                None,
-                no_update,
-                no_update,
-                "",
-                no_update,
-            )
+            return outcome(DRAW_OUTPUTS, figure=empty_figure("No tensor to show"), points="0 points", record=None)
         data = workspace.dataset(view["tensor"])
         subset = subset_array(view.get("indices"))
-        spherized = bool(spherize)
-        result = workspace.pca(data, subset, spherized)
-        k = len(result.explained_variance_ratio)
-        dimension = min(int(dimension or 3), k)
-        chosen = axis_choice(result, [pca_x, pca_y, pca_z], min(3, k))
-        axes = chosen[:dimension]
-        trigger = ctx.triggered_id
-        new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
-        bookmark = view.get("bookmark") if new_view else None
-        if new_view:  # a new view starts with nothing selected, or with its bookmark's selection
+        spherized = request["spherized"]
+        bookmark = request.get("bookmark")
+        if request["new_view"]:  # a new view starts with nothing selected, or with its bookmark's selection
             highlight = scatter.highlight_for(view, np.asarray(bookmark["selected"] if bookmark else []), None)
         else:
             highlight = scatter.highlight_from_payload(highlighted, view)
-        custom = (c_column, c_left, c_right, c_up, c_down, c_regex)
-        if bookmark:
-            spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
-            status = f"Restored from a bookmark ({bookmark['dimension']}D)."
-        else:
-            spec, status = choose_spec(
-                workspace,
-                data,
-                tab,
-                trigger,
-                view,
-                subset,
-                spherized,
-                dimension,
-                axes,
-                done,
-                (perplexity, rate, iterations, t_seed),
-                (u_neighbors, u_min_dist, u_seed),
-                custom,
-            )
-        statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
-        if tab in statuses and status is not None:
-            statuses[tab] = status
+        notes: list[str] = []
         try:
-            projected = project(workspace, data, subset, spherized, spec)
+            projected = project(workspace, data, subset, spherized, request["spec"])
+            notes = projected.notes
         except ProjectorError as error:  # e.g. a custom search with no match: say so, show PCA
-            statuses[tab if tab in statuses else "custom"] = str(error)
-            projected = project(workspace, data, subset, spherized, pca_spec(axes))
-        if projected.notes and tab == "custom":
-            statuses["custom"] = " ".join(projected.notes)
+            notes = [str(error)]
+            projected = project(workspace, data, subset, spherized, request["fallback"])
         record = projection_record(projected, view)
         prefilled = dict(drawn or {})  # a page opens with the warmed-up first view (first_view) already drawn
-        if new_view and not bookmark and prefilled.pop("first", False) and record == prefilled:
+        if request["new_view"] and not bookmark and prefilled.pop("first", False) and record == prefilled:
             figure = no_update
         else:
             figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
         if bookmark:
             apply_camera(figure, bookmark.get("camera"), bookmark["id"])
-        options = component_options(result)
-        return (
-            figure,
-            options,
-            options,
-            options,
-            dimension < 3,
-            *(chosen + [None, None])[:3],
-            variance_text(result, axes),
-            f"{projected.coords.shape[0]:,} points",
-            record,
-            statuses["tsne"],
-            statuses["umap"],
-            statuses["custom"],
-            no_update,
-        )
+        if notes:
+            record = {**record, "notes": notes, "tab": request["tab"]}
+        return outcome(DRAW_OUTPUTS, figure=figure, points=f"{projected.coords.shape[0]:,} points", record=record)
 
     @app.callback(
         Output(ids.STYLE_STORE, "data"),

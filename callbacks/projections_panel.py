@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
+from callbacks.common import outcome, reports_errors
+from projector import scatter
 from projector.pca import PCAResult
+from projector.projection import Request, axis_choice, choose_spec, pca_spec
+from projector.view import subset_array
+from projector.workspace import Workspace
 
 DEFAULT_AXES = (0, 1, 2)
 
@@ -147,6 +152,7 @@ def layout() -> html.Div:
             _tsne_controls(),
             _umap_controls(),
             _custom_controls(),
+            dcc.Store(id=ids.PROJECTION_REQUEST),
         ],
         className="panel projections-panel",
     )
@@ -158,17 +164,6 @@ def component_options(result: PCAResult) -> list[dict]:
         {"label": f"Component #{i + 1} ({ratio * 100:.1f}%)", "value": i}
         for i, ratio in enumerate(result.explained_variance_ratio)
     ]
-
-
-def axis_choice(result: PCAResult, wanted: list[int | None], dimension: int) -> list[int]:
-    """The components to plot: the user's choice where valid and distinct, else the first free ones."""
-    k = len(result.explained_variance_ratio)
-    chosen: list[int] = []
-    for i, value in enumerate(wanted[:dimension]):
-        if value is None or value >= k or value in chosen:
-            value = next((c for c in range(k) if c not in chosen), i % max(k, 1))
-        chosen.append(value)
-    return chosen
 
 
 def variance_text(result: PCAResult, axes: list[int]) -> str:
@@ -187,7 +182,100 @@ TAB_CONTROLS = {
 }
 
 
-def register(app) -> None:
+STATUS = {"tsne": ids.TSNE_STATUS, "umap": ids.UMAP_STATUS, "custom": ids.CUSTOM_STATUS}
+
+CHOOSE_OUTPUTS = {
+    "options": [Output(i, "options") for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)],
+    "axes": [Output(i, "value") for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)],
+    "flat": Output(ids.PCA_Z, "disabled"),
+    "variance": Output(ids.PCA_VARIANCE, "children"),
+    "tsne": Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
+    "umap": Output(ids.UMAP_STATUS, "children", allow_duplicate=True),
+    "custom": Output(ids.CUSTOM_STATUS, "children", allow_duplicate=True),
+    "request": Output(ids.PROJECTION_REQUEST, "data"),
+    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+}
+
+
+def _form(tab: str, kind=Input) -> dict:
+    return {name: kind(component, "value") for name, component in ids.FORM_FIELDS[tab].items()}
+
+
+def register(app, workspace: Workspace) -> None:
+    @app.callback(
+        output=CHOOSE_OUTPUTS,
+        inputs={
+            "view": Input(ids.VIEW_STORE, "data"),
+            "dimension": Input(ids.DIMENSION, "value"),
+            "wanted": [Input(i, "value") for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)],
+            "spherize": Input(ids.SPHERIZE, "value"),
+            "tab": Input(ids.PROJECTION_TABS, "value"),
+            "done": Input(ids.PROJECTION_DONE, "data"),
+            "custom": _form("custom"),
+            "tsne": _form("tsne", State),
+            "umap": _form("umap", State),
+        },
+        prevent_initial_call=True,
+    )
+    @reports_errors(CHOOSE_OUTPUTS)
+    def choose(view, dimension, wanted, spherize, tab, done, custom, tsne, umap):
+        """The PCA components, the tab's status and the projection the plot is to draw."""
+        if not view or not view.get("tensor"):
+            return outcome(
+                CHOOSE_OUTPUTS, options=[[], [], []], flat=True, variance="", custom="", request={"view": None}
+            )
+        data = workspace.dataset(view["tensor"])
+        subset = subset_array(view.get("indices"))
+        spherized = bool(spherize)
+        result = workspace.pca(data, subset, spherized)
+        k = len(result.explained_variance_ratio)
+        dimension = min(int(dimension or 3), k)
+        chosen = axis_choice(result, wanted, min(3, k))
+        axes = chosen[:dimension]
+        new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
+        bookmark = view.get("bookmark") if new_view else None
+        if bookmark:
+            spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
+            status: str | None = f"Restored from a bookmark ({bookmark['dimension']}D)."
+        else:
+            finishing = ctx.triggered_id == ids.PROJECTION_DONE and (done or {}).get("view") == scatter.view_token(view)
+            form = {"tsne": tsne, "umap": umap, "custom": custom}.get(tab, {})
+            request = Request(tab, axes, form, done if finishing else None)
+            spec, status = choose_spec(workspace, data, subset, spherized, request)
+        statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
+        if tab in statuses and status is not None:
+            statuses[tab] = status
+        options = component_options(result)
+        drawing = {
+            "view": view,
+            "spec": spec,
+            "fallback": pca_spec(axes),
+            "spherized": spherized,
+            "tab": tab,
+            "new_view": new_view,
+            "bookmark": bookmark,
+        }
+        return outcome(
+            CHOOSE_OUTPUTS,
+            options=[options] * 3,
+            axes=(chosen + [None, None])[:3],
+            flat=dimension < 3,
+            variance=variance_text(result, axes),
+            request=drawing,
+            **statuses,
+        )
+
+    @app.callback(
+        output={tab: Output(status, "children", allow_duplicate=True) for tab, status in STATUS.items()},
+        inputs=[Input(ids.PROJECTION_STORE, "data")],
+        prevent_initial_call=True,
+    )
+    def report(record):
+        """What drawing the projection found (a custom search with no match, a layout no longer cached)."""
+        notes = (record or {}).get("notes")
+        tab = (record or {}).get("tab")
+        return {name: " ".join(notes) if notes and name == tab else no_update for name in STATUS}
+
     @app.callback(*[Output(c, "style") for c in TAB_CONTROLS.values()], Input(ids.PROJECTION_TABS, "value"))
     def show_tab(tab):
         return [{"display": "block" if name == tab else "none"} for name in TAB_CONTROLS]

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from projector import tsne, umap
 from projector.custom import custom_projection
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
+from projector.pca import PCAResult
+from projector.view import visible_rows
 from projector.workspace import Workspace
 
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "custom": "Custom"}
@@ -50,6 +53,76 @@ def custom_spec(column: str | None, left: str, right: str, up: str, down: str, r
         "down": down or "",
         "regex": bool(regex),
     }
+
+
+def axis_choice(result: PCAResult, wanted: list[int | None], dimension: int) -> list[int]:
+    """The components to plot: the user's choice where valid and distinct, else the first free ones."""
+    k = len(result.explained_variance_ratio)
+    chosen: list[int] = []
+    for i, value in enumerate(wanted[:dimension]):
+        if value is None or value >= k or value in chosen:
+            value = next((c for c in range(k) if c not in chosen), i % max(k, 1))
+        chosen.append(value)
+    return chosen
+
+
+def layout_params(
+    method: str, dimension: int | None, n: int, form: dict
+) -> tuple[tsne.TSNEParams | umap.UMAPParams, str | None]:
+    """Validated t-SNE or UMAP parameters for ``n`` points from the panel's ``form`` fields, and a note when
+    one had to be lowered. ``form`` holds ``perplexity, learning_rate, iterations, seed`` (t-SNE) or
+    ``n_neighbors, min_dist, seed`` (UMAP); InputError names a field that cannot be used."""
+    if method == "tsne":
+        return tsne.check_params(tsne.params_from_form(dimension, **form), n)
+    if method == "umap":
+        return umap.check_params(umap.params_from_form(dimension, **form), n)
+    raise ValueError(f"not a layout method: {method!r}")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the projections panel asks to see.
+
+    ``tab`` is ``pca``, ``tsne``, ``umap`` or ``custom``; ``axes`` the PCA components, one per dimension
+    (PCA is also what is shown while another tab has nothing to show); ``form`` the tab's fields (see
+    :func:`layout_params`, or ``column, left, right, up, down, regex`` for custom); ``finished`` the record
+    of a t-SNE/UMAP job that has just finished on this view (``method``, ``result``, ``dimension``).
+    """
+
+    tab: str
+    axes: list[int]
+    form: dict = field(default_factory=dict)
+    finished: dict | None = None
+
+
+def choose_spec(
+    workspace: Workspace, data: Dataset, subset: np.ndarray | None, spherized: bool, request: Request
+) -> tuple[dict, str | None]:
+    """The projection spec to draw for ``request`` and the status line of its tab (None: leave it alone).
+
+    A t-SNE/UMAP tab shows the finished job, else the layout already in the shared cache for these points
+    and settings, else PCA with a line saying to press Run. A custom tab needs a left and a right search.
+    """
+    tab, axes = request.tab, request.axes
+    if tab in ("tsne", "umap"):
+        finished = request.finished
+        if finished and finished.get("method") == tab:
+            return layout_spec(tab, finished["result"], finished["dimension"]), None
+        n = len(visible_rows(subset, data.n))
+        try:
+            params, _ = layout_params(tab, len(axes), n, request.form)
+        except ProjectorError as error:
+            return pca_spec(axes), str(error)
+        result = workspace.result_key(data, subset, spherized, tab, params.as_dict())
+        if workspace.results.get_meta(result) is not None:
+            return layout_spec(tab, result, len(axes)), "Finished layout (from the shared cache)."
+        return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."
+    if tab == "custom":
+        form = request.form
+        if not (form.get("left") or "").strip() or not (form.get("right") or "").strip():
+            return pca_spec(axes), "Type a left and a right search to define the X axis. Showing PCA."
+        return custom_spec(**form), ""
+    return pca_spec(axes), None
 
 
 def project(
