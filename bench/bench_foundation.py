@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from projector import scatter  # noqa: E402
 from projector.colors import encode_column  # noqa: E402
 from projector.figures import point_style, scatter_figure  # noqa: E402
-from projector.view import point_labels  # noqa: E402
+from projector.view import View, point_labels  # noqa: E402
 from projector.workspace import Workspace  # noqa: E402
 
 
@@ -76,7 +76,7 @@ def measure(root: Path, n: int, dim: int) -> dict:
     for q in queries:
         _, t = timed(lambda q=q: index.query(int(q), 100, "cosine"))
         knn_times.append(t)
-    view = {"tensor": spec.key, "indices": None}
+    view = View(spec.key)
     recolour = scatter.style_payload(view, encode_column(data.metadata["word"].str[-1]), "word")
     cluster = np.flatnonzero(data.metadata["cluster"].to_numpy() == data.metadata["cluster"].iloc[0])
     selection = scatter.highlight_payload(view, scatter.highlight_for(view, cluster, None))

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, decode_upload, reports_errors, selected_rows
-from projector.bookmarks import ViewState, dumps, loads, read_bookmarks_file
+from callbacks.common import banner, decode_upload, outcome, reports_errors
+from projector.bookmarks import METHODS, ViewState, dumps, full_coords, loads, read_bookmarks_file, restored_layout
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
 from projector.projection import project
 from projector.shelf import BookmarkShelf
-from projector.view import subset_array, visible_rows
+from projector.view import Opening, View, selected_rows, visible_rows
 from projector.workspace import Workspace
 
 UPLOAD_LIMIT = 200 * 2**20
@@ -47,16 +46,10 @@ def layout() -> html.Div:
             dcc.Download(id=ids.CSV_FILE),
             dcc.Store(id=ids.BOOKMARKS_STORE, data=[]),
             dcc.Store(id=ids.BOOKMARK_CURSOR),
+            dcc.Store(id=ids.BOOKMARK_OPENING),
         ],
         className="panel bookmarks-panel",
     )
-
-
-def full_coords(coords: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """Per-dataset-row coordinates: the plotted ones in place, NaN for rows not on screen."""
-    out = np.full((n, coords.shape[1]), np.nan, dtype=np.float32)
-    out[rows] = coords
-    return out
 
 
 def items(entries: list[dict], cursor: int | None) -> list:
@@ -77,62 +70,70 @@ def items(entries: list[dict], cursor: int | None) -> list:
     ]
 
 
-RESTORED = [
-    (ids.COLOR_BY, "value"),
-    (ids.LABEL_BY, "value"),
-    (ids.PROJECTION_TABS, "value"),
-    (ids.DIMENSION, "value"),
-    (ids.SPHERIZE, "value"),
-    (ids.PCA_X, "value"),
-    (ids.PCA_Y, "value"),
-    (ids.PCA_Z, "value"),
-    (ids.TSNE_PERPLEXITY, "value"),
-    (ids.TSNE_LEARNING_RATE, "value"),
-    (ids.TSNE_ITERATIONS, "value"),
-    (ids.TSNE_SEED, "value"),
-    (ids.UMAP_NEIGHBORS, "value"),
-    (ids.UMAP_MIN_DIST, "value"),
-    (ids.UMAP_SEED, "value"),
-    (ids.CUSTOM_COLUMN, "value"),
-    (ids.CUSTOM_LEFT, "value"),
-    (ids.CUSTOM_RIGHT, "value"),
-    (ids.CUSTOM_UP, "value"),
-    (ids.CUSTOM_DOWN, "value"),
-    (ids.CUSTOM_REGEX, "value"),
-    (ids.SEARCH_INPUT, "value"),
-    (ids.SEARCH_COLUMN, "value"),
-    (ids.SEARCH_REGEX, "value"),
-]
+# The panel values a bookmark keeps: each ViewState field and the component(s) that show it.
+FIELDS = {
+    "color_by": ids.COLOR_BY,
+    "label_by": ids.LABEL_BY,
+    "method": ids.PROJECTION_TABS,
+    "dimension": ids.DIMENSION,
+    "spherize": ids.SPHERIZE,
+    "pca_components": [ids.PCA_X, ids.PCA_Y, ids.PCA_Z],
+    "tsne": ids.FORM_FIELDS["tsne"],
+    "umap": ids.FORM_FIELDS["umap"],
+    "custom": ids.FORM_FIELDS["custom"],
+    "search": {"query": ids.SEARCH_INPUT, "column": ids.SEARCH_COLUMN, "regex": ids.SEARCH_REGEX},
+}
+CHECKBOXES = {"spherize": "on", "regex": "regex"}  # fields shown as one-option checklists: the option's value
 
 
-def form_values(state: ViewState) -> list:
-    """The panel values a bookmark restores, in the order of ``RESTORED``."""
-    axes = (list(state.pca_components) + [0, 1, 2])[:3]
-    t, u, c = state.tsne, state.umap, state.custom
-    return [
-        state.color_by,
-        state.label_by,
-        state.method,
-        state.dimension,
-        ["on"] if state.spherize else [],
-        *axes,
-        t.get("perplexity", 30),
-        t.get("learning_rate", "auto"),
-        t.get("iterations", 750),
-        t.get("seed", 0),
-        u.get("n_neighbors", 15),
-        u.get("min_dist", 0.1),
-        u.get("seed", 0),
-        c.get("column", ""),
-        c.get("left", ""),
-        c.get("right", ""),
-        c.get("up", ""),
-        c.get("down", ""),
-        ["regex"] if c.get("regex") else [],
-        state.search.get("query", ""),
-        state.search.get("column", ""),
-        ["regex"] if state.search.get("regex") else [],
-    ]
+def components(kind, fields=FIELDS, **kwargs):
+    """``FIELDS`` with each component ID made a ``kind`` (Input, Output or State) of its ``value``."""
+    if isinstance(fields, dict):
+        return {name: components(kind, f, **kwargs) for name, f in fields.items()}
+    if isinstance(fields, list):
+        return [components(kind, f, **kwargs) for f in fields]
+    return kind(fields, "value", **kwargs)
+
+
+def form_values(state: ViewState) -> dict:
+    """The panel values a bookmark restores, shaped as ``FIELDS``."""
+
+    def shown(name: str, value):
+        return ([CHECKBOXES[name]] if value else []) if name in CHECKBOXES else value
+
+    values = {name: shown(name, getattr(state, name)) for name in FIELDS}
+    values["pca_components"] = (list(state.pca_components) + [0, 1, 2])[:3]
+    for group in ("tsne", "umap", "custom", "search"):
+        saved = getattr(state, group)
+        values[group] = {name: shown(name, saved.get(name)) for name in FIELDS[group]}
+    return values
+
+
+def form_state(form: dict) -> dict:
+    """ViewState fields from panel values shaped as ``FIELDS`` (checklists become booleans)."""
+
+    def kept(name: str, value):
+        return bool(value) if name in CHECKBOXES else value
+
+    state = {name: kept(name, form[name]) for name in FIELDS if not isinstance(FIELDS[name], (dict, list))}
+    state["pca_components"] = list(form["pca_components"])
+    for group in ("tsne", "umap", "custom", "search"):
+        state[group] = {name: kept(name, value) for name, value in form[group].items()}
+    state["search"] = {
+        **state["search"],
+        "query": state["search"]["query"] or "",
+        "column": form["search"]["column"] or "",
+    }
+    return state
+
+
+RESTORE_OUTPUTS = {
+    "view": Output(ids.VIEW_STORE, "data", allow_duplicate=True),
+    "opening": Output(ids.BOOKMARK_OPENING, "data"),
+    "form": components(Output, allow_duplicate=True),
+    "query": Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search is not run again
+    "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+}
 
 
 def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
@@ -140,80 +141,46 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
         Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BOOKMARK_SAVE, "n_clicks"),
-        State(ids.BOOKMARKS_STORE, "data"),
-        State(ids.VIEW_STORE, "data"),
-        State(ids.PROJECTION_STORE, "data"),
-        State(ids.SELECTION_STORE, "data"),
-        State(ids.NEIGHBORS_STORE, "data"),
-        State(ids.SCATTER, "relayoutData"),
-        State(ids.RUN_SELECT, "value"),
-        *[State(i, p) for i, p in RESTORED],
+        inputs={
+            "_clicks": Input(ids.BOOKMARK_SAVE, "n_clicks"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+            "projection": State(ids.PROJECTION_STORE, "data"),
+            "selection": State(ids.SELECTION_STORE, "data"),
+            "neighbors": State(ids.NEIGHBORS_STORE, "data"),
+            "camera": State(ids.SCATTER, "relayoutData"),
+            "run": State(ids.RUN_SELECT, "value"),
+            "form": components(State),
+        },
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def save(_clicks, entries, view, projection, selection, neighbors, camera, run, *form):
-        if not view or not view.get("tensor") or not projection:
+    def save(_clicks, entries, view, projection, selection, neighbors, camera, run, form):
+        view = View.from_json(view)
+        if view is None or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before saving a view.")
-        (
-            color_by,
-            label_by,
-            tab,
-            dimension,
-            spherize,
-            px,
-            py,
-            pz,
-            perplexity,
-            rate,
-            iterations,
-            t_seed,
-            u_neighbors,
-            u_min_dist,
-            u_seed,
-            c_column,
-            c_left,
-            c_right,
-            c_up,
-            c_down,
-            c_regex,
-            query,
-            column,
-            regex,
-        ) = form
-        key = view["tensor"]
-        data = workspace.dataset(key)
-        subset = subset_array(view.get("indices"))
-        coords = project(workspace, key, subset, bool(spherize), projection).coords
-        method = projection.get("method") if projection.get("method") in ("pca", "tsne", "umap", "custom") else tab
+        data = workspace.dataset(view.tensor)
+        fields = form_state(form)
+        coords = project(workspace, data, view.subset, fields["spherize"], projection).coords
+        method = projection.get("method") if projection.get("method") in METHODS else fields["method"]
         title = f"{len(entries or []) + 1}. {method.upper() if method != 'custom' else 'Custom'}"
+        axes = projection.get("axes", fields["pca_components"])
         state = ViewState(
-            label=title,
-            method=method,
-            dimension=int(coords.shape[1]),
-            coords=full_coords(coords, visible_rows(subset, data.n), data.n),
-            n_points=data.n,
-            n_dims=data.dim,
-            filtered=None if subset is None else [int(r) for r in subset],
-            selected=selected_rows(selection, neighbors, key).tolist(),
-            color_by=color_by,
-            label_by=label_by,
-            pca_components=[int(a) for a in projection.get("axes", [px, py, pz]) if a is not None],
-            tsne={"perplexity": perplexity, "learning_rate": rate, "iterations": iterations, "seed": t_seed},
-            umap={"n_neighbors": u_neighbors, "min_dist": u_min_dist, "seed": u_seed},
-            custom={
-                "column": c_column,
-                "left": c_left,
-                "right": c_right,
-                "up": c_up,
-                "down": c_down,
-                "regex": bool(c_regex),
-            },
-            camera=camera if isinstance(camera, dict) else None,
-            search={"query": query or "", "column": column or "", "regex": bool(regex)},
-            spherize=bool(spherize),
-            run=run,
-            tensor=data.spec.name,
+            **{
+                **fields,
+                "label": title,
+                "method": method,
+                "dimension": int(coords.shape[1]),
+                "coords": full_coords(coords, visible_rows(view.subset, data.n), data.n),
+                "n_points": data.n,
+                "n_dims": data.dim,
+                "filtered": None if view.indices is None else list(view.indices),
+                "selected": selected_rows(selection, neighbors, view.tensor).tolist(),
+                "pca_components": [int(a) for a in axes if a is not None],
+                "camera": camera if isinstance(camera, dict) else None,
+                "run": run,
+                "tensor": data.spec.name,
+            }
         )
         entries = [*(entries or []), {"id": shelf.put(state), "title": title}]
         return entries, len(entries) - 1, []
@@ -266,48 +233,38 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         return (current + step_by) % len(entries) if current >= 0 else (0 if step_by > 0 else len(entries) - 1)
 
     @app.callback(
-        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        *[Output(i, p, allow_duplicate=True) for i, p in RESTORED],
-        Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search text is not run again
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BOOKMARK_CURSOR, "data"),
-        State(ids.BOOKMARKS_STORE, "data"),
-        State(ids.VIEW_STORE, "data"),
+        output=RESTORE_OUTPUTS,
+        inputs=[Input(ids.BOOKMARK_CURSOR, "data"), State(ids.BOOKMARKS_STORE, "data"), State(ids.VIEW_STORE, "data")],
         prevent_initial_call=True,
     )
-    @reports_errors(len(RESTORED) + 3)
+    @reports_errors(RESTORE_OUTPUTS)
     def restore(cursor, entries, view):
-        if cursor is None or not entries or not view or not view.get("tensor") or cursor >= len(entries):
-            return (no_update,) * (len(RESTORED) + 3)
-        state = shelf.get(entries[cursor]["id"])
-        key = view["tensor"]
-        data = workspace.dataset(key)
-        if (state.n_points, state.n_dims) != (data.n, data.dim):
-            raise BookmarkError(
-                f"Bookmark '{entries[cursor]['title']}' was saved for {state.n_points:,} × {state.n_dims:,} points; "
-                f"this tensor is {data.n:,} × {data.dim:,}."
-            )
-        subset = None if state.filtered is None else np.asarray(sorted(state.filtered), dtype=np.int64)
-        rows = visible_rows(subset, data.n)
-        coords = np.asarray(state.coords, dtype=np.float32)[rows]
-        if coords.size and not np.isfinite(coords).all():
-            raise BookmarkError(f"Bookmark '{entries[cursor]['title']}' lacks coordinates for some of its points.")
-        result = f"bookmark-{entries[cursor]['id']}"
-        workspace.results.set(result, coords, meta={"bookmark": entries[cursor]["title"]})
-        restored = {
-            "tensor": key,
-            "indices": None if subset is None else [int(r) for r in subset],
-            "bookmark": {
-                "method": state.method,
-                "result": result,
-                "dimension": int(coords.shape[1]),
-                "selected": [int(r) for r in state.selected],
-                "camera": state.camera,
-                "id": entries[cursor]["id"],
-                "axes": list(state.pca_components),
-            },
-        }
-        return (restored, *form_values(state), state.search.get("query", ""), [])
+        view = View.from_json(view)
+        if cursor is None or not entries or view is None or cursor >= len(entries):
+            return outcome(RESTORE_OUTPUTS)
+        entry = entries[cursor]
+        state = shelf.get(entry["id"])
+        data = workspace.dataset(view.tensor)
+        subset, coords = restored_layout(state, entry["title"], data.n, data.dim)
+        result = f"bookmark-{entry['id']}"
+        workspace.results.set(result, coords, meta={"bookmark": entry["title"]})
+        opening = Opening(
+            entry["id"],
+            state.method,
+            result,
+            int(coords.shape[1]),
+            tuple(int(r) for r in state.selected),
+            state.camera,
+            tuple(int(a) for a in state.pca_components),
+        )
+        return outcome(
+            RESTORE_OUTPUTS,
+            view=View.of(view.tensor, subset).to_json(),
+            opening=opening.to_json(),
+            form=form_values(state),
+            query=state.search.get("query", ""),
+            banner=[],
+        )
 
     @app.callback(
         Output(ids.BOOKMARK_FILE, "data"),
@@ -339,9 +296,10 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(3)
     def upload(contents, filename, entries, view):
-        if not contents or not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if not contents or view is None:
             return no_update, no_update, no_update
-        data = workspace.dataset(view["tensor"])
+        data = workspace.dataset(view.tensor)
         payload = decode_upload(contents)
         try:
             states = loads(payload, data.n, data.dim, max_bytes=UPLOAD_LIMIT)
@@ -387,12 +345,13 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(2)
     def export(_clicks, view, projection, selection, neighbors, spherize):
-        if not view or not view.get("tensor") or not projection:
+        view = View.from_json(view)
+        if view is None or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before exporting.")
-        key = view["tensor"]
+        key = view.tensor
         data = workspace.dataset(key)
-        subset = subset_array(view.get("indices"))
-        projected = project(workspace, key, subset, bool(spherize), projection)
+        subset = view.subset
+        projected = project(workspace, data, subset, bool(spherize), projection)
         rows = visible_rows(subset, data.n)
         text = coordinates_csv(
             projected.coords, rows, data.metadata, selected_rows(selection, neighbors, key), projected.titles

@@ -7,7 +7,6 @@ import functools
 import logging
 from typing import Callable
 
-import numpy as np
 from dash import html, no_update
 
 from callbacks import ids
@@ -70,22 +69,21 @@ def reports_errors(outputs: int | dict) -> Callable:
 
 
 def outcome(outputs: dict, **values) -> dict:
-    """The result of a dict-form callback: ``values`` for the outputs named, no change to the others."""
+    """The result of a dict-form callback: ``values`` for the outputs named, no change to the others
+    (a group of outputs, a list or dict of them, gets a group of no-changes of its shape)."""
     unknown = set(values) - set(outputs)
     if unknown:
         raise KeyError(f"not outputs of this callback: {sorted(unknown)}")
-    return {name: values.get(name, no_update) for name in outputs}
+    return {name: values[name] if name in values else unchanged(output) for name, output in outputs.items()}
 
 
-def selected_rows(selection: dict | None, neighbors: dict | None, key: str | None = None) -> np.ndarray:
-    """Selected dataset rows plus the clicked point's listed neighbours (none if made for another tensor)."""
-    if not selection or (key is not None and selection.get("tensor") != key):
-        return np.empty(0, dtype=np.int64)
-    rows = list(selection.get("points") or [])
-    anchor = selection.get("anchor")
-    if anchor is not None and neighbors and neighbors.get("anchor") == anchor:
-        rows.extend(neighbors.get("indices") or [])
-    return np.unique(np.asarray(rows, dtype=np.int64))
+def unchanged(output):
+    """``no_update`` in the shape of an output grouping."""
+    if isinstance(output, dict):
+        return {name: unchanged(o) for name, o in output.items()}
+    if isinstance(output, (list, tuple)):
+        return [unchanged(o) for o in output]
+    return no_update
 
 
 def decode_upload(contents: str) -> bytes:

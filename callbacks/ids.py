@@ -120,6 +120,7 @@ BOOKMARKS_STORE = "bookmarks-store"
 BOOKMARK_CURSOR = "bookmark-cursor"
 BOOKMARK_TITLE = "bookmark-title"  # pattern-matching type
 BOOKMARK_OPEN = "bookmark-open"  # pattern-matching type
+BOOKMARK_OPENING = "bookmark-opening"  # the bookmark being opened (projector.view.Opening), sent with its view
 
 # Uploads into the running app (internal).
 UPLOAD_VECTORS = "upload-vectors"

@@ -6,7 +6,7 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, outcome, reports_errors, selected_rows
+from callbacks.common import banner, outcome, reports_errors
 from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.neighbors import METRICS
@@ -14,7 +14,7 @@ from projector.projection import project
 from projector.scatter import highlight_for, highlight_payload
 from projector.search import search_columns
 from projector.selection import default_radius, in_box, in_lasso, within_radius
-from projector.view import point_labels, subset_array, to_rows, visible_rows
+from projector.view import Opening, Selection, View, point_labels, selected_rows, to_rows, visible_rows
 from projector.workspace import Workspace
 
 DEFAULT_K = 10
@@ -107,16 +107,11 @@ def dragged_positions(event: dict, coords: np.ndarray) -> np.ndarray:
     return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
 
 
-def plotted_coords(workspace: Workspace, data: Dataset, view: dict, projection: dict | None, spherize) -> np.ndarray:
+def plotted_coords(workspace: Workspace, data: Dataset, view: View, projection: dict | None, spherize) -> np.ndarray:
     """The coordinates currently drawn, recomputed or read back from the result cache."""
     if not projection:
         raise InputError("The plot is still being drawn; try again in a moment.")
-    subset = subset_array(view.get("indices"))
-    return project(workspace, data, subset, bool(spherize), projection).coords
-
-
-def selection(key: str, rows: np.ndarray, anchor: int | None, source: str) -> dict:
-    return {"tensor": key, "points": [int(r) for r in rows], "anchor": anchor, "source": source}
+    return project(workspace, data, view.subset, bool(spherize), projection).coords
 
 
 def neighbor_item(label: str, distance: float, thumbnail: str | None) -> html.Li:
@@ -160,6 +155,7 @@ def register(app, workspace: Workspace) -> None:
             "drag": Input(ids.SCATTER, "selectedData"),
             "_clear": Input(ids.CLEAR_SELECTION, "n_clicks"),
             "view": Input(ids.VIEW_STORE, "data"),
+            "opening": Input(ids.BOOKMARK_OPENING, "data"),
             "k": Input(ids.NEIGHBORS_K, "value"),
             "metric": Input(ids.DISTANCE_METRIC, "value"),
         },
@@ -182,6 +178,7 @@ def register(app, workspace: Workspace) -> None:
         drag,
         _clear,
         view,
+        opening,
         k,
         metric,
         mode,
@@ -192,7 +189,8 @@ def register(app, workspace: Workspace) -> None:
         label_by,
     ):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
-        if not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if view is None:
             return outcome(
                 SELECT_OUTPUTS,
                 selection=None,
@@ -203,22 +201,22 @@ def register(app, workspace: Workspace) -> None:
                 neighbor_items=[],
                 details=[],
             )
-        key = view["tensor"]
+        key = view.tensor
         data = workspace.dataset(key)
-        subset = subset_array(view.get("indices"))
+        subset = view.subset
         trigger = ctx.triggered_id
         cleared = {"status": "", "search_text": "", "query": ""}
         if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids:  # a bookmark brings its own search text
-            bookmark = view.get("bookmark")
-            rows = np.asarray(bookmark["selected"] if bookmark else [], dtype=np.int64)
-            sel = selection(key, rows, None, "bookmark" if bookmark else "clear")
-            texts = {"status": ""} if bookmark else cleared
+            opened = f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids and Opening.from_json(opening)
+            sel = Selection.of(key, opened.selected, None, "bookmark") if opened else Selection(key)
+            texts = {"status": ""} if opened else cleared
         elif trigger == ids.CLEAR_SELECTION:
-            sel, texts = selection(key, np.empty(0), None, "clear"), cleared
+            sel, texts = Selection(key), cleared
         elif trigger in (ids.NEIGHBORS_K, ids.DISTANCE_METRIC):
-            if not current or current.get("tensor") != key:
+            sel = Selection.from_json(current, key)
+            if sel is None:
                 return outcome(SELECT_OUTPUTS)
-            sel, texts = current, {}
+            texts = {}
         elif trigger in SEARCH_TRIGGERS:
             sel, status = searched(data, subset, query, column, regex)
             texts = {"status": status, "banner": banner([])}
@@ -226,7 +224,7 @@ def register(app, workspace: Workspace) -> None:
             if not drag or not (drag.get("range") or drag.get("lassoPoints")):
                 return outcome(SELECT_OUTPUTS)  # a cleared box, not a new drag
             positions = dragged_positions(drag, plotted_coords(workspace, data, view, projection, spherize))
-            sel, texts = selection(key, to_rows(subset, positions), None, "drag"), cleared
+            sel, texts = Selection.of(key, to_rows(subset, positions), None, "drag"), cleared
         else:
             position = clicked_position(click)
             if position is None:
@@ -234,38 +232,36 @@ def register(app, workspace: Workspace) -> None:
             if mode == "sphere":
                 coords = plotted_coords(workspace, data, view, projection, spherize)
                 r = float(radius) if radius not in (None, "") else default_radius(coords)
-                sel = selection(key, to_rows(subset, within_radius(coords, position, r)), None, "sphere")
+                sel = Selection.of(key, to_rows(subset, within_radius(coords, position, r)), None, "sphere")
             else:
                 row = int(to_rows(subset, np.array([position]))[0])
-                sel = selection(key, np.array([row]), row, "click")
+                sel = Selection.of(key, [row], row, "click")
             texts = cleared
-        return outcome(SELECT_OUTPUTS, selection=sel, **shown(workspace, data, view, sel, k, metric, label_by), **texts)
+        return outcome(SELECT_OUTPUTS, **shown(workspace, data, view, sel, k, metric, label_by), **texts)
 
     register_isolate(app, workspace)
 
 
-def searched(data, subset, query, column, regex) -> tuple[dict, str]:
+def searched(data, subset, query, column, regex) -> tuple[Selection, str]:
     """The selection a search makes (a single match is clicked, so its neighbours show) and its status."""
     key = data.spec.key
     if not (query or "").strip():
-        return selection(key, np.empty(0), None, "search"), ""
+        return Selection(key, source="search"), ""
     frame = data.metadata if subset is None else data.metadata.iloc[subset]
     matches = visible_rows(subset, data.n)[search_columns(frame, column, query, bool(regex))]
     anchor = int(matches[0]) if matches.size == 1 else None
-    return selection(key, matches, anchor, "search"), f"{matches.size:,} matches"
+    return Selection.of(key, matches, anchor, "search"), f"{matches.size:,} matches"
 
 
-def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric, label_by) -> dict:
-    """What a selection shows: its neighbours (stored and listed), the highlight, the count and details."""
-    anchor = sel.get("anchor")
+def shown(workspace: Workspace, data: Dataset, view: View, sel: Selection, k, metric, label_by) -> dict:
+    """What a selection shows (and stores): its neighbours, the highlight, the count and details."""
+    anchor = sel.anchor
     neighbors, items = None, []
     if anchor is not None:
         if k is None or not 1 <= int(k) <= MAX_K:
             raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
         index = workspace.neighbor_index(data)
-        found, distances = index.query(
-            int(anchor), int(k), metric or "cosine", subset=subset_array(view.get("indices"))
-        )
+        found, distances = index.query(int(anchor), int(k), metric or "cosine", subset=view.subset)
         labels = point_labels(data.metadata, label_by)
         sprite = data.sprite
         items = [
@@ -277,8 +273,9 @@ def shown(workspace: Workspace, data: Dataset, view: dict, sel: dict, k, metric,
             "indices": [int(r) for r in found],
             "distances": [float(d) for d in distances],
         }
-    highlight = highlight_for(view, selected_rows(sel, neighbors), anchor, clears_box=sel.get("source") == "drag")
+    highlight = highlight_for(view, sel.rows(neighbors), anchor, clears_box=sel.source == "drag")
     return {
+        "selection": sel.to_json(),
         "neighbors": neighbors,
         "neighbor_items": items,
         "highlight": highlight_payload(view, highlight),
@@ -300,23 +297,24 @@ def register_isolate(app, workspace: Workspace) -> None:
     )
     @reports_errors(2)
     def isolate(_isolate, _show_all, sel, neighbors_data, view):
-        if not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if view is None:
             return no_update, no_update
         if ctx.triggered_id == ids.SHOW_ALL:
-            return {"tensor": view["tensor"], "indices": None}, banner([])
-        rows = selected_rows(sel, neighbors_data, view["tensor"])
+            return View(view.tensor).to_json(), banner([])
+        rows = selected_rows(sel, neighbors_data, view.tensor)
         if rows.size < 2:
             raise InputError("Select at least two points (search, click or drag) before isolating them.")
-        return {"tensor": view["tensor"], "indices": rows.tolist()}, banner([])
+        return View.of(view.tensor, rows).to_json(), banner([])
 
 
-def details_for(data: Dataset, sel: dict | None, label_by: str | None) -> list:
+def details_for(data: Dataset, sel: Selection, label_by: str | None) -> list:
     """The selected point's metadata and thumbnail, or a summary of a larger selection."""
-    if not sel or not sel.get("tensor") or not sel.get("points"):
+    if not sel.points:
         return []
-    anchor = sel.get("anchor")
+    anchor = sel.anchor
     if anchor is None:
-        return [html.Div(f"{len(sel['points']):,} points selected by {sel.get('source', 'selection')}.")]
+        return [html.Div(f"{len(sel.points):,} points selected by {sel.source}.")]
     label = point_labels(data.metadata, label_by)[anchor]
     rows = [html.Tr([html.Th("row"), html.Td(str(int(data.row_ids[anchor])))])]
     rows += [html.Tr([html.Th(c), html.Td(str(data.metadata.iloc[anchor][c]))]) for c in data.metadata.columns]

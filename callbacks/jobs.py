@@ -12,11 +12,12 @@ from dash import Input, Output, State
 from callbacks import ids
 from callbacks.common import reports_errors
 from projector import scatter
+from projector.errors import InputError
 from projector.jobs import StopFlags
 from projector.projection import METHOD_NAMES, layout_params
 from projector.tsne import tsne
 from projector.umap import umap_layout
-from projector.view import subset_array
+from projector.view import View
 from projector.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Report:
     """What a running job tells the browser: a status line and, for t-SNE, the layout so far."""
 
     set_progress: Callable
-    view: dict
+    view: View
     stop: Callable[[], bool]
     total: int
     streams: bool  # whether the progress outputs start with the layout frames
@@ -145,9 +146,12 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
     )
     @reports_errors(3)
     def run(set_progress, token, view, dimension, spherize, *form):
-        key = view["tensor"]
+        view = View.from_json(view)
+        if view is None:
+            raise InputError("Open a tensor before running a layout.")
+        key = view.tensor
         data = workspace.dataset(key)
-        subset = subset_array(view.get("indices"))
+        subset = view.subset
         spherized = bool(spherize)
         vectors = workspace.vectors(data, subset, spherized)
         fields = dict(zip(ids.FORM_FIELDS[kind.method], form))
@@ -155,7 +159,7 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, kind: Jo
         result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
         done = {
             "method": kind.method,
-            "view": scatter.view_token(view),
+            "view": view.token,
             "dimension": params.n_components,
             "token": token,
         }

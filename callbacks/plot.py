@@ -13,7 +13,7 @@ from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.figures import empty_figure
 from projector.projection import Projected, axis_choice, pca_spec, project
-from projector.view import default_label_column, point_labels, subset_array, visible_rows
+from projector.view import Opening, View, default_label_column, point_labels, visible_rows
 from projector.warmup import WarmUp
 from projector.workspace import Workspace
 
@@ -66,16 +66,15 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
 def view_figure(
     workspace: Workspace,
     data: Dataset,
-    view: dict,
+    view: View,
     projected: Projected,
     color_by: str | None,
     label_by: str | None,
     highlight: scatter.Highlight,
 ) -> dict:
     """The full figure of a view's projected coordinates, styled for ``highlight``."""
-    subset = subset_array(view.get("indices"))
-    encoding = workspace.color_encoding(data, color_by, subset)
-    labels = point_labels(data.metadata, label_by)[visible_rows(subset, data.n)].tolist()
+    encoding = workspace.color_encoding(data, color_by, view.subset)
+    labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)].tolist()
     method = projected.spec.get("method")
     meta = {**scatter.trace_meta(view, encoding, color_by, highlight, label_by), "projection": method}
     revision = scatter.revision(view, method, projected.coords.shape[1])
@@ -106,7 +105,7 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     if not warmup.data_ready.is_set() or warmup.key is None:
         return None
     data = workspace.dataset(warmup.key)
-    view = {"tensor": warmup.key, "indices": None}
+    view = View(warmup.key)
     result = workspace.pca(data, None, False)
     axes = axis_choice(result, [None, None, None], min(3, len(result.explained_variance_ratio)))
     projected = project(workspace, data, None, False, pca_spec(axes))
@@ -122,7 +121,7 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     }
 
 
-def projection_record(projected: Projected, view: dict) -> dict:
+def projection_record(projected: Projected, view: View) -> dict:
     """What the browser keeps of a drawn projection: its spec, the view and the dimension."""
     return {**projected.spec, "view": scatter.view_token(view), "dimension": projected.coords.shape[1]}
 
@@ -160,15 +159,15 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
     @reports_errors(DRAW_OUTPUTS)
     def draw(request, color_by, label_by, highlighted, drawn):
         """The figure of the projection the projections panel asks for, with the current colours and highlight."""
-        view = (request or {}).get("view")
-        if not view or not view.get("tensor"):
+        view = View.from_json((request or {}).get("view"))
+        if view is None:
             return outcome(DRAW_OUTPUTS, figure=empty_figure("No tensor to show"), points="0 points", record=None)
-        data = workspace.dataset(view["tensor"])
-        subset = subset_array(view.get("indices"))
+        data = workspace.dataset(view.tensor)
+        subset = view.subset
         spherized = request["spherized"]
-        bookmark = request.get("bookmark")
+        opening = Opening.from_json(request.get("opening"))
         if request["new_view"]:  # a new view starts with nothing selected, or with its bookmark's selection
-            highlight = scatter.highlight_for(view, np.asarray(bookmark["selected"] if bookmark else []), None)
+            highlight = scatter.highlight_for(view, np.asarray(opening.selected if opening else []), None)
         else:
             highlight = scatter.highlight_from_payload(highlighted, view)
         notes: list[str] = []
@@ -180,12 +179,12 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             projected = project(workspace, data, subset, spherized, request["fallback"])
         record = projection_record(projected, view)
         prefilled = dict(drawn or {})  # a page opens with the warmed-up first view (first_view) already drawn
-        if request["new_view"] and not bookmark and prefilled.pop("first", False) and record == prefilled:
+        if request["new_view"] and not opening and prefilled.pop("first", False) and record == prefilled:
             figure = no_update
         else:
             figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
-        if bookmark:
-            apply_camera(figure, bookmark.get("camera"), bookmark["id"])
+        if opening:
+            apply_camera(figure, opening.camera, opening.id)
         if notes:
             record = {**record, "notes": notes, "tab": request["tab"]}
         return outcome(DRAW_OUTPUTS, figure=figure, points=f"{projected.coords.shape[0]:,} points", record=record)
@@ -201,9 +200,10 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
     @reports_errors(3)
     def recolor(color_by, view):
         """The base colours of the view's points: the browser restyles with them (and the highlight)."""
-        if not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if view is None:
             return None, [], no_update
-        encoding = workspace.color_encoding(view["tensor"], color_by, subset_array(view.get("indices")))
+        encoding = workspace.color_encoding(view.tensor, color_by, view.subset)
         return scatter.style_payload(view, encoding, color_by), legend(encoding, color_by), no_update
 
     @app.callback(
@@ -216,10 +216,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
     @reports_errors(2)
     def relabel(label_by, view):
         """The hover labels after a label-by change (a new figure carries its own)."""
-        if not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if view is None:
             return None, no_update
-        data = workspace.dataset(view["tensor"])
-        labels = point_labels(data.metadata, label_by)[visible_rows(subset_array(view.get("indices")), data.n)]
+        data = workspace.dataset(view.tensor)
+        labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)]
         return scatter.labels_payload(view, label_by, labels.tolist()), no_update
 
     app.clientside_callback(

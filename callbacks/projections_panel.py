@@ -9,7 +9,9 @@ from callbacks.common import outcome, reports_errors
 from projector import scatter
 from projector.pca import PCAResult
 from projector.projection import Request, axis_choice, choose_spec, pca_spec
-from projector.view import subset_array
+from projector.tsne import FORM_DEFAULTS as TSNE_DEFAULTS
+from projector.umap import FORM_DEFAULTS as UMAP_DEFAULTS
+from projector.view import Opening, View
 from projector.workspace import Workspace
 
 DEFAULT_AXES = (0, 1, 2)
@@ -72,10 +74,10 @@ def _job_controls(controls_id: str, fields: list, run_id: str, stop_id: str, sta
 
 def _tsne_controls() -> html.Div:
     fields = [
-        _number(ids.TSNE_PERPLEXITY, "Perplexity", 30, min=1, step="any"),
-        _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", "auto"),
-        _number(ids.TSNE_ITERATIONS, "Iterations", 750, min=10, step=1),
-        _number(ids.TSNE_SEED, "Seed", 0, min=0, step=1),
+        _number(ids.TSNE_PERPLEXITY, "Perplexity", TSNE_DEFAULTS["perplexity"], min=1, step="any"),
+        _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", str(TSNE_DEFAULTS["learning_rate"])),
+        _number(ids.TSNE_ITERATIONS, "Iterations", TSNE_DEFAULTS["iterations"], min=10, step=1),
+        _number(ids.TSNE_SEED, "Seed", TSNE_DEFAULTS["seed"], min=0, step=1),
     ]
     hint = (
         "Runs on the server on every point; the layout is redrawn as it forms. "
@@ -86,9 +88,9 @@ def _tsne_controls() -> html.Div:
 
 def _umap_controls() -> html.Div:
     fields = [
-        _number(ids.UMAP_NEIGHBORS, "Neighbours", 15, min=2, step=1),
-        _number(ids.UMAP_MIN_DIST, "Min distance", 0.1, min=0, max=1, step="any"),
-        _number(ids.UMAP_SEED, "Seed", 0, min=0, step=1),
+        _number(ids.UMAP_NEIGHBORS, "Neighbours", UMAP_DEFAULTS["n_neighbors"], min=2, step=1),
+        _number(ids.UMAP_MIN_DIST, "Min distance", UMAP_DEFAULTS["min_dist"], min=0, max=1, step="any"),
+        _number(ids.UMAP_SEED, "Seed", UMAP_DEFAULTS["seed"], min=0, step=1),
     ]
     hint = (
         "The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
@@ -206,6 +208,7 @@ def register(app, workspace: Workspace) -> None:
         output=CHOOSE_OUTPUTS,
         inputs={
             "view": Input(ids.VIEW_STORE, "data"),
+            "opening": Input(ids.BOOKMARK_OPENING, "data"),
             "dimension": Input(ids.DIMENSION, "value"),
             "wanted": [Input(i, "value") for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)],
             "spherize": Input(ids.SPHERIZE, "value"),
@@ -218,14 +221,15 @@ def register(app, workspace: Workspace) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(CHOOSE_OUTPUTS)
-    def choose(view, dimension, wanted, spherize, tab, done, custom, tsne, umap):
+    def choose(view, opening, dimension, wanted, spherize, tab, done, custom, tsne, umap):
         """The PCA components, the tab's status and the projection the plot is to draw."""
-        if not view or not view.get("tensor"):
+        view = View.from_json(view)
+        if view is None:
             return outcome(
                 CHOOSE_OUTPUTS, options=[[], [], []], flat=True, variance="", custom="", request={"view": None}
             )
-        data = workspace.dataset(view["tensor"])
-        subset = subset_array(view.get("indices"))
+        data = workspace.dataset(view.tensor)
+        subset = view.subset
         spherized = bool(spherize)
         result = workspace.pca(data, subset, spherized)
         k = len(result.explained_variance_ratio)
@@ -233,10 +237,10 @@ def register(app, workspace: Workspace) -> None:
         chosen = axis_choice(result, wanted, min(3, k))
         axes = chosen[:dimension]
         new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
-        bookmark = view.get("bookmark") if new_view else None
-        if bookmark:
-            spec = {"method": bookmark["method"], "result": bookmark["result"], "axes": bookmark.get("axes")}
-            status: str | None = f"Restored from a bookmark ({bookmark['dimension']}D)."
+        opening = Opening.from_json(opening) if f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids else None
+        if opening:
+            spec = {"method": opening.method, "result": opening.result, "axes": list(opening.axes)}
+            status: str | None = f"Restored from a bookmark ({opening.dimension}D)."
         else:
             finishing = ctx.triggered_id == ids.PROJECTION_DONE and (done or {}).get("view") == scatter.view_token(view)
             form = {"tsne": tsne, "umap": umap, "custom": custom}.get(tab, {})
@@ -247,13 +251,13 @@ def register(app, workspace: Workspace) -> None:
             statuses[tab] = status
         options = component_options(result)
         drawing = {
-            "view": view,
+            "view": view.to_json(),
             "spec": spec,
             "fallback": pca_spec(axes),
             "spherized": spherized,
             "tab": tab,
             "new_view": new_view,
-            "bookmark": bookmark,
+            "opening": opening and opening.to_json(),
         }
         return outcome(
             CHOOSE_OUTPUTS,

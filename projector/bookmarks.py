@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from projector.errors import BookmarkError
+from projector.tsne import FORM_DEFAULTS as TSNE_FORM
+from projector.umap import FORM_DEFAULTS as UMAP_FORM
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,8 @@ METHODS = ("pca", "tsne", "umap", "custom")
 MAX_BYTES = 200 * 2**20
 
 NO_COLOR = "No color map"  # TensorBoard's colour option for "no colouring"
-TSNE_DEFAULTS = {"perplexity": 30.0, "learning_rate": "auto", "iterations": 750, "seed": 0, "iteration": 0}
-UMAP_DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1, "seed": 0}
+TSNE_DEFAULTS = {**TSNE_FORM, "iteration": 0}
+UMAP_DEFAULTS = dict(UMAP_FORM)
 CUSTOM_DEFAULTS = {"column": None, "left": "", "right": "", "up": "", "down": "", "regex": False}
 SEARCH_DEFAULTS = {"query": "", "column": None, "regex": False}
 TB_LEARNING_RATE = 10  # TensorBoard's default t-SNE learning rate: written for our "auto", read back as "auto"
@@ -558,3 +560,28 @@ def read_bookmarks_file(logdir, path, n_points: int, n_dims: int) -> list[ViewSt
     except OSError as error:
         raise BookmarkError(f"{shown}: cannot read the bookmarks file ({error.strerror}).") from None
     return loads(raw, n_points, n_dims, filename=shown)
+
+
+def full_coords(coords: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Per-dataset-row coordinates: the plotted ones in place, NaN for rows not on screen."""
+    out = np.full((n, coords.shape[1]), np.nan, dtype=np.float32)
+    out[rows] = coords
+    return out
+
+
+def restored_layout(state: ViewState, title: str, n: int, dim: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """The isolated rows (None: every row) and the coordinates of the rows in view that a bookmark restores.
+
+    BookmarkError when it was saved for a tensor of another shape or lacks coordinates of a row in view.
+    """
+    if (state.n_points, state.n_dims) != (n, dim):
+        raise BookmarkError(
+            f"Bookmark '{title}' was saved for {state.n_points:,} × {state.n_dims:,} points; this tensor is "
+            f"{n:,} × {dim:,}."
+        )
+    subset = None if state.filtered is None else np.unique(np.asarray(state.filtered, dtype=np.int64))
+    rows = np.arange(n) if subset is None else subset
+    coords = np.asarray(state.coords, dtype=np.float32)[rows]
+    if coords.size and not np.isfinite(coords).all():
+        raise BookmarkError(f"Bookmark '{title}' lacks coordinates for some of its points.")
+    return subset, coords

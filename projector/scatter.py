@@ -31,14 +31,14 @@ from projector.figures import (
     scatter_figure,
     typed_array,
 )
-from projector.view import subset_array, subset_digest, to_positions
+from projector.view import View, to_positions
 
 NO_HIGHLIGHT = ""  # the token of an empty highlight
 
 
-def view_token(view: dict) -> str:
+def view_token(view: View) -> str:
     """A short name of a view (tensor and isolated subset): the identity of a trace's point order."""
-    return f"{view['tensor']}|{subset_digest(subset_array(view.get('indices')))}"
+    return view.token
 
 
 def _digest(*parts: bytes | str) -> str:
@@ -64,9 +64,9 @@ class Highlight:
         return _digest(self.positions.astype(np.int64).tobytes(), str(self.anchor))
 
 
-def highlight_for(view: dict, rows: np.ndarray, anchor_row: int | None, clears_box: bool = False) -> Highlight:
+def highlight_for(view: View, rows: np.ndarray, anchor_row: int | None, clears_box: bool = False) -> Highlight:
     """The highlight of dataset ``rows`` (and the clicked ``anchor_row``) in ``view``'s trace order."""
-    subset = subset_array(view.get("indices"))
+    subset = view.subset
     positions = np.unique(to_positions(subset, np.asarray(rows, dtype=np.int64)))
     anchor = None
     if anchor_row is not None:
@@ -75,7 +75,7 @@ def highlight_for(view: dict, rows: np.ndarray, anchor_row: int | None, clears_b
     return Highlight(positions, anchor, clears_box)
 
 
-def highlight_payload(view: dict, highlight: Highlight) -> dict:
+def highlight_payload(view: View, highlight: Highlight) -> dict:
     """What the browser needs to restyle a selection: positions as a typed array, the anchor and the token."""
     return {
         "view": view_token(view),
@@ -86,7 +86,7 @@ def highlight_payload(view: dict, highlight: Highlight) -> dict:
     }
 
 
-def highlight_from_payload(payload: dict | None, view: dict) -> Highlight:
+def highlight_from_payload(payload: dict | None, view: View) -> Highlight:
     """The highlight a payload describes, or none when it was made for another view."""
     if not payload or payload.get("view") != view_token(view):
         return Highlight(np.empty(0, dtype=np.int64))
@@ -95,12 +95,12 @@ def highlight_from_payload(payload: dict | None, view: dict) -> Highlight:
     return Highlight(positions, payload.get("anchor"), bool(payload.get("clearsBox")))
 
 
-def style_token(view: dict, encoding: ColorEncoding, column: str | None) -> str:
+def style_token(view: View, encoding: ColorEncoding, column: str | None) -> str:
     """The token of a view's base style: the colour of every point (codes and palette)."""
     return _digest(view_token(view), str(column), encoding.codes.tobytes(), "|".join(encoding.palette))
 
 
-def style_payload(view: dict, encoding: ColorEncoding, column: str | None) -> dict:
+def style_payload(view: View, encoding: ColorEncoding, column: str | None) -> dict:
     """What the browser needs to colour a view: base codes, colourscale, highlight codes and sizes (2D, 3D)."""
     scale, cmin, cmax = discrete_colorscale(encoding.palette)
     return {
@@ -123,7 +123,7 @@ def styled(encoding: ColorEncoding, highlight: Highlight, dimension: int) -> Poi
 
 
 def trace_meta(
-    view: dict, encoding: ColorEncoding, column: str | None, highlight: Highlight, label_by: str | None
+    view: View, encoding: ColorEncoding, column: str | None, highlight: Highlight, label_by: str | None
 ) -> dict:
     """The tokens a figure is drawn with, kept in its trace's ``meta`` for the browser to compare."""
     return {
@@ -134,17 +134,17 @@ def trace_meta(
     }
 
 
-def labels_token(view: dict, column: str | None) -> str:
+def labels_token(view: View, column: str | None) -> str:
     """The token of the hover labels a view shows from ``column``."""
     return _digest(view_token(view), str(column))
 
 
-def revision(view: dict, projection: str | None, dimension: int) -> str:
+def revision(view: View, projection: str | None, dimension: int) -> str:
     """The figure's ``uirevision``: the camera and zoom are kept while the tensor, projection and dimension are."""
-    return f"{view['tensor']}|{projection}|{dimension}"
+    return f"{view.tensor}|{projection}|{dimension}"
 
 
-def labels_payload(view: dict, column: str | None, labels: list[str]) -> dict:
+def labels_payload(view: View, column: str | None, labels: list[str]) -> dict:
     """The hover labels of a view's points, for the browser to restyle with."""
     return {"view": view_token(view), "token": labels_token(view, column), "hovertext": labels}
 
@@ -164,7 +164,7 @@ def figure(
     return fig
 
 
-def frame_payload(view: dict, coords: np.ndarray, titles: list[str], projection: str, iteration: int) -> dict:
+def frame_payload(view: View, coords: np.ndarray, titles: list[str], projection: str, iteration: int) -> dict:
     """A streamed layout as a figure without per-point style or labels: the browser keeps those of the view.
 
     Every frame is whole (a browser polling for progress may miss some); it restyles only the coordinates

@@ -32,6 +32,16 @@ class TSNEParams:
         return asdict(self)
 
 
+_DEFAULT = TSNEParams()
+# The panel's fields for the default parameters ("iterations" counts every step, early exaggeration included).
+FORM_DEFAULTS = {
+    "perplexity": _DEFAULT.perplexity,
+    "learning_rate": _DEFAULT.learning_rate,
+    "iterations": _DEFAULT.n_iter + _DEFAULT.early_exaggeration_iter,
+    "seed": _DEFAULT.random_state,
+}
+
+
 def max_perplexity(n: int) -> float:
     """The largest perplexity openTSNE accepts for ``n`` points (it needs 3 × perplexity < n − 1)."""
     return max((n - 1) / 3.0 - 1e-6, 1.0)

@@ -51,6 +51,10 @@ class UMAPParams:
         return asdict(self)
 
 
+_DEFAULT = UMAPParams()
+FORM_DEFAULTS = {"n_neighbors": _DEFAULT.n_neighbors, "min_dist": _DEFAULT.min_dist, "seed": _DEFAULT.random_state}
+
+
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 

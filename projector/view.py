@@ -1,8 +1,12 @@
-"""The points on screen: an optional sorted subset of dataset rows, and label text for them."""
+"""The points on screen: the view (a tensor and an optional sorted subset of its rows), the selection in it,
+a bookmark being opened, and label text for the points."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,3 +67,114 @@ def default_label_column(columns: list[str]) -> str:
             if column.lower() == preferred:
                 return column
     return columns[0] if columns else INDEX_COLUMN
+
+
+@dataclass(frozen=True)
+class View:
+    """The tensor on screen and which of its rows are in view; the browser keeps it as small JSON."""
+
+    tensor: str
+    indices: tuple[int, ...] | None = None  # isolated rows, sorted and unique; None = every row
+
+    @classmethod
+    def of(cls, tensor: str, rows: np.ndarray | list[int] | None = None) -> View:
+        """The view of ``rows`` of ``tensor`` (every row when None)."""
+        if rows is None:
+            return cls(tensor)
+        return cls(tensor, tuple(np.unique(np.asarray(rows, dtype=np.int64)).tolist()))
+
+    @functools.cached_property
+    def subset(self) -> np.ndarray | None:
+        """The isolated rows as an int64 array, or None when every row is shown."""
+        return None if self.indices is None else np.asarray(self.indices, dtype=np.int64)
+
+    @property
+    def token(self) -> str:
+        """A short name of the view: what the browser compares to know a payload is for what it shows."""
+        return f"{self.tensor}|{subset_digest(self.subset)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tensor": self.tensor, "indices": None if self.indices is None else list(self.indices)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> View | None:
+        """The view a store holds, or None when it shows no tensor."""
+        if not data or not data.get("tensor"):
+            return None
+        return cls.of(str(data["tensor"]), data.get("indices"))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The selected rows of a tensor, the clicked one (``anchor``, whose neighbours are listed) and how
+    they were selected (``search``, ``click``, ``drag``, ``sphere``, ``bookmark`` or ``clear``)."""
+
+    tensor: str
+    points: tuple[int, ...] = ()
+    anchor: int | None = None
+    source: str = "clear"
+
+    @classmethod
+    def of(cls, tensor: str, rows: np.ndarray | list[int], anchor: int | None = None, source: str = "clear"):
+        return cls(tensor, tuple(int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)), anchor, source)
+
+    def rows(self, neighbors: dict[str, Any] | None = None) -> np.ndarray:
+        """Selected rows plus the anchor's listed ``neighbors`` (a neighbours record ``{anchor, indices}``)."""
+        rows = list(self.points)
+        if self.anchor is not None and neighbors and neighbors.get("anchor") == self.anchor:
+            rows.extend(neighbors.get("indices") or [])
+        return np.unique(np.asarray(rows, dtype=np.int64))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tensor": self.tensor, "points": list(self.points), "anchor": self.anchor, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, tensor: str | None = None) -> Selection | None:
+        """The selection a store holds; None when there is none, or it was made on another tensor."""
+        if not data or not data.get("tensor") or (tensor is not None and data["tensor"] != tensor):
+            return None
+        anchor = data.get("anchor")
+        return cls.of(
+            data["tensor"],
+            data.get("points") or [],
+            None if anchor is None else int(anchor),
+            str(data.get("source") or "clear"),
+        )
+
+
+def selected_rows(selection: dict[str, Any] | None, neighbors: dict[str, Any] | None, tensor: str | None = None):
+    """Selected dataset rows of a stored selection plus the clicked point's listed neighbours (none if the
+    selection was made on another tensor than ``tensor``)."""
+    sel = Selection.from_json(selection, tensor)
+    return np.empty(0, dtype=np.int64) if sel is None else sel.rows(neighbors)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A bookmark being opened: the layout to draw (``result`` in the shared result cache), its selection
+    and camera. The browser sends it once, beside the view it opens."""
+
+    id: str
+    method: str
+    result: str
+    dimension: int
+    selected: tuple[int, ...] = ()
+    camera: dict[str, Any] | None = None
+    axes: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "selected": list(self.selected), "axes": list(self.axes)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Opening | None:
+        if not data:
+            return None
+        return cls(
+            str(data["id"]),
+            str(data["method"]),
+            str(data["result"]),
+            int(data["dimension"]),
+            tuple(int(r) for r in data.get("selected") or ()),
+            data.get("camera") if isinstance(data.get("camera"), dict) else None,
+            tuple(int(a) for a in data.get("axes") or ()),
+        )

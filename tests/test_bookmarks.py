@@ -12,7 +12,9 @@ from projector.bookmarks import (
     ViewState,
     dumps,
     from_tensorboard,
+    full_coords,
     loads,
+    restored_layout,
     to_tensorboard,
 )
 from projector.errors import BookmarkError, ProjectorError
@@ -419,3 +421,17 @@ def test_bookmarks_path_outside_the_logdir_is_refused(tmp_path):
         read_bookmarks_file(logdir, "../outside.json", 3, 2)
     with pytest.raises(BookmarkError, match="missing.json"):
         read_bookmarks_file(logdir, "missing.json", 3, 2)
+
+
+def test_restored_layout_checks_the_shape_and_the_rows_in_view():
+    coords = _coords(2)
+    coords[0] = np.nan
+    state = ViewState("b", "tsne", 2, coords, N, D, filtered=[5, 3, 3])
+    subset, shown = restored_layout(state, "b", N, D)
+    assert subset.tolist() == [3, 5] and np.array_equal(shown, coords[[3, 5]])
+    with pytest.raises(BookmarkError, match="saved for"):
+        restored_layout(state, "b", N + 1, D)
+    with pytest.raises(BookmarkError, match="lacks coordinates"):
+        restored_layout(ViewState("b", "tsne", 2, coords, N, D), "b", N, D)
+    full = full_coords(shown, subset, N)
+    assert np.array_equal(full[[3, 5]], shown) and np.isnan(full[0]).all()

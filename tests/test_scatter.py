@@ -10,9 +10,10 @@ import pandas as pd
 from projector import scatter
 from projector.colors import DIMMED, FIRST_CODE, SELECTED, encode_column, uniform_encoding
 from projector.figures import ANCHOR_SIZE, POINT_SIZE, SELECTED_SIZE
+from projector.view import View
 
-VIEW = {"tensor": "run::emb", "indices": None}
-ISOLATED = {"tensor": "run::emb", "indices": [2, 5, 7, 9]}
+VIEW = View("run::emb")
+ISOLATED = View.of("run::emb", [2, 5, 7, 9])
 
 
 def decode(spec: dict) -> np.ndarray:
@@ -34,7 +35,7 @@ def test_tokens_name_content():
     assert a.token != scatter.highlight_for(VIEW, np.array([1, 2]), 1).token
     assert scatter.highlight_for(VIEW, np.array([], dtype=np.int64), None).token == scatter.NO_HIGHLIGHT
     assert scatter.view_token(VIEW) != scatter.view_token(ISOLATED)
-    assert scatter.view_token(ISOLATED) == scatter.view_token({"tensor": "run::emb", "indices": [9, 7, 5, 2]})
+    assert scatter.view_token(ISOLATED) == scatter.view_token(View.of("run::emb", [9, 7, 5, 2]))
     enc = encode_column(pd.Series(["a", "b", "a"]))
     assert scatter.style_token(VIEW, enc, "c") != scatter.style_token(VIEW, uniform_encoding(3), None)
     relabelled = encode_column(pd.Series(["a", "a", "b"]))  # same column and palette, other colours

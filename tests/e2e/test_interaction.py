@@ -9,6 +9,7 @@ import pytest
 from projector import scatter
 from projector.colors import encode_column, uniform_encoding
 from projector.figures import point_style
+from projector.view import View
 from tests.e2e.conftest import ROOT
 from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_text
 
@@ -127,7 +128,7 @@ def test_browser_and_server_style_points_alike(browser, dimension):
     try:
         page.set_content("<html><body></body></html>")
         page.add_script_tag(path=str(ROOT / "assets" / "scatter.js"))
-        view = {"tensor": "r::t", "indices": None}
+        view = View("r::t")
         for encoding in (uniform_encoding(300), encode_column(pd.Series(rng.choice(list("abcde"), 300)))):
             for count in (0, 1, 40):
                 rows = rng.choice(300, size=count, replace=False)
