@@ -1,4 +1,9 @@
-"""Downloads of what is on screen: the plotted points' coordinates with their metadata as CSV."""
+"""Downloads of what is on screen: the plotted points' coordinates with their metadata as CSV, the metadata as TSV.
+
+Both are meant for spreadsheets, so text that a spreadsheet would run as a formula is neutralised (OWASP CSV
+injection): a text cell starting with ``= + - @``, tab or carriage return gets a leading ``'``. Numbers, and
+text that is a plain number such as ``-3.5``, are written unchanged. Lines end with CRLF.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,38 @@ import pandas as pd
 ROW_COLUMN = "row"
 SELECTED_COLUMN = "selected"
 FLOAT32_FORMAT = "%.9g"  # 9 significant digits: every float32 reads back exactly
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# CRLF (RFC 4180) also makes the writer quote a cell holding a lone CR, which spreadsheets read as a row break.
+LINE_END = "\r\n"
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` is a plain number such as ``-3.5``, ``+1e-5`` or ``-inf`` (no spaces, no ``_``)."""
+    if text != text.strip() or "_" in text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise_cell(value: object) -> object:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula; anything else as is."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    return value if value[0] in "+-" and _is_number(value) else "'" + value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names are passed through :func:`neutralise_cell`."""
+    safe = frame.copy()
+    for j in range(safe.shape[1]):
+        column = safe.iloc[:, j]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            safe.isetitem(j, column.map(neutralise_cell))
+    safe.columns = [neutralise_cell(name) for name in safe.columns]
+    return safe
 
 
 def coordinates_csv(
@@ -17,7 +54,8 @@ def coordinates_csv(
 
     Columns: ``row`` (dataset row), one per axis in ``axis_names`` (float32 written with 9 significant digits,
     empty when NaN), every metadata column of that row, and ``selected`` (``true``/``false``). A metadata
-    column whose name is taken by one of ours is written as ``"<name> (metadata)"``.
+    column whose name is taken by one of ours is written as ``"<name> (metadata)"``; metadata text that could
+    run as a spreadsheet formula is neutralised.
 
     Parameters
     ----------
@@ -42,6 +80,24 @@ def coordinates_csv(
     meta = metadata.iloc[rows].reset_index(drop=True)
     taken = set(ours)
     meta.columns = [f"{name} (metadata)" if str(name) in taken else name for name in meta.columns]
+    meta = neutralise_formulas(meta)
     flags = np.isin(rows, np.asarray(selected, dtype=np.int64).reshape(-1))
     frame = pd.concat([frame, meta, pd.DataFrame({SELECTED_COLUMN: np.where(flags, "true", "false")})], axis=1)
-    return frame.to_csv(index=False, lineterminator="\n")
+    return frame.to_csv(index=False, lineterminator=LINE_END)
+
+
+def metadata_download_tsv(metadata: pd.DataFrame, row_ids: np.ndarray) -> str:
+    """The metadata download: ``row`` (the dataset's row ids) then every metadata column, tab-separated.
+
+    Text that could run as a spreadsheet formula is neutralised, so this is for people, not for TensorBoard
+    (:func:`projector.writer.metadata_tsv` writes a logdir's own file). A metadata column named ``row`` is
+    written as ``"row (metadata)"``.
+    """
+    row_ids = np.asarray(row_ids).reshape(-1)
+    if row_ids.size != len(metadata):
+        raise ValueError(f"row_ids has {row_ids.size} values for {len(metadata)} metadata rows")
+    frame = metadata.reset_index(drop=True)
+    frame.columns = [f"{name} (metadata)" if str(name) == ROW_COLUMN else name for name in frame.columns]
+    frame = neutralise_formulas(frame)
+    frame.insert(0, ROW_COLUMN, row_ids)
+    return frame.to_csv(sep="\t", index=False, lineterminator=LINE_END)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,6 +135,20 @@ def test_regex_mode(data):
     np.testing.assert_allclose(result.coords[:, 0], plain.coords[:, 0], rtol=1e-6)
     with pytest.raises(InputError, match="Invalid regular expression"):
         custom_projection(vectors, metadata, "word", "(bad", "good", regex=True)
+
+
+def test_regex_searches_run_in_linear_time_and_name_unsupported_syntax(data):
+    vectors, metadata = data
+    words = [f"good{i}" if i % 5 == 0 else "a" * 35 + ("" if i % 5 == 1 else "!") for i in range(len(metadata))]
+    started = time.perf_counter()
+    result = custom_projection(vectors, metadata.assign(word=words), "word", "(a+)+$", "^good", regex=True)
+    assert time.perf_counter() - started < 2.0
+    assert np.isfinite(result.coords).all()
+    for query in [r"(good)\1", "good(?=1)"]:
+        with pytest.raises(InputError, match="RE2 syntax: backreferences and lookarounds are not supported"):
+            custom_projection(vectors, metadata, "word", "bad", query, regex=True)
+    with pytest.raises(InputError, match="the limit is 1,000 characters"):
+        custom_projection(vectors, metadata, "word", "bad", "g" * 1001)
 
 
 def test_other_column_and_all_columns(data):

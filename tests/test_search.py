@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from projector.errors import InputError
-from projector.search import search, search_columns
+from projector.search import MAX_QUERY_LENGTH, search, search_columns
 
 WORDS = ["Apple", "banana", "PINEAPPLE", "a.b", "axb", "", None, np.nan, "apple pie"]
 
@@ -75,3 +78,99 @@ def test_large_input_is_vectorised():
     values = pd.Series([f"token{i}" for i in range(200_000)])
     found = search(values, "token19999", regex=False)
     assert found.tolist() == [19999, *range(199990, 200000)]
+
+
+def test_catastrophic_pattern_runs_in_linear_time():
+    labels = ["a" * 35 + "!"] * 10_000 + ["a" * 35, "b"]  # (a+)+$ backtracks 2**35 times per label in Python's re
+    started = time.perf_counter()
+    found = search(labels, "(a+)+$", regex=True)
+    assert found.tolist() == [10_000]
+    assert search_columns(pd.DataFrame({"word": labels}), None, "(a+)+!$", True).size == 10_000
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("query", "what"),
+    [
+        (r"(a)\1", r"backreferences such as \1"),
+        ("(?P<x>a)(?P=x)", "named backreferences"),
+        ("cat(?=_1)", r"lookarounds such as (?=...)"),
+        ("(?<!x)cat", r"lookarounds such as (?<!...)"),
+        ("(?>cat)", "atomic groups"),
+        (r"cat\Z", r"Use $"),
+    ],
+)
+def test_unsupported_syntax_is_named_with_a_fix(query, what):
+    with pytest.raises(InputError) as raised:
+        search(WORDS, query, regex=True)
+    message = str(raised.value)
+    assert message.startswith(f"Invalid regular expression '{query}': ")
+    assert what in message and message.endswith("or turn regex off.")
+    if "\\Z" not in query:
+        assert "RE2 syntax: backreferences and lookarounds are not supported" in message
+    with pytest.raises(InputError, match="not supported"):
+        search_columns(FRAME, None, query, True)
+
+
+@pytest.mark.parametrize("regex", [False, True])
+def test_queries_longer_than_the_cap_are_refused(regex):
+    assert search(["x" * MAX_QUERY_LENGTH], "x" * MAX_QUERY_LENGTH, regex=regex).tolist() == [0]
+    with pytest.raises(InputError, match=r"1,001 characters long; the limit is 1,000 characters"):
+        search(WORDS, "x" * (MAX_QUERY_LENGTH + 1), regex=regex)
+    with pytest.raises(InputError, match="the limit is 1,000 characters"):
+        search_columns(FRAME, "word", "(" * (MAX_QUERY_LENGTH + 1), regex)
+
+
+UNICODE = ["Café", "CAFÉ au lait", "ΣΟΦΊΑ", "σοφία", "日本語", "naïve", "Straße"]
+
+
+@pytest.mark.parametrize("regex", [False, True])
+def test_case_insensitive_for_ascii_and_unicode(regex):
+    assert search(UNICODE, "café", regex=regex).tolist() == [0, 1]
+    assert search(UNICODE, "σοφ", regex=regex).tolist() == [2, 3]
+    assert search(UNICODE, "NAÏVE", regex=regex).tolist() == [5]
+    assert search(UNICODE, "本", regex=regex).tolist() == [4]
+
+
+def test_anchors_and_word_boundaries_hold_per_value():
+    labels = ["cat", "cats", "a cat", "concat", "dog cat", "cat dog"]
+    assert search(labels, "^cat", regex=True).tolist() == [0, 1, 5]
+    assert search(labels, "cat$", regex=True).tolist() == [0, 2, 3, 4]
+    assert search(labels, "^cat$", regex=True).tolist() == [0]
+    assert search(labels, r"\bcat\b", regex=True).tolist() == [0, 2, 4, 5]
+    assert search(labels, r"\Acat\z", regex=True).tolist() == [0]  # \A and \z: value by value
+    assert search(labels, "(?i-m)^CAT$", regex=True).tolist() == [0]
+
+
+def test_character_classes():
+    labels = ["a1", "b22", "c", "d_4", "ε5", "x y", "日本"]
+    assert search(labels, r"^[a-c]\d+$", regex=True).tolist() == [0, 1]
+    assert search(labels, r"\d", regex=True).tolist() == [0, 1, 3, 4]
+    assert search(labels, r"^\w+$", regex=True).tolist() == [0, 1, 2, 3]  # \w is ASCII in RE2
+    assert search(labels, r"\s", regex=True).tolist() == [5]
+    assert search(labels, r"[^a-z0-9_ ]", regex=True).tolist() == [4, 6]
+    assert search(labels, r"\p{Greek}", regex=True).tolist() == [4]
+    assert search(labels, r"^\p{Han}+$", regex=True).tolist() == [6]
+    assert search(labels, "^..$", regex=True).tolist() == [0, 4, 6]  # "." is one character, not one byte
+
+
+def test_regex_agrees_with_python_re_on_random_labels():
+    rng = np.random.default_rng(0)
+    alphabet = list("abcAB_1 é")
+    labels = ["".join(rng.choice(alphabet, rng.integers(0, 12))) for _ in range(3_000)]
+    # Not \b or \w: RE2 treats "é" as a non-word character, Python as a word character.
+    patterns = ["ab", "^a", "b$", "a.b", "[0-9]", "(ab|ba)+", r"a\s", "^$", "é", "^[^a]*$", "a{2,3}", "(?:_1)?c"]
+    for pattern in patterns:
+        expected = [i for i, s in enumerate(labels) if s and re.search(pattern, s, re.IGNORECASE)]
+        assert search(labels, pattern, regex=True).tolist() == expected, pattern
+        repeated = pd.Series(labels[:50] * 60)  # a category-like column: each distinct value searched once
+        expected = [i for i, s in enumerate(repeated) if s and re.search(pattern, s, re.IGNORECASE)]
+        assert search(repeated, pattern, regex=True).tolist() == expected, pattern
+
+
+def test_values_holding_newlines_are_searched_line_by_line():
+    labels = ["first\nsecond", "second", "x", "a\nb\nc"]
+    assert search(labels, "^second$", regex=True).tolist() == [0, 1]
+    assert search(labels, "first.second", regex=True).size == 0  # a match never crosses a line
+    assert search(labels, "^c", regex=True).tolist() == [3]
+    assert search(labels, "x", regex=True).tolist() == [2]

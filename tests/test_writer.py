@@ -16,7 +16,7 @@ from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from projector.dataset import clear_cache, load_dataset
 from projector.logdir import find_runs, list_embeddings
 from projector.sprites import MAX_SPRITE_SIDE
-from projector.writer import _check_grid, _fitting_size, write_embedding
+from projector.writer import _check_grid, _fitting_size, metadata_tsv, write_embedding
 from tests.logdirs import write_tensorboardx_logdir
 
 
@@ -105,6 +105,17 @@ def test_single_column_metadata_has_no_header(tmp_path, labels):
     _, data = load(tmp_path, "embedding")
     assert data.metadata.columns.tolist() == ["label"]
     assert data.metadata["label"].tolist() == ["cat", "dog", "", "a b"]
+
+
+def test_logdir_metadata_keeps_formula_like_text_verbatim(tmp_path):
+    """A logdir's metadata.tsv is data for TensorBoard and the app, not a download: nothing is neutralised."""
+    words = ['=HYPERLINK("http://x","y")', "-abc", "@SUM(A1)", "+1"]
+    frame = pd.DataFrame({"word": words, "score": [-3.5, 0.5, -1.0, 2.0]})
+    assert metadata_tsv(frame, 4).split("\n")[1:3] == ['=HYPERLINK("http://x","y")\t-3.5', "-abc\t0.5"]
+    write_embedding(tmp_path, np.eye(4), metadata=frame)
+    _, data = load(tmp_path, "embedding")
+    assert data.metadata["word"].tolist() == words
+    assert data.metadata["score"].tolist() == ["-3.5", "0.5", "-1.0", "2.0"]
 
 
 def test_tsv_tensor_round_trips_float32_exactly(tmp_path):
