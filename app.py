@@ -1,4 +1,4 @@
-"""Embedding Projector for Dash: ``python app.py --logdir LOG_DIR [--host H] [--port P]``."""
+"""Embedding Projector for Dash: ``python app.py --logdir LOG_DIR [--host H] [--port P] [--threads N]``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import argparse
 import functools
 import logging
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
 import diskcache
 from dash import Dash, DiskcacheManager, dcc, html
 from flask import has_request_context, request
 
+import serving
 from callbacks import (
     bookmarks_panel,
     data_panel,
@@ -28,6 +31,7 @@ from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
 from projector.jobs import StopFlags
 from projector.shelf import BookmarkShelf
+from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
 from projector.workspace import Workspace
 
@@ -44,15 +48,48 @@ class Config:
     cache_dir: str | Path | None = None
     celery_broker: str | None = None  # e.g. redis://host:6379/0: run jobs on Celery workers
     warm_up: str = "all"  # start-up work in the background: "all", "data" (no UMAP compilation) or "none"
+    max_request_mb: float = serving.DEFAULT_MAX_REQUEST_MB  # bigger requests (uploads) are refused with 413
 
     def cache_root(self) -> Path:
-        return Path(self.cache_dir) if self.cache_dir else default_cache_dir().parent
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+    def max_request_bytes(self) -> int:
+        return serving.max_request_bytes(self.max_request_mb)
 
 
-def build_layout(workspace: Workspace, warmup: WarmUp) -> html.Div:
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` readable by this user only (0700); warn when an existing one is open to others."""
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        if not path.is_dir():
+            raise SystemExit(f"Cache directory {path} is not a directory; give another --cache-dir.") from None
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning(
+                "Cache directory %s is open to other users (mode %o): they can read uploads and layouts kept "
+                "there. Run chmod 700 %s unless it is shared on purpose.",
+                path,
+                mode,
+                path,
+            )
+    else:
+        path.chmod(0o700)  # whatever the umask
+
+
+def demo_logdir() -> Path:
+    """The built-in demo logdir, written on first use into a private cache directory."""
+    from projector.demo import ensure_demo_logdir
+
+    make_private_dir(default_cache_dir())
+    return ensure_demo_logdir()
+
+
+def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAULT_MAX_REQUEST_MB * MB) -> html.Div:
     """The page: with the first view drawn once the server has warmed up, else saying what it is doing."""
     first = plot.first_view(workspace, warmup) if not asks_for_another_view() else None
     first = first or {"figure": None, "projection": None, "points": "0 points"}
+    max_upload = max_upload_bytes(max_request)
     return html.Div(
         [
             html.Header(
@@ -70,9 +107,9 @@ def build_layout(workspace: Workspace, warmup: WarmUp) -> html.Div:
             banner_layout(),
             html.Main(
                 [
-                    html.Aside([data_panel.layout(), projections_panel.layout()], className="left"),
+                    html.Aside([data_panel.layout(max_upload), projections_panel.layout()], className="left"),
                     plot.layout(warmup.status, first["figure"]),
-                    html.Aside([inspector_panel.layout(), bookmarks_panel.layout()], className="right"),
+                    html.Aside([inspector_panel.layout(), bookmarks_panel.layout(max_upload)], className="right"),
                 ]
             ),
             url_state.layout(),
@@ -85,6 +122,7 @@ def build_layout(workspace: Workspace, warmup: WarmUp) -> html.Div:
             dcc.Store(id=ids.UMAP_TOKEN),
         ],
         className="app",
+        **{"data-max-request-bytes": str(max_request), "data-max-upload-bytes": str(max_upload)},  # upload_limits.js
     )
 
 
@@ -108,12 +146,14 @@ def create_app(config: Config) -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
     )
+    serving.limit_requests(app.server, config.max_request_bytes())
     root = config.cache_root()
+    make_private_dir(root)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(root / "numba"))  # UMAP's compiled code outlives a restart
     workspace = Workspace(config.logdir, cache_root=root)
     manager = job_manager(config)
     warmup = WarmUp(workspace, config.warm_up).start()
-    app.layout = functools.partial(build_layout, workspace, warmup)
+    app.layout = functools.partial(build_layout, workspace, warmup, config.max_request_bytes())
     data_panel.register(app, workspace)
     projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
@@ -137,6 +177,19 @@ def job_manager(config: Config):
 
     celery_app = Celery("projector", broker=config.celery_broker, backend=config.celery_broker)
     return CeleryManager(celery_app)
+
+
+def positive(kind: type) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` above zero."""
+
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise ValueError(text)
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -166,21 +219,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="start-up work done in the background before anyone asks: read the first tensor and "
         "compute its PCA (data), and compile UMAP (all, the default)",
     )
-    parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader and dev tools)")
+    parser.add_argument(
+        "--threads",
+        type=positive(int),
+        default=os.environ.get("PROJECTOR_THREADS", str(serving.DEFAULT_THREADS)),
+        help=f"requests served at once (default {serving.DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--max-request-mb",
+        type=positive(float),
+        default=os.environ.get("PROJECTOR_MAX_REQUEST_MB", str(serving.DEFAULT_MAX_REQUEST_MB)),
+        help="largest request, and so upload, the server takes; bigger ones are refused "
+        f"(default {serving.DEFAULT_MAX_REQUEST_MB}; a file's upload is 4/3 of its size)",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        default=os.environ.get("PROJECTOR_TRUSTED_PROXY"),
+        help="address of the reverse proxy whose X-Forwarded-For/Host/Proto/Port headers are believed ('*': any)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="Dash debug mode (reloader, dev tools) on Werkzeug's development server; loopback --host only",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    if args.debug:
+        serving.check_debug_host(args.host)  # before any start-up work
     if args.logdir:
         logdir = Path(args.logdir)
         if not logdir.is_dir():
             raise SystemExit(f"--logdir {args.logdir}: no such directory")
     else:
-        from projector.demo import ensure_demo_logdir
-
-        logdir = ensure_demo_logdir()
+        logdir = demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
     app = create_app(
         Config(
@@ -189,25 +264,38 @@ def main(argv: list[str] | None = None) -> None:
             cache_dir=args.cache_dir,
             celery_broker=args.celery_broker,
             warm_up=args.warm_up,
+            max_request_mb=args.max_request_mb,
         )
     )
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    serving.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        max_bytes=serving.max_request_bytes(args.max_request_mb),
+        trusted_proxy=args.trusted_proxy,
+        debug=args.debug,
+    )
 
 
 def config_from_env() -> Config:
     """The app's configuration from PROJECTOR_* variables (WSGI servers and Celery workers)."""
     logdir = os.environ.get("PROJECTOR_LOGDIR")
     if not logdir:
-        from projector.demo import ensure_demo_logdir
-
-        logdir = ensure_demo_logdir()
+        logdir = demo_logdir()
+    max_request_mb = os.environ.get("PROJECTOR_MAX_REQUEST_MB", str(serving.DEFAULT_MAX_REQUEST_MB))
+    try:
+        max_request_mb = positive(float)(max_request_mb)
+    except ValueError:
+        raise SystemExit(f"PROJECTOR_MAX_REQUEST_MB={max_request_mb}: give a number of MB above 0") from None
     return Config(
         logdir,
         os.environ.get("PROJECTOR_URL_PREFIX", "/"),
         os.environ.get("PROJECTOR_CACHE_DIR"),
         os.environ.get("PROJECTOR_CELERY_BROKER"),
         os.environ.get("PROJECTOR_WARM_UP", "all"),
+        max_request_mb,
     )
 
 

@@ -7,19 +7,20 @@ from pathlib import Path
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, decode_upload, outcome, reports_errors
+from callbacks.common import banner, outcome, reports_errors
 from projector.bookmarks import METHODS, ViewState, dumps, full_coords, loads, read_bookmarks_file, restored_layout
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
 from projector.projection import project
 from projector.shelf import BookmarkShelf
+from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, decode_upload, max_upload_bytes
 from projector.view import Opening, View, selected_rows, visible_rows
 from projector.workspace import Workspace
 
-UPLOAD_LIMIT = 200 * 2**20
+DEFAULT_MAX_UPLOAD = max_upload_bytes(DEFAULT_MAX_REQUEST_MB * MB)
 
 
-def layout() -> html.Div:
+def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
     return html.Div(
         [
             html.H2("Bookmarks"),
@@ -35,7 +36,7 @@ def layout() -> html.Div:
             html.Div(
                 [
                     html.Button("Download bookmarks", id=ids.BOOKMARK_DOWNLOAD),
-                    dcc.Upload(html.Button("Upload bookmarks"), id=ids.BOOKMARK_UPLOAD, max_size=UPLOAD_LIMIT),
+                    dcc.Upload(html.Button("Upload bookmarks"), id=ids.BOOKMARK_UPLOAD, max_size=max_upload),
                     html.Button(
                         "Export CSV", id=ids.EXPORT_CSV, title="Coordinates of the plotted points with metadata"
                     ),
@@ -137,6 +138,9 @@ RESTORE_OUTPUTS = {
 
 
 def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
+    limit = app.server.config.get("MAX_CONTENT_LENGTH")
+    max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
+
     @app.callback(
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
         Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
@@ -300,9 +304,9 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         if not contents or view is None:
             return no_update, no_update, no_update
         data = workspace.dataset(view.tensor)
-        payload = decode_upload(contents)
+        payload = decode_upload(contents, filename or "bookmarks", max_upload, BookmarkError)
         try:
-            states = loads(payload, data.n, data.dim, max_bytes=UPLOAD_LIMIT)
+            states = loads(payload, data.n, data.dim, max_bytes=max_upload)
         except BookmarkError as error:
             raise BookmarkError(f"{filename}: {error} Your current bookmarks are kept.") from None
         added = [{"id": shelf.put(s), "title": s.label or f"{filename} #{i + 1}"} for i, s in enumerate(states)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 from typing import Callable
@@ -84,8 +83,3 @@ def unchanged(output):
     if isinstance(output, (list, tuple)):
         return [unchanged(o) for o in output]
     return no_update
-
-
-def decode_upload(contents: str) -> bytes:
-    """The bytes of a dcc.Upload ``contents`` data URL."""
-    return base64.b64decode(contents.split(",", 1)[1])

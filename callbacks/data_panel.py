@@ -6,19 +6,22 @@ import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import banner, decode_upload, reports_errors
+from callbacks.common import banner, reports_errors
 from callbacks.url_state import read_query
 from projector.colors import default_color_column, is_class_id_column
+from projector.errors import MetadataError, TensorError
+from projector.export import metadata_download_tsv
 from projector.metadata import is_numeric_column
-from projector.uploads import UPLOAD_RUN
+from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, UPLOAD_RUN, decode_upload, max_upload_bytes
 from projector.view import INDEX_COLUMN, default_label_column
 from projector.workspace import Workspace
 
 REFRESH_MS = 30_000
-UPLOAD_LIMIT = 2 * 2**30
+DEFAULT_MAX_UPLOAD = max_upload_bytes(DEFAULT_MAX_REQUEST_MB * MB)
 
 
-def layout() -> html.Div:
+def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
+    """The panel; ``max_upload`` is the largest file the upload buttons take (assets/upload_limits.js says so)."""
     return html.Div(
         [
             html.H2("Data"),
@@ -46,8 +49,8 @@ def layout() -> html.Div:
             html.Label("Load data"),
             html.Div(
                 [
-                    dcc.Upload(html.Button("Upload vectors"), id=ids.UPLOAD_VECTORS, max_size=UPLOAD_LIMIT),
-                    dcc.Upload(html.Button("Upload metadata"), id=ids.UPLOAD_METADATA, max_size=UPLOAD_LIMIT),
+                    dcc.Upload(html.Button("Upload vectors"), id=ids.UPLOAD_VECTORS, max_size=max_upload),
+                    dcc.Upload(html.Button("Upload metadata"), id=ids.UPLOAD_METADATA, max_size=max_upload),
                     html.Button("Download metadata", id=ids.DOWNLOAD_METADATA),
                 ],
                 className="buttons",
@@ -97,6 +100,9 @@ def column_options(metadata: pd.DataFrame) -> tuple[list[dict], list[dict]]:
 
 
 def register(app, workspace: Workspace) -> None:
+    limit = app.server.config.get("MAX_CONTENT_LENGTH")
+    max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
+
     @app.callback(
         Output(ids.RUN_SELECT, "options"),
         Output(ids.RUN_SELECT, "value"),
@@ -125,7 +131,7 @@ def register(app, workspace: Workspace) -> None:
     @reports_errors(3)
     def list_tensors(run, _ticks, current, search):
         if run is None:
-            return [], None, banner([f"No embeddings found in {workspace.logdir}."])
+            return [], None, banner(["No embeddings found in the logdir."])
         listing = workspace.listing(run)
         options = tensor_options(listing.specs)
         keys = [s.key for s in listing.specs]
@@ -189,7 +195,8 @@ def register(app, workspace: Workspace) -> None:
     def upload_vectors(contents, filename):
         if not contents:
             return (no_update,) * 5
-        key = workspace.add_upload(filename or "upload.tsv", decode_upload(contents))
+        name = filename or "upload.tsv"
+        key = workspace.add_upload(name, decode_upload(contents, name, max_upload, TensorError))
         specs = workspace.listing(UPLOAD_RUN).specs
         return (run_options(workspace.runs()), UPLOAD_RUN, tensor_options(specs), key, [])
 
@@ -205,7 +212,8 @@ def register(app, workspace: Workspace) -> None:
     def upload_metadata(contents, filename, key):
         if not contents or not key:
             return no_update, no_update
-        workspace.set_metadata(key, filename or "metadata.tsv", decode_upload(contents))
+        name = filename or "metadata.tsv"
+        workspace.set_metadata(key, name, decode_upload(contents, name, max_upload, MetadataError))
         return key, []  # reopening the tensor refreshes the label, colour and search columns
 
     @app.callback(
@@ -218,7 +226,5 @@ def register(app, workspace: Workspace) -> None:
         if key is None:
             return no_update
         data = workspace.dataset(key)
-        frame = data.metadata.copy()
-        frame.insert(0, "row", data.row_ids)
         name = data.spec.name.replace("/", "_") + "_metadata.tsv"
-        return dcc.send_string(frame.to_csv(sep="\t", index=False), name)
+        return dcc.send_string(metadata_download_tsv(data.metadata, data.row_ids), name)

@@ -1,8 +1,12 @@
-"""The on-disk cache of finished layouts, shared by every process and browser using the same directory.
+"""Caches: computed values in memory (:class:`LRUCache`) and finished layouts on disk (:class:`ResultCache`).
 
-Each entry is one layout stored as ``.npy`` bytes (no pickle) with its metadata as the entry's JSON tag, so a
-layout and its metadata are written, read and evicted together. diskcache (SQLite) makes concurrent
-readers and writers in several processes safe.
+The in-memory cache belongs to a :class:`~projector.workspace.Workspace`; every value in it is keyed by
+content (file path, mtime and size, or a digest of the data), never by object identity.
+
+The on-disk cache is shared by every process and browser using the same directory. Each entry is one
+layout stored as ``.npy`` bytes (no pickle) with its metadata as the entry's JSON tag, so a layout and its
+metadata are written, read and evicted together. diskcache (SQLite) makes concurrent readers and writers in
+several processes safe.
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ import io
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Hashable, Iterator, Mapping, TypeVar
 
 import diskcache
 import numpy as np
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 KEY_VERSION = 1  # bump when stored layouts stop being valid for the parameters that produced them
@@ -87,7 +96,90 @@ class ResultCache:
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/embedding-projector/results``, or ``~/.cache/...`` when that is unset or relative."""
+    """Where the app keeps layouts, uploads and compiled code when no ``--cache-dir`` is given.
+
+    ``$XDG_CACHE_HOME/embedding-projector``, or ``~/.cache/embedding-projector`` when that is unset or relative.
+    """
     base = os.environ.get("XDG_CACHE_HOME", "")
     root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "embedding-projector" / "results"
+    return root / "embedding-projector"
+
+
+class LRUCache:
+    """Computed values by content key, least recently used out first; thread-safe.
+
+    Each kind of value (``"dataset"``, ``"pca"``, ...) is bounded by its own entry count in ``sizes``, so many
+    small entries never push out a few large ones. Concurrent requests for one key compute it once: the second
+    caller waits for the first one's value. A computation that raises stores nothing.
+    """
+
+    def __init__(self, sizes: Mapping[str, int]) -> None:
+        self.sizes = dict(sizes)
+        self._items: dict[str, OrderedDict[Hashable, object]] = {kind: OrderedDict() for kind in self.sizes}
+        self._lock = threading.Lock()
+        self._computing = KeyedLocks()
+
+    def get_or_compute(self, kind: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value of ``kind`` stored under ``key``, computed by ``compute()`` and kept when absent."""
+        items = self._section(kind)
+        with self._computing.hold((kind, key)):
+            with self._lock:
+                if key in items:
+                    items.move_to_end(key)
+                    return items[key]  # type: ignore[return-value]
+            value = compute()
+            with self._lock:
+                items[key] = value
+                items.move_to_end(key)
+                while len(items) > self.sizes[kind]:
+                    items.popitem(last=False)
+            return value
+
+    def keys(self, kind: str) -> list[Hashable]:
+        """The keys of ``kind`` held now, least recently used first."""
+        items = self._section(kind)
+        with self._lock:
+            return list(items)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            for items in self._items.values():
+                items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self._items.values())
+
+    def _section(self, kind: str) -> OrderedDict[Hashable, object]:
+        try:
+            return self._items[kind]
+        except KeyError:
+            raise ValueError(f"Unknown cache kind {kind!r}; use one of {', '.join(sorted(self.sizes))}.") from None
+
+
+def cached(cache: LRUCache | None, kind: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` through ``cache`` when one is given, else computed afresh (for callers without a cache)."""
+    return compute() if cache is None else cache.get_or_compute(kind, key, compute)
+
+
+class KeyedLocks:
+    """One lock per key, made on demand and dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[Hashable, list] = {}  # key -> [lock, holders and waiters]
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
+        with self._lock:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._locks[key]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
 
+from projector.cache import LRUCache, cached
 from projector.errors import CheckpointError, TensorError
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,6 @@ _TF1_SLOT = re.compile(
 )
 # Variables that only an optimizer object has (its other keys are then all slots).
 _TF2_OPTIMIZER_MARKERS = ("/_iterations" + TF2_SUFFIX, "/iter" + TF2_SUFFIX)
-
-_cache_lock = threading.Lock()
-_variables_cache: dict[tuple, dict[str, tuple[int, ...]]] = {}
 
 
 def _tf():
@@ -81,13 +78,28 @@ def is_optimizer_slot(key: str, owners: set[str] | frozenset[str] = frozenset())
     return any(key.startswith(owner + "/") for owner in owners)
 
 
-def _prefix_exists(prefix: str) -> bool:
-    return os.path.exists(prefix + ".index") or (os.path.isfile(prefix) and not prefix.endswith(".index"))
+def inside(path: str | Path, within: str | Path | None) -> bool:
+    """Whether ``path``, symlinks followed, lies in directory ``within`` (always true when ``within`` is None)."""
+    if within is None:
+        return True
+    real, root = os.path.realpath(path), os.path.realpath(within)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _state_file_prefix(directory: str) -> str | None:
+def _prefix_exists(prefix: str, within: str | Path | None = None) -> bool:
+    """Whether a checkpoint is at ``prefix``; what lies outside ``within`` is not even looked at."""
+    index = prefix + ".index"
+    if inside(index, within) and os.path.exists(index):
+        return True
+    return not prefix.endswith(".index") and inside(prefix, within) and os.path.isfile(prefix)
+
+
+def _state_file_prefix(directory: str, within: str | Path | None = None) -> str | None:
     """The ``model_checkpoint_path`` of ``directory/checkpoint``, made absolute, if it exists on disk."""
     state = os.path.join(directory, STATE_FILENAME)
+    if not inside(state, within):
+        log.warning("%s leads outside %s; not read", state, within)
+        return None
     try:
         text = Path(state).read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -102,20 +114,25 @@ def _state_file_prefix(directory: str) -> str | None:
     # the state file are the ones meant, even if the original location still exists.
     local = os.path.join(directory, os.path.basename(named))
     for path in (local, candidate) if os.path.isabs(named) else (candidate,):
-        if _prefix_exists(path):
+        if _prefix_exists(path, within):
             return os.path.normpath(path)
-    log.warning("%s names %s, which does not exist", state, named)
+    log.warning("%s names %s, which does not exist (or lies outside %s)", state, named, within)
     return None
 
 
-def latest_checkpoint(directory: str | Path) -> str | None:
-    """The newest checkpoint prefix in ``directory`` (from its ``checkpoint`` file, else the newest ``*.index``)."""
+def latest_checkpoint(directory: str | Path, *, within: str | Path | None = None) -> str | None:
+    """The newest checkpoint prefix in ``directory`` (from its ``checkpoint`` file, else the newest ``*.index``).
+
+    With ``within`` given, files that lie (symlinks followed) outside that directory are never opened.
+    """
     directory = os.fspath(directory)
-    prefix = _state_file_prefix(directory)
+    prefix = _state_file_prefix(directory, within)
     if prefix:
         return prefix
     try:
-        indexes = [e for e in os.scandir(directory) if e.name.endswith(".index") and e.is_file()]
+        indexes = [
+            e for e in os.scandir(directory) if e.name.endswith(".index") and inside(e.path, within) and e.is_file()
+        ]
     except OSError:
         return None
     if not indexes:
@@ -124,11 +141,17 @@ def latest_checkpoint(directory: str | Path) -> str | None:
     return os.path.normpath(newest.path[: -len(".index")])
 
 
-def resolve_checkpoint(path: str | Path, base_dir: str | Path | None = None, *, name: str | None = None) -> str:
+def resolve_checkpoint(
+    path: str | Path,
+    base_dir: str | Path | None = None,
+    *,
+    name: str | None = None,
+    within: str | Path | None = None,
+) -> str:
     """The checkpoint prefix that ``path`` names: a prefix, an ``.index`` file, or a directory (its latest).
 
     Relative paths are taken from ``base_dir``. Raises CheckpointError when nothing is there;
-    ``name`` is how the path is shown in that message.
+    ``name`` is how the path is shown in that message. Files outside ``within`` are never opened.
     """
     text = os.path.expanduser(os.fspath(path))
     if base_dir is not None and not os.path.isabs(text):
@@ -136,7 +159,7 @@ def resolve_checkpoint(path: str | Path, base_dir: str | Path | None = None, *, 
     text = os.path.normpath(text)
     shown = name or os.fspath(path)
     if os.path.isdir(text):
-        found = latest_checkpoint(text)
+        found = latest_checkpoint(text, within=within)
         if found is None:
             raise CheckpointError(
                 f"Checkpoint directory {shown} holds no checkpoint (no 'checkpoint' file and no *.index files); "
@@ -145,7 +168,7 @@ def resolve_checkpoint(path: str | Path, base_dir: str | Path | None = None, *, 
         return found
     if text.endswith(".index"):
         text = text[: -len(".index")]
-    if not _prefix_exists(text):
+    if not _prefix_exists(text, within):
         raise CheckpointError(
             f"Checkpoint {shown} not found (expected {os.path.basename(text)}.index beside its data files); "
             "fix model_checkpoint_path or remove it to use the run's latest checkpoint."
@@ -153,7 +176,8 @@ def resolve_checkpoint(path: str | Path, base_dir: str | Path | None = None, *, 
     return text
 
 
-def _signature(prefix: str) -> tuple:
+def signature(prefix: str) -> tuple:
+    """``(prefix, mtime_ns, size)`` of the checkpoint's index file (of ``prefix`` itself when it has none)."""
     try:
         st = os.stat(prefix + ".index")
     except OSError:
@@ -161,36 +185,37 @@ def _signature(prefix: str) -> tuple:
     return (prefix, st.st_mtime_ns, st.st_size)
 
 
-def list_variables(prefix: str, *, name: str | None = None) -> dict[str, tuple[int, ...]]:
-    """Every variable of the checkpoint as ``{key: shape}``, cached by the index file's mtime and size."""
+def list_variables(
+    prefix: str, *, name: str | None = None, cache: LRUCache | None = None
+) -> dict[str, tuple[int, ...]]:
+    """Every variable of the checkpoint as ``{key: shape}``; kept in ``cache`` by the index file's mtime and size."""
     shown = name or prefix
     try:
-        signature = _signature(prefix)
+        content = signature(prefix)
     except OSError as error:
         raise CheckpointError(
             f"Checkpoint {shown} not found ({error.strerror}); save it again or fix the path."
         ) from error
-    with _cache_lock:
-        if signature in _variables_cache:
-            return dict(_variables_cache[signature])
-    tf = _tf()
-    try:
-        pairs = tf.train.list_variables(prefix)
-    except Exception as error:  # TF raises NotFoundError, DataLossError, ... with long texts
-        raise CheckpointError(
-            f"Checkpoint {shown} cannot be read ({_short(error)}); it may be truncated or still being written."
-        ) from error
-    variables = {key: tuple(int(d) for d in shape) for key, shape in pairs}
-    with _cache_lock:
-        if len(_variables_cache) > 64:
-            _variables_cache.clear()
-        _variables_cache[signature] = variables
-    return dict(variables)
+
+    def read() -> dict[str, tuple[int, ...]]:
+        tf = _tf()
+        try:
+            pairs = tf.train.list_variables(prefix)
+        except Exception as error:  # TF raises NotFoundError, DataLossError, ... with long texts
+            raise CheckpointError(
+                f"Checkpoint {shown} cannot be read ({_short(error, prefix, shown)}); it may be truncated or still "
+                "being written."
+            ) from error
+        return {key: tuple(int(d) for d in shape) for key, shape in pairs}
+
+    return dict(cached(cache, "variables", content, read))
 
 
-def embedding_variables(prefix: str, *, name: str | None = None) -> dict[str, tuple[int, ...]]:
+def embedding_variables(
+    prefix: str, *, name: str | None = None, cache: LRUCache | None = None
+) -> dict[str, tuple[int, ...]]:
     """The checkpoint's embeddings: 2-D variables with both dims > 1, optimizer slots excluded."""
-    variables = list_variables(prefix, name=name)
+    variables = list_variables(prefix, name=name, cache=cache)
     owners = optimizer_owners(set(variables))
     return {
         key: shape
@@ -207,16 +232,16 @@ def check_matrix_shape(shape: tuple[int, ...], what: str) -> None:
         raise TensorError(f"{what} has shape {tuple(shape)}; the projector needs at least 2 points and 2 dimensions.")
 
 
-def read_variable(prefix: str, key: str, *, name: str | None = None) -> np.ndarray:
-    """One variable of the checkpoint as a float32 N×D array.
+def read_variable(prefix: str, key: str, *, name: str | None = None, cache: LRUCache | None = None) -> np.ndarray:
+    """One variable of the checkpoint as a float32 N×D array (``cache`` keeps the checkpoint's variable list).
 
     Raises CheckpointError for a missing or unreadable checkpoint or key, TensorError for a
     variable that is not a 2-D numeric matrix.
     """
     shown = name or prefix
-    variables = list_variables(prefix, name=name)
+    variables = list_variables(prefix, name=name, cache=cache)
     if key not in variables:
-        available = ", ".join(readable_name(k) for k in embedding_variables(prefix, name=name)) or "none"
+        available = ", ".join(readable_name(k) for k in embedding_variables(prefix, name=name, cache=cache)) or "none"
         raise CheckpointError(
             f"Checkpoint {shown} has no variable {key!r} (its 2-D variables: {available}); "
             "fix tensor_name in projector_config.pbtxt."
@@ -227,13 +252,22 @@ def read_variable(prefix: str, key: str, *, name: str | None = None) -> np.ndarr
     try:
         value = tf.train.load_checkpoint(prefix).get_tensor(key)
     except Exception as error:
-        raise CheckpointError(f"{what} cannot be read ({_short(error)}); the checkpoint may be corrupt.") from error
+        raise CheckpointError(
+            f"{what} cannot be read ({_short(error, prefix, shown)}); the checkpoint may be corrupt."
+        ) from error
     array = np.asarray(value)
     if not np.issubdtype(array.dtype, np.number):
         raise TensorError(f"{what} holds {array.dtype} values; the projector needs numbers.")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def _short(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0][:300] if text else type(error).__name__
+def _short(error: Exception, prefix: str, shown: str) -> str:
+    """The first line of TensorFlow's message, with the checkpoint's path written as ``shown``, not the server's."""
+    lines = str(error).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    directory, shown_directory = os.path.dirname(prefix), os.path.dirname(shown)
+    text = lines[0].replace(prefix, shown)
+    if directory:
+        text = text.replace(directory + os.sep, f"{shown_directory}/" if shown_directory else "")
+    return text[:300]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from projector import checkpoints
+from projector.cache import LRUCache, cached
 from projector.errors import (
     ConfigError,
     MetadataError,
@@ -21,14 +21,13 @@ from projector.errors import (
     SpriteError,
     TensorError,
 )
-from projector.logdir import EmbeddingSpec, confine, display_path
+from projector.logdir import EmbeddingSpec, confine, confine_checkpoint, display_path
 from projector.metadata import read_metadata
 from projector.sprites import SpriteSheet, load_sprite
 from projector.tensors import read_tensor_file
 
 log = logging.getLogger(__name__)
 
-CACHE_SIZE = 4
 SHOWN_ROWS = 5  # how many excluded row numbers a warning lists
 
 
@@ -54,6 +53,11 @@ class Dataset:
         """Number of dimensions."""
         return int(self.vectors.shape[1])
 
+    @cached_property
+    def metadata_hash(self) -> str:
+        """Hex digest of the metadata table (column names, types and values), computed once per dataset."""
+        return frame_hash(self.metadata)
+
 
 def content_hash(vectors: np.ndarray) -> str:
     """Hex blake2b digest of the vectors' float32 bytes and shape."""
@@ -63,64 +67,61 @@ def content_hash(vectors: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-_cache_lock = threading.Lock()
-_cache: OrderedDict[tuple, Dataset] = OrderedDict()
+def frame_hash(frame: pd.DataFrame) -> str:
+    """Hex blake2b digest of a table's column names, dtypes and values (not of its index)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((len(frame), [(str(c), str(t)) for c, t in frame.dtypes.items()])).encode("utf-8"))
+    if frame.shape[1]:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().data)
+    return digest.hexdigest()
 
 
-def _stat(path: str | None) -> tuple | None:
+def _signature(root: Path, path: str | None, *, checkpoint: bool = False) -> tuple | None:
+    """``(mtime_ns, size)`` of an asset; None when it is absent or outside the logdir (then it is not looked at)."""
     if not path:
         return None
     try:
-        st = os.stat(path + ".index") if os.path.exists(path + ".index") else os.stat(path)
-    except OSError:
+        if checkpoint:
+            confine_checkpoint(root, path)
+            return checkpoints.signature(path)[1:]
+        st = os.stat(confine(root, path))
+    except (OSError, PathError):
         return None
     return (st.st_mtime_ns, st.st_size)
 
 
-def _cache_key(logdir: Path, spec: EmbeddingSpec) -> tuple:
-    files = (spec.checkpoint, spec.tensor_path, spec.metadata_path, spec.sprite_path)
-    return (os.fspath(logdir), spec, tuple(_stat(p) for p in files))
+def dataset_key(logdir: str | Path, spec: EmbeddingSpec) -> tuple:
+    """The cache key of ``spec``'s dataset: the spec and the mtime and size of each of its files."""
+    root = Path(logdir).expanduser().resolve()
+    files = (spec.tensor_path, spec.metadata_path, spec.sprite_path)
+    stats = (_signature(root, spec.checkpoint, checkpoint=True), *(_signature(root, p) for p in files))
+    return (os.fspath(root), spec, stats)
 
 
-def clear_cache() -> None:
-    """Forget every cached dataset."""
-    with _cache_lock:
-        _cache.clear()
+def load_dataset(logdir: str | Path, spec: EmbeddingSpec, cache: LRUCache | None = None) -> Dataset:
+    """Load ``spec``'s vectors, metadata and sprite; kept in ``cache`` by spec and the files' mtimes and sizes.
 
-
-def load_dataset(logdir: str | Path, spec: EmbeddingSpec) -> Dataset:
-    """Load ``spec``'s vectors, metadata and sprite; cached by spec and the files' mtimes and sizes.
-
-    Raises PathError/TensorError/CheckpointError/ConfigError when the vectors cannot be had.
-    Metadata and sprite problems only drop that asset, with a message in ``warnings``.
+    Every path is confined to the logdir before it is read. Raises PathError/TensorError/CheckpointError/
+    ConfigError when the vectors cannot be had. Metadata and sprite problems only drop that asset, with a
+    message in ``warnings``.
     """
     root = Path(logdir).expanduser().resolve()
-    key = _cache_key(root, spec)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    dataset = _load(root, spec)
-    with _cache_lock:
-        _cache[key] = dataset
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return dataset
+    return cached(cache, "dataset", dataset_key(root, spec), lambda: _load(root, spec, cache))
 
 
-def _read_vectors(root: Path, spec: EmbeddingSpec) -> np.ndarray:
+def _read_vectors(root: Path, spec: EmbeddingSpec, cache: LRUCache | None) -> np.ndarray:
     if spec.tensor_path:
         path = confine(root, spec.tensor_path)
         return read_tensor_file(path, spec.tensor_shape, name=display_path(root, spec.tensor_path))
     if spec.checkpoint and spec.tensor_key:
-        index = spec.checkpoint + ".index"
-        confine(root, index if os.path.exists(index) else spec.checkpoint)
-        return checkpoints.read_variable(spec.checkpoint, spec.tensor_key, name=display_path(root, spec.checkpoint))
+        confine_checkpoint(root, spec.checkpoint)
+        shown = display_path(root, spec.checkpoint)
+        return checkpoints.read_variable(spec.checkpoint, spec.tensor_key, name=shown, cache=cache)
     raise ConfigError(f"Tensor {spec.name!r} of run {spec.run!r} has neither a tensor_path nor a checkpoint variable.")
 
 
-def _load(root: Path, spec: EmbeddingSpec) -> Dataset:
-    raw = _read_vectors(root, spec)
+def _load(root: Path, spec: EmbeddingSpec, cache: LRUCache | None) -> Dataset:
+    raw = _read_vectors(root, spec, cache)
     what = f"Tensor {spec.name!r} of run {spec.run!r}"
     checkpoints.check_matrix_shape(tuple(raw.shape), what)
     finite = np.isfinite(raw).all(axis=1)

@@ -11,18 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from projector.cache import default_cache_dir
+
 log = logging.getLogger(__name__)
 
 DEMO_NAME = "demo-digits"
 CELL = 24  # thumbnail side in pixels: each 8×8 digit scaled 3×
 TENSOR_NAME = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
 _COMPLETE = "projector_config.pbtxt"  # written last: its presence means the logdir is whole
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/embedding-projector`` (default ``~/.cache/embedding-projector``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "embedding-projector"
 
 
 def ensure_demo_logdir(cache_dir: str | Path | None = None) -> Path:

@@ -8,13 +8,14 @@ the 2-D variables of its checkpoint.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from projector import checkpoints
+from projector.cache import LRUCache, cached
 from projector.errors import CheckpointError, ConfigError, PathError, TensorError
 from projector.tensors import peek_tensor_shape
 
@@ -69,20 +70,35 @@ class RunListing:
 def confine(logdir: str | Path, path: str | Path) -> Path:
     """``path`` resolved (symlinks followed); PathError if it lies outside ``logdir``.
 
-    Relative paths are taken from ``logdir``.
+    Relative paths are taken from ``logdir``. Only the path is resolved (its links read): the file is neither
+    opened nor stat-ed, so call this before any read. The message shows paths relative to the logdir (one
+    written outside it, as written), never the server's absolute paths.
     """
-    root = Path(logdir).expanduser().resolve()
+    root = Path(os.path.realpath(os.path.expanduser(os.fspath(logdir))))
     candidate = Path(os.path.expanduser(os.fspath(path)))
     if not candidate.is_absolute():
         candidate = root / candidate
-    resolved = candidate.resolve()
-    if resolved != root and root not in resolved.parents:
-        shown = display_path(logdir, candidate)
-        raise PathError(
-            f"{shown} resolves to {resolved}, outside the logdir {root}; the projector only reads files inside "
-            "the logdir. Copy the file into the logdir and point the config at it."
-        )
-    return resolved
+    resolved = Path(os.path.realpath(candidate))  # unlike Path.resolve, never stats the target
+    if resolved == root or root in resolved.parents:
+        return resolved
+    shown = display_path(root, candidate)
+    written = Path(os.path.normpath(candidate))
+    if written == root or root in written.parents:  # inside as written: a symlink leads out
+        where = f"{shown} resolves to {os.path.relpath(resolved, root)}, outside the logdir"
+    else:
+        where = f"{shown} is outside the logdir"
+    raise PathError(
+        f"{where}; the projector reads only files inside the logdir. Copy the file into the logdir and point "
+        "the config at it."
+    )
+
+
+def confine_checkpoint(logdir: str | Path, prefix: str) -> None:
+    """PathError unless the checkpoint's index and data files (symlinks followed) all lie inside ``logdir``."""
+    index = prefix + ".index"
+    confine(logdir, index if os.path.lexists(index) else prefix)
+    for shard in sorted(glob.glob(glob.escape(prefix) + ".data-*")):
+        confine(logdir, shard)
 
 
 def display_path(logdir: str | Path, path: str | Path) -> str:
@@ -93,7 +109,7 @@ def display_path(logdir: str | Path, path: str | Path) -> str:
     if relative == os.curdir:
         return os.fspath(path)
     if relative.startswith(os.pardir) and not written.startswith(root + os.sep):
-        return os.fspath(path)  # somewhere else entirely: the absolute path says more
+        return os.fspath(path)  # written as a path outside the logdir: shown as written
     return relative.replace(os.sep, "/")
 
 
@@ -129,7 +145,7 @@ def find_runs(logdir: str | Path) -> list[str]:
 def _run_dir(logdir: str | Path, run: str) -> Path:
     directory = confine(logdir, run)
     if not directory.is_dir():
-        raise ConfigError(f"Run {run!r} is not a directory of the logdir {logdir}; pick another run.")
+        raise ConfigError(f"Run {run!r} is not a directory of the logdir; pick another run.")
     return directory
 
 
@@ -155,24 +171,21 @@ class _Config:
     entries: tuple[_ConfigEntry, ...]
 
 
-_config_lock = threading.Lock()
-_config_cache: dict[tuple, _Config] = {}
-
-
 def _absolute(base: str, value: str) -> str | None:
+    """``value`` taken from directory ``base``; its ``..`` are kept, so messages show it relative to the logdir."""
     if not value:
         return None
     value = os.path.expanduser(value)
-    return os.path.normpath(value if os.path.isabs(value) else os.path.join(base, value))
+    return value if os.path.isabs(value) else os.path.join(base, value)
 
 
-def _read_config(path: str) -> _Config:
-    """Parse one ``projector_config.pbtxt`` (cached by mtime and size); ConfigError if malformed."""
+def _read_config(path: str, cache: LRUCache | None = None) -> _Config:
+    """Parse one ``projector_config.pbtxt`` (kept in ``cache`` by mtime and size); ConfigError if malformed."""
     st = os.stat(path)
-    signature = (path, st.st_mtime_ns, st.st_size)
-    with _config_lock:
-        if signature in _config_cache:
-            return _config_cache[signature]
+    return cached(cache, "config", (path, st.st_mtime_ns, st.st_size), lambda: _parse_config(path))
+
+
+def _parse_config(path: str) -> _Config:
     from google.protobuf import text_format
     from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
@@ -199,17 +212,23 @@ def _read_config(path: str) -> _Config:
         )
         for e in config.embeddings
     )
-    parsed = _Config(path=path, checkpoint=_absolute(base, config.model_checkpoint_path), entries=entries)
-    with _config_lock:
-        if len(_config_cache) > 256:
-            _config_cache.clear()
-        _config_cache[signature] = parsed
-    return parsed
+    return _Config(path=path, checkpoint=_absolute(base, config.model_checkpoint_path), entries=entries)
 
 
-def _config_paths(run_dir: Path) -> list[str]:
-    candidates = [run_dir / CONFIG_FILENAME, run_dir / PLUGIN_DIR / CONFIG_FILENAME]
-    return [os.fspath(p) for p in candidates if p.is_file()]
+def _config_paths(root: Path, run_dir: Path, problems: list[str]) -> list[str]:
+    """The run's config files that lie inside the logdir; one that leads out is a problem, left unread."""
+    found = []
+    for candidate in (run_dir / CONFIG_FILENAME, run_dir / PLUGIN_DIR / CONFIG_FILENAME):
+        if not os.path.lexists(candidate):
+            continue
+        try:
+            resolved = confine(root, candidate)
+        except PathError as error:
+            problems.append(f"The projector config is not read: {error}")
+            continue
+        if resolved.is_file():
+            found.append(os.fspath(candidate))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,30 +239,23 @@ def _strip_suffix(name: str) -> str:
     return name[:-2] if name.endswith(":0") else name
 
 
-_shape_lock = threading.Lock()
-_shape_cache: dict[tuple, tuple[int, int] | None] = {}
-
-
-def _peek_shape(path: str, shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+def _peek_shape(path: Path, shape: tuple[int, ...] | None, cache: LRUCache | None) -> tuple[int, ...] | None:
+    """The N×D of tensor file ``path`` (already confined to the logdir), else the config's ``shape``."""
     try:
         st = os.stat(path)
     except OSError:
         return shape
-    signature = (path, st.st_mtime_ns, st.st_size, shape)
-    with _shape_lock:
-        if signature not in _shape_cache:
-            if len(_shape_cache) > 1024:
-                _shape_cache.clear()
-            _shape_cache[signature] = peek_tensor_shape(path, shape)
-        found = _shape_cache[signature]
-    return found or shape
+    key = (os.fspath(path), st.st_mtime_ns, st.st_size, shape)
+    return cached(cache, "shape", key, lambda: peek_tensor_shape(path, shape)) or shape
 
 
-def list_embeddings(logdir: str | Path, run: str) -> RunListing:
+def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None) -> RunListing:
     """The embeddings of ``run``: its config's entries merged with its checkpoint's 2-D variables.
 
     Problems that leave the rest readable (a malformed config, an unreadable checkpoint, a config
-    entry naming a missing or non-2-D variable) are reported in ``problems``.
+    entry naming a missing or non-2-D variable, a path leading out of the logdir) are reported in
+    ``problems``. Nothing outside the logdir is opened. ``cache`` keeps parsed configs, tensor
+    shapes and checkpoint variable lists by file mtime and size.
     """
     root = Path(logdir).expanduser().resolve()
     run_dir = _run_dir(root, run)
@@ -253,9 +265,9 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
         return display_path(root, path)
 
     configs: list[_Config] = []
-    for path in _config_paths(run_dir):
+    for path in _config_paths(root, run_dir, listing.problems):
         try:
-            configs.append(_read_config(path))
+            configs.append(_read_config(path, cache))
         except ConfigError as error:
             listing.problems.append(
                 f"{shown(path)} cannot be parsed ({error}); fix it or write it again with "
@@ -264,7 +276,7 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
         except OSError as error:
             listing.problems.append(f"{shown(path)} cannot be read ({error.strerror}).")
 
-    prefix, variables = _checkpoint_variables(root, run_dir, configs, listing.problems, shown)
+    prefix, variables = _checkpoint_variables(root, run_dir, configs, listing.problems, shown, cache)
     entries = [entry for config in configs for entry in config.entries]
     defaults = next((e for e in entries if not e.tensor_name and not e.tensor_path), None)
 
@@ -289,7 +301,12 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
             continue
         if entry.tensor_path:
             name = _strip_suffix(entry.tensor_name) or os.path.basename(entry.tensor_path)
-            if not os.path.exists(entry.tensor_path):
+            try:
+                resolved = confine(root, entry.tensor_path)
+            except PathError as error:
+                listing.problems.append(f"Tensor {name!r} is left out: its tensor_path {error}")
+                continue
+            if not resolved.exists():
                 listing.problems.append(
                     f"Tensor file {shown(entry.tensor_path)} (tensor {name!r}) not found; fix tensor_path in the "
                     "projector config."
@@ -299,7 +316,7 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
                     run=run,
                     name=unique(name),
                     tensor_path=entry.tensor_path,
-                    tensor_shape=_peek_shape(entry.tensor_path, entry.tensor_shape),
+                    tensor_shape=_peek_shape(resolved, entry.tensor_shape, cache),
                     metadata_path=entry.metadata_path,
                     sprite_path=entry.sprite_path,
                     sprite_dim=entry.sprite_dim,
@@ -360,24 +377,34 @@ def list_embeddings(logdir: str | Path, run: str) -> RunListing:
     return listing
 
 
-def _checkpoint_variables(root: Path, run_dir: Path, configs: list[_Config], problems: list[str], shown):
+def _checkpoint_variables(
+    root: Path, run_dir: Path, configs: list[_Config], problems: list[str], shown, cache: LRUCache | None
+):
     """The run's checkpoint prefix and its variables ``{key: shape}``, embeddings first (all 2-D non-slots).
 
     Returns the embedding variables plus every other variable named by a config (so a 1-D or 3-D
-    variable named there can be refused with a message).
+    variable named there can be refused with a message). A checkpoint outside the logdir is not opened.
     """
-    named = next((c for c in configs if c.checkpoint), None)
+    named = next((c.checkpoint for c in configs if c.checkpoint), None)
+    prefix: str | None
     try:
         if named is not None:
-            prefix = checkpoints.resolve_checkpoint(named.checkpoint, name=shown(named.checkpoint))
+            try:
+                confine(root, named)
+            except PathError as error:
+                raise PathError(f"The checkpoint is not read: model_checkpoint_path {error}") from None
+            prefix = checkpoints.resolve_checkpoint(named, name=shown(named), within=root)
         else:
-            prefix = checkpoints.latest_checkpoint(run_dir)
+            prefix = checkpoints.latest_checkpoint(run_dir, within=root)
             if prefix is None:
                 return None, {}
-        confine(root, prefix + ".index" if os.path.exists(prefix + ".index") else prefix)
         label = shown(prefix)
-        embeddings = checkpoints.embedding_variables(prefix, name=label)
-        everything = checkpoints.list_variables(prefix, name=label)
+        try:
+            confine_checkpoint(root, prefix)
+        except PathError as error:
+            raise PathError(f"Checkpoint {label} is not read: {error}") from None
+        embeddings = checkpoints.embedding_variables(prefix, name=label, cache=cache)
+        everything = checkpoints.list_variables(prefix, name=label, cache=cache)
     except (CheckpointError, PathError) as error:
         problems.append(str(error))
         return None, {}
@@ -404,14 +431,14 @@ def _missing_variable_message(wanted: str, prefix: str | None, variables: dict, 
     )
 
 
-def find_spec(logdir: str | Path, key: str) -> EmbeddingSpec:
+def find_spec(logdir: str | Path, key: str, cache: LRUCache | None = None) -> EmbeddingSpec:
     """The embedding whose :attr:`EmbeddingSpec.key` is ``key``; ConfigError if it is gone."""
     run = key.split(KEY_SEPARATOR, 1)[0]
     try:
-        specs = list_embeddings(logdir, run).specs
+        specs = list_embeddings(logdir, run, cache).specs
     except (ConfigError, PathError):
         specs = []
     for spec in specs:
         if spec.key == key:
             return spec
-    raise ConfigError(f"Tensor {key!r} is no longer in the logdir {logdir}; pick another run or tensor.")
+    raise ConfigError(f"Tensor {key!r} is no longer in the logdir; pick another run or tensor.")

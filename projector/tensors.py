@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import array as pyarray
+import codecs
 import io
 import logging
 import os
+import re
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -93,8 +97,9 @@ def _read_raw(path: str | Path, shape: tuple[int, ...], shown: str) -> np.ndarra
 def parse_tensor_tsv(data: bytes | str, *, name: str = "tensor TSV") -> np.ndarray:
     """Tab-separated floats, one row per point, as float32 N×D; blank lines are skipped.
 
-    A cell that is not a number or a row with a different number of cells raises TensorError
-    naming ``name``, the line and the column.
+    pandas' C parser reads the file; ``nan`` and ``inf`` cells are kept as such. A cell that is not a
+    number or a row with a different number of cells raises TensorError naming ``name``, the line and
+    the column.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
@@ -102,60 +107,71 @@ def parse_tensor_tsv(data: bytes | str, *, name: str = "tensor TSV") -> np.ndarr
             io.BytesIO(raw),
             sep="\t",
             header=None,
-            dtype=np.float64,
+            dtype=np.float32,
             engine="c",
             quoting=3,
-            keep_default_na=False,
+            keep_default_na=False,  # a short row is padded with empty cells, which fail: never a silent NaN
             na_values=["nan", "NaN", "NAN", "-nan"],
             skip_blank_lines=True,
         )
         array = frame.to_numpy(dtype=np.float32)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        array = None
-    if array is None or np.isnan(array).any():
-        # The exact (slow) reading: finds the line and column of a bad cell, and tells a
-        # written "nan" from a short row that the fast parser padded with NaN.
-        array = _parse_slowly(raw, name)
+        # The C parser only says that something is wrong: find the line and column, or read the
+        # spellings Python's float() accepts and pandas does not ("nAn", " 1.5 ").
+        array = _parse_exactly(raw, name)
     if array.size == 0:
         raise TensorError(f"Tensor file {name} has no rows; write one row of numbers per point.")
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def _parse_slowly(raw: bytes, name: str) -> np.ndarray:
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _parse_exactly(raw: bytes, name: str) -> np.ndarray:
+    """Line by line, stopping at the first bad cell; values are kept as float32 (4 bytes each)."""
+    values = pyarray.array("f")
+    width = None
+    for number, match in enumerate(_LINE.finditer(raw), start=1):
+        line, start = match.group().rstrip(b"\r\n"), match.start()
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line, start = line[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+        if not line.strip():
+            continue
+        cells = line.split(b"\t")
+        try:
+            row = [float(cell) for cell in cells]
+        except ValueError:
+            _refuse_cell(name, number, start, line, cells)
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            raise TensorError(
+                f"Tensor file {name}, line {number} has {len(row)} values but the first row has {width}; "
+                "every row must have the same number of tab-separated values."
+            )
+        values.extend(row)
+    rows = len(values) // width if width else 0
+    return np.frombuffer(values, dtype=np.float32).reshape(rows, width or 0)
+
+
+def _refuse_cell(name: str, number: int, offset: int, line: bytes, cells: list[bytes]) -> NoReturn:
     try:
-        text = raw.decode("utf-8-sig")
+        line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise TensorError(
             f"Tensor file {name} is neither UTF-8 text nor float32 of the given tensor_shape "
-            f"(undecodable byte at offset {error.start}); write a TSV of floats or set tensor_shape."
-        ) from error
-    rows: list[list[float]] = []
-    width = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        cells = line.split("\t")
-        try:
-            values = [float(cell) for cell in cells]
-        except ValueError:
-            column, cell = next((j, c) for j, c in enumerate(cells, start=1) if not _is_float(c))
-            shown = repr(cell[:40]) if cell.strip() else "an empty cell"
-            raise TensorError(
-                f"Tensor file {name}, line {number}, column {column}: {shown} is not a number; "
-                "the tensor TSV must hold only numbers (no header row, no labels: put those in metadata)."
-            ) from None
-        if width is None:
-            width = len(values)
-        elif len(values) != width:
-            raise TensorError(
-                f"Tensor file {name}, line {number} has {len(values)} values but the first row has {width}; "
-                "every row must have the same number of tab-separated values."
-            )
-        rows.append(values)
-    return np.array(rows, dtype=np.float32).reshape(len(rows), width or 0)
+            f"(undecodable byte at offset {offset + error.start}); write a TSV of floats or set tensor_shape."
+        ) from None
+    column, cell = next((j, c) for j, c in enumerate(cells, start=1) if not _is_float(c))
+    text = cell.decode("utf-8")
+    shown = repr(text[:40]) if text.strip() else "an empty cell"
+    raise TensorError(
+        f"Tensor file {name}, line {number}, column {column}: {shown} is not a number; "
+        "the tensor TSV must hold only numbers (no header row, no labels: put those in metadata)."
+    )
 
 
-def _is_float(cell: str) -> bool:
+def _is_float(cell: bytes) -> bool:
     try:
         float(cell)
     except ValueError:

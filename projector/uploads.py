@@ -2,17 +2,73 @@
 
 from __future__ import annotations
 
+import binascii
 import io
 from pathlib import Path
 
 import diskcache
 import numpy as np
 
-from projector.errors import TensorError
+from projector.errors import ProjectorError, TensorError
 from projector.tensors import parse_tensor_tsv
 
 UPLOAD_RUN = "(uploaded)"
 KEEP_S = 7 * 24 * 3600
+MB = 2**20
+DEFAULT_MAX_REQUEST_MB = 100  # the server's default request size limit, which bounds every upload
+REQUEST_SLACK = 64 * 1024  # the callback's JSON around an uploaded file's data URL
+DECODE_CHUNK = 4 * MB  # base64 characters decoded at a time (a multiple of 4)
+
+
+def max_upload_bytes(max_request_bytes: int) -> int:
+    """The largest file whose base64 data URL still fits in a request of ``max_request_bytes``."""
+    return max(0, (max_request_bytes - REQUEST_SLACK) * 3 // 4)
+
+
+def format_mb(size: int) -> str:
+    """``size`` bytes as people write it: ``720 KB``, ``1.5 MB``, ``75 MB`` (KB and MB of 1,024)."""
+    if size < MB:
+        return f"{size / 1024:,.0f} KB"
+    mb = size / MB
+    return f"{mb:.1f} MB" if mb < 10 else f"{mb:,.0f} MB"
+
+
+def upload_size(contents: str) -> int:
+    """The size in bytes of the file in a ``data:…;base64,…`` URL, told from its length alone."""
+    start = _payload_start(contents)
+    length = len(contents) - start
+    return max(0, length * 3 // 4 - contents[-2:].count("=")) if start else 0
+
+
+def _payload_start(contents: str) -> int:
+    """Where the base64 text of a data URL begins (0 when ``contents`` is not one; a bare ``data:`` is empty)."""
+    if not contents.startswith("data:"):
+        return 0
+    return contents.find(",", 0, 1024) + 1 or len(contents)
+
+
+def decode_upload(contents: str, name: str, limit: int, error: type[ProjectorError] = ProjectorError) -> bytes:
+    """The bytes of an upload's data URL; ``error`` naming ``name`` and ``limit`` when the file is bigger.
+
+    The size is checked before anything is decoded, and the text is decoded a chunk at a time into one
+    buffer, so no second copy of the base64 text is made.
+    """
+    size = upload_size(contents)
+    if size > limit:
+        raise error(
+            f"{name} is {format_mb(size)}; this server takes files up to {format_mb(limit)}. Put the file in "
+            "the logdir instead, or ask whoever runs the server to raise --max-request-mb."
+        )
+    start = _payload_start(contents)
+    if not start or (len(contents) - start) % 4:
+        raise error(f"{name} did not arrive as a base64 data URL; upload it again.")
+    out = io.BytesIO()
+    try:
+        for at in range(start, len(contents), DECODE_CHUNK):
+            out.write(binascii.a2b_base64(contents[at : at + DECODE_CHUNK]))
+    except (binascii.Error, ValueError):
+        raise error(f"{name} did not arrive as a base64 data URL; upload it again.") from None
+    return out.getvalue()
 
 
 def upload_key(name: str) -> str:

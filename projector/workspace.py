@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Hashable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from projector.cache import ResultCache, default_cache_dir
+from projector.cache import LRUCache, ResultCache, default_cache_dir
 from projector.colors import ColorEncoding, encode_column, uniform_encoding
 from projector.dataset import Dataset, dataset_from_arrays, load_dataset
 from projector.errors import ConfigError, MetadataError
@@ -31,69 +28,34 @@ from projector.pca import PCAResult, pca, spherize
 from projector.uploads import UPLOAD_RUN, UploadStore, parse_tensor_upload
 from projector.view import subset_digest
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-
-class LRUCache:
-    """A small thread-safe least-recently-used cache; concurrent requests for one key compute it once."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self._computing = KeyedLocks()
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._computing.hold(key):  # a second caller waits for the first one's value
-            with self._lock:
-                if key in self._items:
-                    self._items.move_to_end(key)
-                    return self._items[key]  # type: ignore[return-value]
-            value = compute()
-            with self._lock:
-                self._items[key] = value
-                self._items.move_to_end(key)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-            return value
-
-
-class KeyedLocks:
-    """One lock per key, made on demand and dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._locks: dict[Hashable, list] = {}  # key -> [lock, holders and waiters]
-
-    @contextmanager
-    def hold(self, key: Hashable) -> Iterator[None]:
-        with self._lock:
-            entry = self._locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        try:
-            with entry[0]:
-                yield
-        finally:
-            with self._lock:
-                entry[1] -= 1
-                if not entry[1]:
-                    del self._locks[key]
+# How many values of each kind the workspace keeps in memory (least recently used go first).
+CACHE_SIZES = {
+    "dataset": 4,  # read from the logdir
+    "uploaded": 4,  # made from uploaded vectors or metadata
+    "pca": 16,
+    "neighbors": 4,
+    "colors": 8,
+    "config": 256,  # parsed projector_config.pbtxt files
+    "shape": 1024,  # N×D of tensor files, for the listing
+    "variables": 64,  # checkpoint variable lists
+}
 
 
 class Workspace:
-    """Everything the app reads from one logdir; safe to share between requests."""
+    """Everything the app reads from one logdir; safe to share between requests.
+
+    ``cache`` holds every value read or computed in memory, keyed by content (file mtimes and sizes, digests
+    of vectors and tables), so a rewritten file is read again and equal data is computed once.
+    """
 
     def __init__(self, logdir: str | Path, cache_root: str | Path | None = None) -> None:
-        root = Path(cache_root) if cache_root else default_cache_dir().parent
+        root = Path(cache_root) if cache_root else default_cache_dir()
         self.logdir = Path(logdir).resolve()
         self.results = ResultCache(root / "results")
         self.uploads = UploadStore(root / "uploads")
-        self._pca = LRUCache(16)
-        self._neighbors = LRUCache(4)
-        self._datasets = LRUCache(4)
-        self._encodings = LRUCache(8)
-        self._loading = KeyedLocks()
+        self.cache = LRUCache(CACHE_SIZES)
 
     def runs(self) -> list[str]:
         runs = find_runs(self.logdir)
@@ -102,30 +64,31 @@ class Workspace:
     def listing(self, run: str) -> RunListing:
         if run == UPLOAD_RUN:
             return RunListing([self._upload_spec(name) for name in self.uploads.names()], [])
-        return list_embeddings(self.logdir, run)
+        return list_embeddings(self.logdir, run, self.cache)
 
     def spec(self, key: str) -> EmbeddingSpec:
         """The embedding whose ``key`` is given (ConfigError when it has gone)."""
         if key.startswith(f"{UPLOAD_RUN}::"):
             return self._upload_spec(key.split("::", 1)[1])
-        return find_spec(self.logdir, key)
+        return find_spec(self.logdir, key, self.cache)
 
     def dataset(self, key: str) -> Dataset:
         """The tensor's dataset, with uploaded metadata in place of its own when some was uploaded."""
         spec = self.spec(key)
         if spec.run == UPLOAD_RUN:
-            base = self._datasets.get_or_compute(
-                ("upload", spec.name, spec.tensor_shape), lambda: self._read_upload(spec)
+            base = self.cache.get_or_compute(
+                "uploaded", ("vectors", spec.name, spec.tensor_shape), lambda: self._read_upload(spec)
             )
-        else:
-            with self._loading.hold(spec.key):  # visitors arriving together read the files once
-                base = load_dataset(self.logdir, spec)
+        else:  # visitors arriving together read the files once
+            base = load_dataset(self.logdir, spec, self.cache)
         uploaded = self.uploads.metadata(key)
         if uploaded is None:
             return base
-        return self._datasets.get_or_compute(
-            (key, base.content_hash, uploaded),
-            lambda: with_metadata(base, parse_metadata(uploaded[1], raw_rows(base), name=uploaded[0])),
+        name, text = uploaded
+        return self.cache.get_or_compute(
+            "uploaded",
+            ("metadata", base.spec, base.content_hash, text_digest(name, text)),
+            lambda: with_metadata(base, parse_metadata(text, raw_rows(base), name=name)),
         )
 
     def add_upload(self, name: str, data: bytes) -> str:
@@ -182,7 +145,7 @@ class Workspace:
             )
             return result
 
-        return self._pca.get_or_compute(cache_key, compute)
+        return self.cache.get_or_compute("pca", cache_key, compute)
 
     def result_key(
         self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str, params: dict
@@ -198,21 +161,26 @@ class Workspace:
         if not column or column not in data.metadata.columns:
             return uniform_encoding(n)
 
-        def compute() -> tuple[pd.DataFrame, ColorEncoding]:
+        def compute() -> ColorEncoding:
             values = data.metadata[column]
             values = values if subset is None else values.iloc[subset].reset_index(drop=True)
-            return data.metadata, encode_column(values)
+            return encode_column(values)
 
-        cache_key = (id(data.metadata), column, subset_digest(subset))
-        table, encoding = self._encodings.get_or_compute(cache_key, compute)
-        if table is not data.metadata:  # the id of a table since freed: compute afresh
-            table, encoding = compute()
-        return encoding
+        return self.cache.get_or_compute("colors", (data.metadata_hash, column, subset_digest(subset)), compute)
 
     def neighbor_index(self, tensor: str | Dataset) -> NeighborIndex:
         """The exact nearest-neighbour index of a dataset, cached by content."""
         data = self.resolve(tensor)
-        return self._neighbors.get_or_compute(data.content_hash, lambda: NeighborIndex(data.vectors))
+        return self.cache.get_or_compute("neighbors", data.content_hash, lambda: NeighborIndex(data.vectors))
+
+
+def text_digest(*parts: str) -> str:
+    """Hex blake2b digest of some texts (a short cache key for uploaded metadata)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def raw_rows(data: Dataset) -> int:

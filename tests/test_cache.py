@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
-from projector.cache import ResultCache, default_cache_dir
+from projector.cache import LRUCache, ResultCache, cached, default_cache_dir
 
 PARAMS = {"n_components": 2, "perplexity": 30.0, "learning_rate": "auto", "random_state": 0}
 
@@ -88,8 +91,70 @@ def test_size_limit_evicts_old_entries(tmp_path):
 
 def test_default_cache_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert default_cache_dir() == tmp_path / "embedding-projector" / "results"
+    assert default_cache_dir() == tmp_path / "embedding-projector"
     for value in ("", "relative/dir"):
         monkeypatch.setenv("XDG_CACHE_HOME", value)
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
-        assert default_cache_dir() == tmp_path / "home" / ".cache" / "embedding-projector" / "results"
+        assert default_cache_dir() == tmp_path / "home" / ".cache" / "embedding-projector"
+
+
+# --- the in-memory cache ------------------------------------------------------------------------
+
+
+def test_memory_cache_is_bounded_per_kind_least_recently_used_first():
+    cache = LRUCache({"big": 2, "small": 3})
+    for key in ("a", "b"):
+        cache.get_or_compute("big", key, lambda key=key: key.upper())
+    cache.get_or_compute("big", "a", lambda: "never computed")  # "a" is now the most recently used
+    cache.get_or_compute("big", "c", lambda: "C")
+    assert cache.keys("big") == ["a", "c"]
+    for i in range(10):
+        cache.get_or_compute("small", i, lambda i=i: i)
+    assert cache.keys("small") == [7, 8, 9] and cache.keys("big") == ["a", "c"]
+    assert len(cache) == 5
+    cache.clear()
+    assert len(cache) == 0
+
+
+def test_memory_cache_keys_by_value_not_by_object():
+    cache = LRUCache({"k": 4})
+    first = cache.get_or_compute("k", ("file.tsv", 1, 10), object)
+    assert cache.get_or_compute("k", ("file.tsv", 1, 10), object) is first  # an equal key, another tuple
+    assert cache.get_or_compute("k", ("file.tsv", 2, 10), object) is not first  # a new mtime
+
+
+def test_concurrent_requests_for_one_key_compute_once():
+    cache = LRUCache({"k": 2})
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.05)
+        return 42
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("k", "x", slow))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 4 and len(calls) == 1
+
+
+def test_a_failed_computation_is_not_kept_and_unknown_kinds_are_refused():
+    cache = LRUCache({"k": 2})
+
+    def fail() -> int:
+        raise OSError("gone")
+
+    with pytest.raises(OSError):
+        cache.get_or_compute("k", "x", fail)
+    assert cache.get_or_compute("k", "x", lambda: 1) == 1
+    with pytest.raises(ValueError, match="Unknown cache kind 'nope'; use one of k"):
+        cache.get_or_compute("nope", "x", lambda: 1)
+
+
+def test_cached_without_a_cache_computes_every_time():
+    assert cached(None, "k", "x", object) is not cached(None, "k", "x", object)
+    cache = LRUCache({"k": 1})
+    assert cached(cache, "k", "x", object) is cached(cache, "k", "x", object)

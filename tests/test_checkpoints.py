@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from projector import checkpoints
+from projector.cache import LRUCache
 from projector.errors import CheckpointError, TensorError
+from tests.test_logdir import forbid_reading
 
 
 def test_readable_name():
@@ -135,15 +137,47 @@ def test_missing_and_corrupt_checkpoints_raise_checkpoint_error(tf2_logdir, tmp_
         checkpoints.list_variables(str(copy / "embedding.ckpt-1"), name="run/embedding.ckpt-1")
 
 
-def test_variable_listing_is_cached_by_index_mtime(tf2_logdir, monkeypatch):
-    prefix = str(tf2_logdir.path / "embedding.ckpt-1")
-    first = checkpoints.list_variables(prefix)
+def test_variable_listing_is_cached_by_index_mtime(tf2_logdir, tmp_path, monkeypatch):
+    copy = shutil.copytree(tf2_logdir.path, tmp_path / "copy")
+    prefix = str(copy / "embedding.ckpt-1")
+    cache = LRUCache({"variables": 4})
+    first = checkpoints.list_variables(prefix, cache=cache)
 
     def no_tensorflow():
         raise AssertionError("TensorFlow should not be needed for a cached listing")
 
     monkeypatch.setattr(checkpoints, "_tf", no_tensorflow)
-    assert checkpoints.list_variables(prefix) == first
+    assert checkpoints.list_variables(prefix, cache=cache) == first
+    with pytest.raises(AssertionError):
+        checkpoints.list_variables(prefix)  # no cache: read every time
     os.utime(prefix + ".index", ns=(1, 1))
     with pytest.raises(AssertionError):
-        checkpoints.list_variables(prefix)
+        checkpoints.list_variables(prefix, cache=cache)
+
+
+def test_messages_show_the_checkpoint_by_its_given_name_not_the_server_path(tf2_logdir, tmp_path):
+    copy = shutil.copytree(tf2_logdir.path, tmp_path / "copy")
+    for shard in copy.glob("embedding.ckpt-1.data-*"):
+        shard.unlink()  # TensorFlow's message then names the shard by its absolute path
+    with pytest.raises(CheckpointError) as refused:
+        key = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+        checkpoints.read_variable(str(copy / "embedding.ckpt-1"), key, name="run/embedding.ckpt-1")
+    assert "(run/embedding.ckpt-1.data-00000-of-00001; No such file or directory)" in str(refused.value)
+    with pytest.raises(CheckpointError) as refused:
+        checkpoints.resolve_checkpoint(str(copy / "ckpt-404"), name="run/ckpt-404")
+    assert str(tmp_path) not in str(refused.value)
+
+
+def test_files_outside_within_are_never_opened(tf2_logdir, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    run.mkdir()
+    for source in tf2_logdir.path.iterdir():
+        if source.name.startswith("embedding.ckpt-1") or source.name == "checkpoint":
+            (run / source.name).symlink_to(source)
+    assert checkpoints.latest_checkpoint(run) == str(run / "embedding.ckpt-1")
+    forbid_reading(monkeypatch, tf2_logdir.path)
+    assert checkpoints.latest_checkpoint(run, within=tmp_path) is None
+    with pytest.raises(CheckpointError, match="run holds no checkpoint"):
+        checkpoints.resolve_checkpoint(run, name="run", within=tmp_path)
+    with pytest.raises(CheckpointError, match="embedding.ckpt-1 not found"):
+        checkpoints.resolve_checkpoint(run / "embedding.ckpt-1", name="embedding.ckpt-1", within=tmp_path)

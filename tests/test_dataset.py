@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from projector.cache import LRUCache
 from projector.dataset import dataset_from_arrays, load_dataset
 from projector.errors import CheckpointError, PathError, TensorError
 from projector.logdir import EmbeddingSpec, list_embeddings
 from tests.logdirs import sprite_array, write_metadata
+from tests.test_logdir import forbid_reading
 
 
 def only(logdir, name: str, run: str = ".") -> EmbeddingSpec:
@@ -39,12 +41,14 @@ def test_tf2_dataset_is_what_was_written(tf2_logdir):
 
 def test_datasets_are_cached_until_a_file_changes(tf2_copy):
     spec = only(tf2_copy, "embedding")
-    first = load_dataset(tf2_copy, spec)
-    assert load_dataset(tf2_copy, spec) is first
+    cache = LRUCache({"dataset": 2, "variables": 2})
+    first = load_dataset(tf2_copy, spec, cache)
+    assert load_dataset(tf2_copy, spec, cache) is first
+    assert load_dataset(tf2_copy, spec) is not first  # without a cache, read afresh
     rows = [f"new{i}" for i in range(30)]
     write_metadata(tf2_copy / "metadata.tsv", rows)
     os.utime(tf2_copy / "metadata.tsv", ns=(10**18, 10**18))
-    second = load_dataset(tf2_copy, spec)
+    second = load_dataset(tf2_copy, spec, cache)
     assert second is not first
     assert second.metadata["label"].tolist() == rows
     assert second.content_hash == first.content_hash
@@ -144,15 +148,15 @@ def test_escaping_asset_paths_are_dropped_with_a_warning(tf2_copy, tmp_path, how
     spec = only(tf2_copy, "embedding")
     if how == "dotdot":
         spec = dataclasses.replace(spec, metadata_path=str(tf2_copy / ".." / "outside" / "secret.tsv"))
-        shown = "../outside/secret.tsv"
+        shown = "../outside/secret.tsv is outside the logdir;"
     else:
         (tf2_copy / "link.tsv").symlink_to(outside / "secret.tsv")
         spec = dataclasses.replace(spec, metadata_path=str(tf2_copy / "link.tsv"))
-        shown = "link.tsv"
+        shown = "link.tsv resolves to ../outside/secret.tsv, outside the logdir;"
     data = load_dataset(tf2_copy, spec)
     assert data.metadata.shape[1] == 0 and data.n == 30
-    assert data.warnings[0].startswith(f"Metadata left out: {shown} resolves to")
-    assert "outside the logdir" in data.warnings[0]
+    assert data.warnings[0].startswith(f"Metadata left out: {shown}")
+    assert str(tmp_path) not in data.warnings[0]  # no server path
 
 
 def test_escaping_tensor_paths_are_refused(tmp_path):
@@ -197,3 +201,21 @@ def test_dataset_from_arrays():
     data = dataset_from_arrays(vectors, pd.DataFrame({"w": ["a", "b", "c"]}))
     np.testing.assert_array_equal(data.vectors, [[1, 2], [3, 4]])
     assert data.metadata["w"].tolist() == ["a", "c"] and len(data.warnings) == 1
+
+
+def test_assets_outside_the_logdir_are_never_opened(tf2_copy, tmp_path, monkeypatch):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write_metadata(outside / "secret.tsv", [f"s{i}" for i in range(30)])
+    Image.fromarray(np.zeros((24, 30, 3), dtype=np.uint8)).save(outside / "sprite.png")
+    spec = dataclasses.replace(
+        only(tf2_copy, "embedding"),
+        metadata_path=str(tf2_copy / ".." / "outside" / "secret.tsv"),
+        sprite_path=str(outside / "sprite.png"),
+    )
+    forbid_reading(monkeypatch, outside)
+    data = load_dataset(tf2_copy, spec, LRUCache({"dataset": 1, "variables": 1}))
+    assert data.n == 30 and data.metadata.shape[1] == 0 and data.sprite is None
+    metadata_warning, sprite_warning = data.warnings
+    assert metadata_warning.startswith("Metadata left out: ../outside/secret.tsv is outside the logdir;")
+    assert sprite_warning.startswith(f"Thumbnails left out: {outside / 'sprite.png'} is outside the logdir;")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import shutil
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from projector import checkpoints
+from projector.cache import LRUCache
 from projector.errors import ConfigError, PathError
 from projector.logdir import (
     EmbeddingSpec,
@@ -203,13 +205,14 @@ def test_npy_and_raw_tensor_paths_and_unique_names(tmp_path):
 
 
 def test_listing_is_cached(tf2_logdir, monkeypatch):
-    first = list_embeddings(tf2_logdir.path, ".")
+    cache = LRUCache({"config": 4, "shape": 4, "variables": 4})
+    first = list_embeddings(tf2_logdir.path, ".", cache)
 
     def no_tensorflow():
         raise AssertionError("a repeated listing must not read the checkpoint again")
 
     monkeypatch.setattr(checkpoints, "_tf", no_tensorflow)
-    assert list_embeddings(tf2_logdir.path, ".") == first
+    assert list_embeddings(tf2_logdir.path, ".", cache) == first
 
 
 def test_find_spec(tf2_logdir):
@@ -232,10 +235,13 @@ def test_confine(tmp_path):
 
     assert confine(root, "run/m.tsv") == (root / "run" / "m.tsv").resolve()
     assert confine(root, root / "run" / "inside-link.tsv") == (root / "run" / "m.tsv").resolve()
-    with pytest.raises(PathError, match=r"^\.\./secret.tsv resolves to .*outside the logdir"):
+    with pytest.raises(PathError, match=r"^\.\./secret.tsv is outside the logdir;") as refused:
         confine(root, "run/../../secret.tsv")
-    with pytest.raises(PathError, match=r"run/outside-link.tsv resolves to .*secret.tsv, outside the logdir"):
+    assert str(tmp_path) not in str(refused.value)
+    with pytest.raises(PathError, match=r"^run/outside-link.tsv resolves to \.\./secret.tsv, outside the logdir;"):
         confine(root, root / "run" / "outside-link.tsv")
+    with pytest.raises(PathError, match=f"^{re.escape(str(tmp_path / 'secret.tsv'))} is outside the logdir;"):
+        confine(root, tmp_path / "secret.tsv")  # written absolute: shown as written
     with pytest.raises(PathError):
         list_embeddings(root, "../")
 
@@ -247,3 +253,105 @@ def test_run_without_embeddings_says_so(tf, tmp_path):
     assert listing.specs == []
     (problem,) = listing.problems
     assert problem.startswith("Run '.' holds no embedding")
+
+
+# --- nothing outside the logdir is opened -----------------------------------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path, monkeypatch):
+    """``tmp_path/outside`` holding a 123×7 ``secret.tsv``; opening, stat-ing or loading anything there fails."""
+    directory = tmp_path / "outside"
+    directory.mkdir()
+    (directory / "secret.tsv").write_text("".join("\t".join(["1.5"] * 7) + "\n" for _ in range(123)))
+    forbid_reading(monkeypatch, directory)
+    return directory
+
+
+def forbid_reading(monkeypatch, directory) -> None:
+    """Make open, stat (symlinks followed) and np.load fail on anything that resolves into ``directory``."""
+    real_root = os.path.realpath(directory)
+
+    def check(path) -> None:
+        if isinstance(path, (str, os.PathLike)) and os.path.realpath(path).startswith(real_root):
+            raise AssertionError(f"{path} was opened, outside the logdir")
+
+    def guarded(function, follows=lambda kwargs: True):
+        def wrapper(path, *args, **kwargs):
+            if follows(kwargs):
+                check(path)
+            return function(path, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(builtins, "open", guarded(builtins.open))
+    monkeypatch.setattr(os, "stat", guarded(os.stat, lambda kwargs: kwargs.get("follow_symlinks", True)))
+    monkeypatch.setattr(np, "load", guarded(np.load))
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])
+def test_a_tensor_path_outside_the_logdir_is_never_opened_nor_shown_with_a_shape(tmp_path, outside, how):
+    root = tmp_path / "logdir"
+    root.mkdir()
+    np.save(root / "inside.npy", np.ones((3, 2), dtype=np.float32))
+    written = {"dotdot": "../outside/secret.tsv", "absolute": str(outside / "secret.tsv"), "symlink": "link.tsv"}[how]
+    if how == "symlink":
+        (root / "link.tsv").symlink_to(outside / "secret.tsv")
+    write_config(
+        root,
+        'embeddings { tensor_name: "inside" tensor_path: "inside.npy" }\n'
+        f'embeddings {{ tensor_name: "secret" tensor_path: "{written}" }}\n',
+    )
+    listing = list_embeddings(root, ".")
+    assert names(listing) == ["inside"] and listing.specs[0].label == "inside (3×2)"
+    (problem,) = listing.problems
+    where = {
+        "dotdot": "../outside/secret.tsv is outside the logdir",
+        "absolute": f"{outside / 'secret.tsv'} is outside the logdir",  # an absolute path: as written
+        "symlink": "link.tsv resolves to ../outside/secret.tsv, outside the logdir",
+    }[how]
+    assert problem.startswith(f"Tensor 'secret' is left out: its tensor_path {where}; the projector reads only files")
+    assert "123" not in problem
+    if how != "absolute":
+        assert str(tmp_path) not in problem  # logdir-relative, never the server's paths
+    with pytest.raises(ConfigError, match=r"^Tensor '\.::secret' is no longer in the logdir;"):
+        find_spec(root, ".::secret")
+
+
+def test_a_config_or_checkpoint_leading_out_of_the_logdir_is_not_read(tf2_logdir, tmp_path, monkeypatch):
+    named = tmp_path / "named"
+    named.mkdir()
+    write_config(named, f'model_checkpoint_path: "{tf2_logdir.path / "embedding.ckpt-1"}"\n')
+    linked = tmp_path / "linked"
+    (linked / "run").mkdir(parents=True)
+    (linked / "run" / "projector_config.pbtxt").symlink_to(tf2_logdir.path / "projector_config.pbtxt")
+    for source in tf2_logdir.path.glob("embedding.ckpt-1*"):
+        (linked / "run" / source.name).symlink_to(source)
+    forbid_reading(monkeypatch, tf2_logdir.path)
+    monkeypatch.setattr(checkpoints, "_tf", lambda: pytest.fail("TensorFlow was started"))
+
+    problem, *_ = list_embeddings(named, ".").problems
+    written = tf2_logdir.path / "embedding.ckpt-1"
+    assert problem.startswith(f"The checkpoint is not read: model_checkpoint_path {written} is outside the logdir;")
+    assert find_runs(linked) == ["run"]
+    listing = list_embeddings(linked, "run")
+    assert listing.specs == []
+    assert listing.problems[0].startswith(
+        "The projector config is not read: run/projector_config.pbtxt resolves to ../"
+    )
+    assert all(str(tmp_path) not in p for p in listing.problems), listing.problems
+
+
+def test_messages_name_paths_relative_to_the_logdir(tmp_path):
+    root = tmp_path / "logdir"
+    (root / "run").mkdir(parents=True)
+    write_config(root / "run", 'embeddings { tensor_name: "t" tensor_path: "../data/missing.tsv" }\n')
+    (problem,) = list_embeddings(root, "run").problems
+    assert problem.startswith("Tensor file data/missing.tsv (tensor 't') not found")
+    with pytest.raises(ConfigError) as gone:
+        find_spec(root, "run::nope")
+    (root / "file").write_text("")
+    with pytest.raises(ConfigError) as not_a_run:
+        list_embeddings(root, "file")
+    for error in (gone.value, not_a_run.value):
+        assert str(tmp_path) not in str(error)

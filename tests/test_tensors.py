@@ -95,3 +95,50 @@ def test_text_is_read_as_tsv_even_when_its_size_fits_the_shape(tmp_path):
     (tmp_path / "t.tsv").write_text("1.0\t0.0\n" * 3)
     np.testing.assert_array_equal(read_tensor_file(tmp_path / "t.tsv", (3, 2)), [[1, 0]] * 3)
     assert peek_tensor_shape(tmp_path / "t.tsv", (3, 2)) == (3, 2)
+
+
+def test_a_tsv_holding_nan_is_read_by_the_c_parser_alone(monkeypatch):
+    import projector.tensors as tensors
+
+    def python_parser(*_args):
+        raise AssertionError("the line-by-line Python reading was used")
+
+    monkeypatch.setattr(tensors, "_parse_exactly", python_parser)
+    rows = np.random.default_rng(2).normal(size=(200_000, 4)).astype(np.float32)
+    lines = ["\t".join(repr(float(v)) for v in row) for row in rows]
+    lines[123_456] = "nan\t" + lines[123_456].split("\t", 1)[1]
+    got = parse_tensor_tsv(("\n".join(lines) + "\n").encode())
+    assert got.shape == (200_000, 4)
+    assert np.isnan(got).sum() == 1 and np.isnan(got[123_456, 0])
+    rows[123_456, 0] = got[123_456, 0]
+    np.testing.assert_array_equal(got, rows)
+
+
+@pytest.mark.parametrize(("text", "where"), [("1\tnan\n2\n3\t4\n", "line 2 has 1 values"), ("1\t2\n3\t\n", "column 2")])
+def test_a_short_row_or_empty_cell_never_passes_as_nan(text, where):
+    with pytest.raises(TensorError, match=where):
+        parse_tensor_tsv(text, name="t.tsv")
+
+
+def test_spellings_only_python_reads_are_still_numbers():
+    np.testing.assert_array_equal(parse_tensor_tsv(" 1.5 \t2\n3\tInfinity\n"), [[1.5, 2], [3, np.inf]])
+    assert np.isnan(parse_tensor_tsv("1\tnAn\n")[0, 1])
+
+
+def test_bytes_that_are_not_text_are_named_by_offset():
+    with pytest.raises(TensorError, match=r"neither UTF-8 text .* offset 6\)"):
+        parse_tensor_tsv(b"1\t2\n3\t\xff\xfe\n", name="t.bin")
+
+
+def test_a_bad_cell_at_the_end_of_a_long_file_is_found_with_little_memory():
+    import tracemalloc
+
+    text = b"0.25\t0.5\t0.75\t1.0\n" * 200_000 + b"1\tx\t2\t3\n"
+    tracemalloc.start()
+    try:
+        with pytest.raises(TensorError, match="line 200001, column 2: 'x' is not a number"):
+            parse_tensor_tsv(text, name="t.tsv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * len(text)  # float32 values kept so far, not Python lists of floats

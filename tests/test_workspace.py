@@ -1,9 +1,17 @@
+from __future__ import annotations
+
+import builtins
+import os
+from dataclasses import replace
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from projector import dataset as dataset_module
 from projector.errors import MetadataError, TensorError
 from projector.uploads import UPLOAD_RUN
-from projector.workspace import Workspace
+from projector.workspace import CACHE_SIZES, Workspace
 
 
 def tsv(rows: np.ndarray) -> bytes:
@@ -68,3 +76,85 @@ def test_colour_encoding_is_cached_per_table_and_follows_new_metadata(workspace)
     workspace.set_metadata(key, "m2.tsv", b"word\tkind\na\tq\nb\tq\nc\tq\nd\tq\ne\tq\nf\tq\n")
     assert [e.label for e in workspace.color_encoding(key, "kind", None).legend] == ["q"]
     assert workspace.color_encoding(key, "missing", None).kind == "none"
+
+
+# --- the one in-memory cache ----------------------------------------------------------------------
+
+
+def tensor_logdir(root, tensors: dict[str, np.ndarray]):
+    """A logdir whose config names one TSV per tensor, each with a one-column metadata file."""
+    root.mkdir(exist_ok=True)
+    entries = []
+    for name, vectors in tensors.items():
+        (root / f"{name}.tsv").write_bytes(tsv(vectors))
+        (root / f"{name}-meta.tsv").write_text("".join(f"{name}{i % 3}\n" for i in range(len(vectors))))
+        entries.append(
+            f'embeddings {{ tensor_name: "{name}" tensor_path: "{name}.tsv" metadata_path: "{name}-meta.tsv" }}'
+        )
+    (root / "projector_config.pbtxt").write_text("\n".join(entries) + "\n")
+    return root
+
+
+def test_the_workspace_cache_is_bounded(tmp_path):
+    rng = np.random.default_rng(3)
+    logdir = tensor_logdir(
+        tmp_path / "logdir", {f"t{i}": rng.normal(size=(5, 3)) for i in range(CACHE_SIZES["dataset"] + 3)}
+    )
+    workspace = Workspace(logdir, cache_root=tmp_path / "cache")
+    for spec in workspace.listing(".").specs:
+        data = workspace.dataset(spec.key)
+        workspace.pca(data, None, False)
+        workspace.color_encoding(data, "label", None)
+    for kind, size in CACHE_SIZES.items():
+        assert len(workspace.cache.keys(kind)) <= size, kind
+    assert len(workspace.cache.keys("dataset")) == CACHE_SIZES["dataset"]
+
+
+def test_a_rewritten_tensor_file_is_read_again(tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    logdir = tensor_logdir(tmp_path / "logdir", {"t": rng.normal(size=(6, 3))})
+    workspace = Workspace(logdir, cache_root=tmp_path / "cache")
+    reads = []
+    monkeypatch.setattr(dataset_module, "read_tensor_file", counting(dataset_module.read_tensor_file, reads))
+    first = workspace.dataset(".::t")
+    assert workspace.dataset(".::t") is first and len(reads) == 1
+    rewritten = rng.normal(size=(9, 3)).astype(np.float32)
+    (logdir / "t.tsv").write_bytes(tsv(rewritten))
+    os.utime(logdir / "t.tsv", ns=(10**18, 10**18))
+    assert workspace.listing(".").specs[0].tensor_shape == (9, 3)
+    second = workspace.dataset(".::t")
+    assert len(reads) == 2 and second.n == 9 and second.content_hash != first.content_hash
+    np.testing.assert_allclose(second.vectors, rewritten, atol=1e-5)
+
+
+def test_two_workspaces_share_nothing_in_memory(tmp_path, monkeypatch):
+    logdir = tensor_logdir(tmp_path / "logdir", {"t": np.eye(4, 3)})
+    reads = []
+    monkeypatch.setattr(dataset_module, "read_tensor_file", counting(dataset_module.read_tensor_file, reads))
+    for _ in range(2):
+        workspace = Workspace(logdir, cache_root=tmp_path / "cache")
+        workspace.dataset(".::t")
+        workspace.dataset(".::t")
+    assert len(reads) == 2
+
+
+def test_colour_encodings_are_keyed_by_table_content_never_by_object(workspace, monkeypatch):
+    vectors = np.random.default_rng(5).normal(size=(4, 3)).astype(np.float32)
+    key = workspace.add_upload("v.tsv", tsv(vectors))
+    workspace.set_metadata(key, "m.tsv", b"kind\tword\nx\ta\ny\tb\nx\tc\ny\td\n")
+    data = workspace.dataset(key)
+    first = workspace.color_encoding(data, "kind", None)
+    same_table = replace(data, metadata=data.metadata.copy())  # another object, equal content
+    assert workspace.color_encoding(same_table, "kind", None) is first
+    monkeypatch.setattr(builtins, "id", lambda _obj: 0)  # every object "the same": keys must not care
+    other = replace(data, metadata=pd.DataFrame({"kind": ["p", "q", "p", "q"], "word": list("abcd")}))
+    assert [e.label for e in workspace.color_encoding(other, "kind", None).legend] == ["p", "q"]
+    assert [e.label for e in workspace.color_encoding(data, "kind", None).legend] == ["x", "y"]
+
+
+def counting(function, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(args[0])
+        return function(*args, **kwargs)
+
+    return wrapper

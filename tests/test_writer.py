@@ -13,7 +13,7 @@ from google.protobuf import text_format
 from PIL import Image
 from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
-from projector.dataset import clear_cache, load_dataset
+from projector.dataset import load_dataset
 from projector.logdir import find_runs, list_embeddings
 from projector.sprites import MAX_SPRITE_SIDE
 from projector.writer import _check_grid, _fitting_size, metadata_tsv, write_embedding
@@ -35,13 +35,6 @@ def config_of(logdir) -> ProjectorConfig:
     config = ProjectorConfig()
     text_format.Parse((logdir / "projector_config.pbtxt").read_text(encoding="utf-8"), config)
     return config
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    clear_cache()
-    yield
-    clear_cache()
 
 
 def test_npy_dataframe_and_sprite_read_back_unchanged(tmp_path):
