@@ -25,17 +25,19 @@ from callbacks import (
     jobs,
     plot,
     projections_panel,
+    session,
     url_state,
 )
 from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
-from projector.jobs import StopFlags
+from projector.jobs import JobSlots, StopFlags
 from projector.shelf import BookmarkShelf
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
 from projector.workspace import Workspace
 
 log = logging.getLogger("projector")
+MAX_WAITING_PER_SLOT = 4  # queued layout jobs allowed per slot; beyond that a Run is refused with a message
 HERE = Path(__file__).resolve().parent
 
 
@@ -49,6 +51,11 @@ class Config:
     celery_broker: str | None = None  # e.g. redis://host:6379/0: run jobs on Celery workers
     warm_up: str = "all"  # start-up work in the background: "all", "data" (no UMAP compilation) or "none"
     max_request_mb: float = serving.DEFAULT_MAX_REQUEST_MB  # bigger requests (uploads) are refused with 413
+    max_jobs: int = 0  # t-SNE/UMAP runs at once on this machine (0: one per core); more wait in a queue
+    job_time_limit_s: int = 7200  # a Celery task running longer is stopped
+
+    def job_slots(self) -> int:
+        return self.max_jobs or os.cpu_count() or 1
 
     def cache_root(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
@@ -118,8 +125,8 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
             dcc.Store(id=ids.NEIGHBORS_STORE),
             dcc.Store(id=ids.PROJECTION_STORE, data=first["projection"]),
             dcc.Store(id=ids.PROJECTION_DONE),
-            dcc.Store(id=ids.TSNE_TOKEN),
-            dcc.Store(id=ids.UMAP_TOKEN),
+            jobs.layout(),
+            session.layout(),
         ],
         className="app",
         **{"data-max-request-bytes": str(max_request), "data-max-upload-bytes": str(max_upload)},  # upload_limits.js
@@ -158,7 +165,9 @@ def create_app(config: Config) -> Dash:
     projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
-    jobs.register(app, workspace, manager, StopFlags(root / "flags"))
+    slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
+    jobs.register(app, workspace, manager, StopFlags(root / "flags"), slots)
+    session.install(app.server, prefix)
     url_state.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
     app.celery_app = getattr(manager, "handle", None) if config.celery_broker else None
@@ -176,6 +185,8 @@ def job_manager(config: Config):
     from dash import CeleryManager
 
     celery_app = Celery("projector", broker=config.celery_broker, backend=config.celery_broker)
+    celery_app.conf.task_time_limit = config.job_time_limit_s
+    celery_app.conf.task_soft_time_limit = max(config.job_time_limit_s - 30, 1)
     return CeleryManager(celery_app)
 
 
@@ -233,6 +244,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"(default {serving.DEFAULT_MAX_REQUEST_MB}; a file's upload is 4/3 of its size)",
     )
     parser.add_argument(
+        "--max-jobs",
+        type=positive(int),
+        default=os.environ.get("PROJECTOR_MAX_JOBS", str(os.cpu_count() or 1)),
+        help="t-SNE/UMAP runs at once (default: one per core); more wait in a queue that shows their place",
+    )
+    parser.add_argument(
         "--trusted-proxy",
         default=os.environ.get("PROJECTOR_TRUSTED_PROXY"),
         help="address of the reverse proxy whose X-Forwarded-For/Host/Proto/Port headers are believed ('*': any)",
@@ -265,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             celery_broker=args.celery_broker,
             warm_up=args.warm_up,
             max_request_mb=args.max_request_mb,
+            max_jobs=args.max_jobs,
         )
     )
     log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
@@ -296,6 +314,7 @@ def config_from_env() -> Config:
         os.environ.get("PROJECTOR_CELERY_BROKER"),
         os.environ.get("PROJECTOR_WARM_UP", "all"),
         max_request_mb,
+        max_jobs=int(os.environ.get("PROJECTOR_MAX_JOBS") or 0),
     )
 
 

@@ -83,6 +83,9 @@ CUSTOM_CONTROLS = "custom-controls"
 PROJECTION_STORE = "projection-store"
 PROJECTION_DONE = "projection-done"
 URL = "url"
+SESSION = "session"  # the browser session's id (callbacks.session)
+TSNE_PING = "tsne-ping"  # while a job runs, its page says every few seconds that it still waits for it
+UMAP_PING = "umap-ping"
 PROJECTION_REQUEST = "projection-request"  # what the projections panel asks the plot to draw
 
 # The projection tabs' fields under the names projector.projection and bookmarks give them.

@@ -6,7 +6,7 @@ import logging
 import math
 import os
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -14,6 +14,8 @@ from projector.errors import InputError
 
 log = logging.getLogger(__name__)
 
+MAX_PERPLEXITY = 100  # as TensorBoard's slider
+MAX_ITERATIONS = 10_000  # a bound on one run's time on a shared server
 FrameCallback = Callable[[int, np.ndarray], bool]  # (iteration, layout) -> True to stop
 
 
@@ -28,13 +30,13 @@ class TSNEParams:
     early_exaggeration_iter: int = 250
     random_state: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 _DEFAULT = TSNEParams()
 # The panel's fields for the default parameters ("iterations" counts every step, early exaggeration included).
-FORM_DEFAULTS = {
+FORM_DEFAULTS: dict[str, Any] = {
     "perplexity": _DEFAULT.perplexity,
     "learning_rate": _DEFAULT.learning_rate,
     "iterations": _DEFAULT.n_iter + _DEFAULT.early_exaggeration_iter,
@@ -53,10 +55,13 @@ def check_params(params: TSNEParams, n: int) -> tuple[TSNEParams, str | None]:
         raise InputError(f"t-SNE needs at least 4 points; this view has {n}.")
     if params.n_components not in (2, 3):
         raise InputError(f"t-SNE dimension must be 2 or 3, got {params.n_components!r}.")
-    if params.perplexity <= 0:
-        raise InputError(f"Perplexity must be positive, got {params.perplexity!r}.")
+    if not 0 < params.perplexity <= MAX_PERPLEXITY:
+        raise InputError(f"Perplexity must be above 0 and at most {MAX_PERPLEXITY}, got {params.perplexity!r}.")
     if params.n_iter < 1 or params.early_exaggeration_iter < 0:
         raise InputError(f"Iterations must be at least 1, got {params.n_iter!r}.")
+    if params.n_iter + params.early_exaggeration_iter > MAX_ITERATIONS:
+        total = params.n_iter + params.early_exaggeration_iter
+        raise InputError(f"Iterations must be at most {MAX_ITERATIONS:,}, got {total:,}.")
     if params.learning_rate != "auto" and not float(params.learning_rate) > 0:
         raise InputError(f"Learning rate must be 'auto' or a positive number, got {params.learning_rate!r}.")
     limit = max_perplexity(n)
@@ -85,12 +90,12 @@ def tsne(
     data = np.asarray(vectors, dtype=np.float32)
     if float(np.ptp(data, axis=0).max(initial=0.0)) == 0.0:
         raise InputError("t-SNE cannot lay out points whose vectors are all identical.")
-    state = {"offset": 0, "iteration": 0, "latest": None}
+    state = _Progress()
 
     def callback(iteration: int, _error: float, embedding: np.ndarray) -> bool:
-        state["iteration"] = state["offset"] + iteration
-        state["latest"] = np.asarray(embedding, dtype=np.float32)
-        return bool(on_frame(state["iteration"], state["latest"])) if on_frame else False
+        state.iteration = state.offset + iteration
+        state.latest = np.asarray(embedding, dtype=np.float32)
+        return bool(on_frame(state.iteration, state.latest)) if on_frame else False
 
     method = "fft" if params.n_components == 2 else "bh"
     estimator = TSNE(
@@ -106,14 +111,23 @@ def tsne(
         n_jobs=os.cpu_count() or 1,
     )
     embedding = _fit_in_phases(estimator, data, params, state)
-    return np.asarray(embedding, dtype=np.float32), state["iteration"]
+    return np.asarray(embedding, dtype=np.float32), state.iteration
 
 
-def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict) -> np.ndarray:
+@dataclass
+class _Progress:
+    """Where a run is: iterations of the finished phases, the last iteration reported, its layout."""
+
+    offset: int = 0
+    iteration: int = 0
+    latest: np.ndarray | None = None
+
+
+def _fit_in_phases(estimator: Any, data: np.ndarray, params: TSNEParams, state: _Progress) -> np.ndarray:
     """Fit through openTSNE's prepare/optimize API so a stop in either phase ends the whole run."""
     from openTSNE.tsne import OptimizationInterrupt
 
-    embedding = estimator.prepare_initial(data)
+    embedding = estimator.prepare_initial(data)  # an openTSNE TSNEEmbedding, an ndarray
     phases = [  # (iterations, exaggeration, momentum): early exaggeration, then the normal phase
         (params.early_exaggeration_iter, estimator.early_exaggeration, estimator.initial_momentum),
         (params.n_iter, estimator.exaggeration, estimator.final_momentum),
@@ -124,15 +138,15 @@ def _fit_in_phases(estimator, data: np.ndarray, params: TSNEParams, state: dict)
                 embedding = embedding.optimize(
                     n_iter=n_iter, exaggeration=exaggeration, momentum=momentum, inplace=True, propagate_exception=True
                 )
-            state["offset"] += n_iter
+            state.offset += n_iter
     except OptimizationInterrupt as stop:
-        log.info("t-SNE stopped at iteration %d", state["iteration"])
-        return stop.final_embedding
-    state["iteration"] = params.early_exaggeration_iter + params.n_iter  # also when no frame fell on the end
-    return embedding
+        log.info("t-SNE stopped at iteration %d", state.iteration)
+        return cast(np.ndarray, stop.final_embedding)
+    state.iteration = params.early_exaggeration_iter + params.n_iter  # also when no frame fell on the end
+    return cast(np.ndarray, embedding)
 
 
-def params_from_form(dimension, perplexity, learning_rate, iterations, seed) -> TSNEParams:
+def params_from_form(dimension: Any, perplexity: Any, learning_rate: Any, iterations: Any, seed: Any) -> TSNEParams:
     """Parameters from the panel's inputs; InputError names the field that cannot be used.
 
     ``iterations`` counts every step: the first quarter (at most 250) is early exaggeration.

@@ -21,7 +21,7 @@ import re
 import sys
 import threading
 from dataclasses import asdict, dataclass
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -30,12 +30,14 @@ from projector.errors import InputError
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int], bool]  # (stage, done, total) -> True to stop
+_Number = TypeVar("_Number", int, float)
 
 NEIGHBOURS = "finding neighbours"
 INITIALISING = "initialising layout"
 OPTIMISING = "optimising layout"
 PROGRESS_STEPS = 50  # epoch reports per run (one every n_epochs / 50 epochs, and the last)
 MAX_SEED = 2**32 - 1
+MAX_NEIGHBORS = 200  # a bound on one run's memory and time on a shared server
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class UMAPParams:
     min_dist: float = 0.1
     random_state: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -55,7 +57,7 @@ _DEFAULT = UMAPParams()
 FORM_DEFAULTS = {"n_neighbors": _DEFAULT.n_neighbors, "min_dist": _DEFAULT.min_dist, "seed": _DEFAULT.random_state}
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
@@ -65,8 +67,8 @@ def check_params(params: UMAPParams, n: int) -> tuple[UMAPParams, str | None]:
         raise InputError(f"UMAP needs at least 4 points; this view has {n}.")
     if params.n_components not in (2, 3):
         raise InputError(f"UMAP dimension must be 2 or 3, got {params.n_components!r}.")
-    if not _is_int(params.n_neighbors) or params.n_neighbors < 2:
-        raise InputError(f"Neighbors must be a whole number of at least 2, got {params.n_neighbors!r}.")
+    if not _is_int(params.n_neighbors) or not 2 <= params.n_neighbors <= MAX_NEIGHBORS:
+        raise InputError(f"Neighbors must be a whole number from 2 to {MAX_NEIGHBORS}, got {params.n_neighbors!r}.")
     min_dist = params.min_dist
     if isinstance(min_dist, bool) or not isinstance(min_dist, (int, float, np.number)) or not 0.0 <= min_dist <= 1.0:
         raise InputError(f"Min distance must be between 0 and 1, got {params.min_dist!r}.")
@@ -78,10 +80,10 @@ def check_params(params: UMAPParams, n: int) -> tuple[UMAPParams, str | None]:
     return params, None
 
 
-def params_from_form(dimension, n_neighbors, min_dist, seed) -> UMAPParams:
+def params_from_form(dimension: Any, n_neighbors: Any, min_dist: Any, seed: Any) -> UMAPParams:
     """Parameters from the panel's inputs; InputError names the field that cannot be used."""
 
-    def number(value, name: str, kind):
+    def number(value: Any, name: str, kind: type[_Number]) -> _Number:
         try:
             if value is None or str(value).strip() == "":
                 raise ValueError
@@ -101,14 +103,14 @@ def params_from_form(dimension, n_neighbors, min_dist, seed) -> UMAPParams:
     )
 
 
-def _import_umap():
+def _import_umap() -> Any:
     """umap-learn without its Keras-based ParametricUMAP, which would import TensorFlow (~1.5 s, ~0.5 GB).
 
     ``umap/__init__.py`` treats a failed ``parametric_umap`` import as "TensorFlow not installed"; a
     ``None`` entry in ``sys.modules`` makes that import fail. Nothing here uses ParametricUMAP.
     """
     if "umap" not in sys.modules and "tensorflow" not in sys.modules:
-        sys.modules.setdefault("umap.parametric_umap", None)
+        sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
     try:
         import umap
     except ImportError as error:
@@ -135,7 +137,7 @@ class _Run:
             self.stopped = bool(self.on_progress(text, done, total))
         return self.stopped
 
-    def embed(self, model, data: np.ndarray, n_epochs: int | None, random_state) -> np.ndarray:
+    def embed(self, model: Any, data: np.ndarray, n_epochs: int | None, random_state: Any) -> np.ndarray:
         """``simplicial_set_embedding`` for a spectral init and Euclidean output, optimising ``self.layout``.
 
         The steps (and the draws from ``random_state``) are umap-learn 0.5's, so the result is its own.
@@ -238,13 +240,17 @@ class _EpochStream:
 
 
 @functools.cache
-def _reporting_umap_class():
-    umap = _import_umap()
+def _reporting_umap_class() -> Any:
+    base: Any = _import_umap().UMAP
 
-    class _ReportingUMAP(umap.UMAP):
+    class _ReportingUMAP(base):  # type: ignore[misc]  # umap-learn is untyped
         """``umap.UMAP`` whose embedding step is :meth:`_Run.embed` (set ``_projector_run`` first)."""
 
-        def _fit_embed_data(self, X, n_epochs, init, random_state, **kwargs):
+        _projector_run: _Run
+
+        def _fit_embed_data(
+            self, X: np.ndarray, n_epochs: int | None, init: Any, random_state: Any, **kwargs: Any
+        ) -> tuple[np.ndarray, dict[str, Any]]:
             return self._projector_run.embed(self, X, n_epochs, random_state), {}
 
     return _ReportingUMAP

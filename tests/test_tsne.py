@@ -93,7 +93,7 @@ def test_perplexity_is_lowered_for_few_points():
         (np.ones((20, 4)), SHORT, "all identical"),
         (np.eye(20), TSNEParams(n_components=1), "dimension must be 2 or 3, got 1"),
         (np.eye(20), TSNEParams(n_components=4), "dimension must be 2 or 3, got 4"),
-        (np.eye(20), TSNEParams(perplexity=0), "Perplexity must be positive"),
+        (np.eye(20), TSNEParams(perplexity=0), "Perplexity must be above 0"),
         (np.eye(20), TSNEParams(learning_rate=-1.0), "Learning rate must be 'auto' or a positive number"),
         (np.eye(20), TSNEParams(n_iter=0), "Iterations must be at least 1"),
     ],
@@ -117,3 +117,14 @@ def test_params_from_form_splits_iterations():
     ]:
         with pytest.raises(InputError, match=field):
             params_from_form(*form)
+
+
+def test_parameters_are_capped_for_a_shared_server():
+    from projector.tsne import MAX_ITERATIONS, MAX_PERPLEXITY, check_params, params_from_form
+
+    with pytest.raises(InputError, match="at most 100"):
+        check_params(params_from_form(2, MAX_PERPLEXITY + 1, "auto", 500, 0), 10_000)
+    with pytest.raises(InputError, match="at most 10,000"):
+        check_params(params_from_form(2, 30, "auto", MAX_ITERATIONS + 1, 0), 10_000)
+    params, _ = check_params(params_from_form(2, MAX_PERPLEXITY, "auto", MAX_ITERATIONS, 0), 10_000)
+    assert params.perplexity == MAX_PERPLEXITY

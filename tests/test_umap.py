@@ -117,7 +117,7 @@ def test_n_neighbors_is_lowered_for_few_points():
         (np.arange(9.0).reshape(3, 3), UMAPParams(), "at least 4 points; this view has 3"),
         (np.ones((20, 4)), UMAPParams(), "all identical"),
         (np.eye(20), UMAPParams(n_components=4), "dimension must be 2 or 3, got 4"),
-        (np.eye(20), UMAPParams(n_neighbors=1), "Neighbors must be a whole number of at least 2, got 1"),
+        (np.eye(20), UMAPParams(n_neighbors=1), "Neighbors must be a whole number from 2 to 200, got 1"),
         (np.eye(20), UMAPParams(n_neighbors=7.5), "Neighbors must be a whole number"),
         (np.eye(20), UMAPParams(min_dist=1.5), "Min distance must be between 0 and 1, got 1.5"),
         (np.eye(20), UMAPParams(min_dist=-0.1), "Min distance must be between 0 and 1"),
@@ -148,3 +148,11 @@ def test_params_from_form():
 
 def test_warm_up_runs():
     assert warm_up(approximate_neighbours=False) is None
+
+
+def test_neighbours_are_capped_for_a_shared_server():
+    from projector.umap import MAX_NEIGHBORS, UMAPParams, check_params
+
+    with pytest.raises(InputError, match="from 2 to 200"):
+        check_params(UMAPParams(n_neighbors=MAX_NEIGHBORS + 1), 10_000)
+    assert check_params(UMAPParams(n_neighbors=MAX_NEIGHBORS), 10_000)[0].n_neighbors == MAX_NEIGHBORS

@@ -21,10 +21,11 @@ def wait_points(page, n: int) -> None:
     )
 
 
-def wait_text(page, selector: str, pattern: str) -> str:
+def wait_text(page, selector: str, pattern: str, timeout: float | None = None) -> str:
     page.wait_for_function(
         "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.innerText); }",
         arg=[selector, pattern],
+        timeout=timeout,
     )
     return page.inner_text(selector)
 

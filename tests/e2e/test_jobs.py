@@ -1,0 +1,67 @@
+"""Layout jobs on a shared server: a bounded number run, the others queue and show their place; a job whose
+page is gone stops; stopping the server stops its jobs."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+from tests.e2e.conftest import RunningApp
+from tests.e2e.test_explore import wait_text
+from tests.e2e.test_tsne import blobs, open_tsne, start_long_run
+from tests.logdirs import write_tf2_logdir
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("jobs") / "logdir"
+    write_tf2_logdir(root / "large", blobs(8000, 2), metadata_rows=[f"q{i}" for i in range(8000)])
+    return root
+
+
+def job_processes(server: psutil.Process) -> list[psutil.Process]:
+    return [p for p in server.children(recursive=True) if p.is_running()]
+
+
+def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(browser, logdir, artifacts, tmp_path):
+    running = RunningApp(logdir, artifacts / "app-jobs.log", cache_dir=tmp_path, extra_args=("--max-jobs", "1"))
+    try:
+        first = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        open_tsne(first, running.url, "large", 8000)
+        start_long_run(first)
+        second = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        open_tsne(second, running.url, "large", 8000)
+        second.fill("#tsne-iterations", "4000")  # other settings: not served from the first run's result
+        second.press("#tsne-iterations", "Enter")
+        second.click("#tsne-run")
+        wait_text(second, "#tsne-status", "^queued: 1 layout ahead of this one$", timeout=30_000)
+        second.screenshot(path=str(artifacts / "e2e-job-queued.png"))
+        first.context.close()  # the first page is gone: its job stops, the queued one starts
+        started = time.monotonic()
+        wait_text(second, "#tsne-status", r"finding neighbours|iteration \d+", timeout=90_000)
+        assert time.monotonic() - started < 60
+        assert "stopped" not in second.inner_text("#tsne-status")
+    finally:
+        running.stop()
+
+
+def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path):
+    running = RunningApp(logdir, artifacts / "app-jobs-stop.log", cache_dir=tmp_path)
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        open_tsne(page, running.url, "large", 8000)
+        start_long_run(page)
+        server = psutil.Process(running.process.pid)
+        jobs = job_processes(server)
+        assert jobs, "a running t-SNE job is a child process of the server"
+    finally:
+        running.stop()  # SIGTERM, as a service manager stops it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in jobs):
+        time.sleep(0.2)
+    survivors = [p.pid for p in jobs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not survivors, f"job processes outlived the server: {survivors}"
