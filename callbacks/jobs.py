@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -11,10 +13,11 @@ import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
 
 from callbacks import ids
+from callbacks.common import banner as banner_of
 from callbacks.common import reports_errors
 from projector import scatter
 from projector.errors import InputError
-from projector.jobs import JobSlots, StopFlags, die_with_parent
+from projector.jobs import LOST_S, JobBoard, JobQueueDown, JobSlots, die_with_parent, pack_layout
 from projector.projection import METHOD_NAMES, layout_params
 from projector.tsne import tsne
 from projector.umap import umap_layout
@@ -25,7 +28,8 @@ log = logging.getLogger(__name__)
 
 FRAME_EVERY = 25  # t-SNE iterations between streamed layouts
 POLL_MS = 500  # how often the browser asks for the latest frame
-PING_MS = 5000  # how often a running job's page says it is still open (projector.jobs.ABANDONED_S)
+UNTAKEN_S = 10  # a job no worker has started after this long is said to wait for one
+PING_MS = 2500  # how often a running job's page says it is still open (projector.jobs.ABANDONED_S)
 
 NEW_TOKEN_JS = """
 function(n) {
@@ -106,9 +110,9 @@ def layout() -> html.Div:
     )
 
 
-def register(app, workspace: Workspace, manager, flags: StopFlags, slots: JobSlots) -> None:
+def register(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots) -> None:
     for kind in KINDS:
-        register_kind(app, workspace, manager, flags, slots, kind)
+        register_kind(app, workspace, manager, board, slots, kind)
 
 
 def queued(ahead: int, slots: JobSlots) -> str:
@@ -117,7 +121,7 @@ def queued(ahead: int, slots: JobSlots) -> str:
     return f"queued: {ahead} {'layout' if ahead == 1 else 'layouts'} ahead of this one"
 
 
-def register_kind(app, workspace: Workspace, manager, flags: StopFlags, slots: JobSlots, kind: JobKind) -> None:
+def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, kind: JobKind) -> None:
     app.clientside_callback(
         NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"), prevent_initial_call=True
     )
@@ -158,9 +162,19 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, slots: J
             raise InputError("Open a tensor before running a layout.")
         if not token or not session:
             raise InputError("This page has no session on the server: reload it, then press Run again.")
-        flags.seen(token)
-        key = view.tensor
-        data = workspace.dataset(key)
+        board.seen(token)
+        board.started(token, view.token)
+        try:
+            with board.heartbeat(token):
+                status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form)
+        except BaseException:
+            board.finished(token, "failed")
+            raise
+        board.finished(token, "done")
+        return status, done, banner
+
+    def compute(set_progress, token, view, session, dimension, spherize, form) -> tuple:
+        data = workspace.dataset(view.tensor)
         subset = view.subset
         spherized = bool(spherize)
         n = data.n if subset is None else subset.size
@@ -170,8 +184,8 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, slots: J
         done = {"method": kind.method, "view": view.token, "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        flags.claim(session, kind.method, token)  # one job of a kind per browser session: the newest
-        stop = functools.partial(flags.should_stop, token)
+        board.claim(session, kind.method, token)  # one job of a kind per browser session: the newest
+        stop = functools.partial(board.should_stop, token)
         report = Report(set_progress, view, stop, total=0, streams=kind.streams_layout)
 
         def waiting(ahead: int) -> bool:
@@ -186,15 +200,65 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, slots: J
             layout, text, stopped = kind.execute(vectors, params, report)
         if stopped:  # a partial layout is kept for this view but never served as the finished one
             result = workspace.result_key(data, subset, spherized, kind.method, {**params.as_dict(), "stopped": token})
-        workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
-        log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], key, len(vectors), text)
-        return (f"{note} {text}" if note else text), {**done, "result": result}, []
+        log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], view.tensor, len(vectors), text)
+        status = f"{note} {text}" if note else text
+        try:
+            workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
+        except (OSError, sqlite3.Error) as error:  # a full or read-only cache: show the layout all the same
+            log.warning("Layout %s not stored: %s", result, error)
+            warning = (
+                f"The {METHOD_NAMES[kind.method]} layout could not be saved in the server's cache ({error}); it is "
+                "shown, but is lost when the server restarts. Free disk space or fix the cache directory."
+            )
+            held = {**done, "result": result, "layout": pack_layout(layout)}
+            return status, held, banner_of([warning], "warning")
+        return status, {**done, "result": result}, []
 
-    @app.callback(Input(kind.ping, "n_intervals"), State(kind.token, "data"), prevent_initial_call=True)
-    def still_open(_ticks, token):
-        """The page of a running job is open: keep the job."""
-        if token:
-            flags.seen(token)
+    @app.callback(
+        Output(kind.status, "children", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+        Input(kind.ping, "n_intervals"),
+        Input(kind.ping, "disabled"),
+        State(kind.token, "data"),
+        State(ids.VIEW_STORE, "data"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(2)
+    def watch(_ticks, ended, token, view):
+        """While a job runs: say its page is open, and tell when it died without a word (its process
+        killed, its Celery worker or Redis gone)."""
+        if not token:
+            return no_update, no_update
+        try:
+            if not ended:
+                board.seen(token)
+            state = board.state(token)
+        except JobQueueDown as error:
+            return f"lost: {error}", banner_of([str(error)])
+        if state["finished"]:
+            return no_update, no_update
+        name = METHOD_NAMES[kind.method]
+        if ended:  # the job's poll loop ended without its answer
+            shown = View.from_json(view)
+            if state["started"] and shown is not None and state["started"]["view"] != shown.token:
+                return "stopped: the view changed", no_update
+            if not state["started"]:
+                return no_update, no_update
+            message = (
+                f"The {name} job ended without a result: its process was killed (out of memory?). "
+                "Press Run to try again, perhaps on fewer points."
+            )
+            return f"failed: {message}", banner_of([message])
+        silent = state["silent_s"]
+        if not state["started"] and time.time() - board.waiting_since(token) > UNTAKEN_S:
+            return "waiting: no worker has taken this job yet (all busy, or none running)", no_update
+        if silent is not None and silent > LOST_S:
+            message = (
+                f"The {name} job has not answered for {silent:.0f} s: the process or Celery worker running it "
+                "is gone. Press Run to try again."
+            )
+            return f"lost: {message}", banner_of([message])
+        return no_update, no_update
 
     @app.callback(
         Output(kind.status, "children", allow_duplicate=True),
@@ -204,5 +268,5 @@ def register_kind(app, workspace: Workspace, manager, flags: StopFlags, slots: J
     )
     def stop(_clicks, token):
         if token:
-            flags.request(token)
+            board.request(token)
         return "stopping at the next frame…"

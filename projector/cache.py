@@ -16,11 +16,12 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Hashable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Hashable, Iterator, Mapping, TypeVar
 
 import diskcache
 import numpy as np
@@ -28,10 +29,12 @@ import numpy as np
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+HELD_LAYOUTS = 8  # layouts kept in memory when the disk would not take them
+REMOTE_TTL_S = 7 * 24 * 3600  # how long Redis keeps a finished layout for the other machines
 KEY_VERSION = 1  # bump when stored layouts stop being valid for the parameters that produced them
 
 
-def _plain(value):
+def _plain(value: object) -> Any:
     """JSON encoding of numpy scalars and arrays, paths and sets (for ``json.dumps(default=...)``)."""
     if isinstance(value, np.generic):
         return value.item()
@@ -49,10 +52,52 @@ class ResultCache:
 
     def __init__(self, directory: str | Path, size_limit: int = 2**30) -> None:
         self.directory = Path(directory)
-        self._cache = diskcache.Cache(str(self.directory), size_limit=size_limit, eviction_policy="least-recently-used")
+        self._size_limit = size_limit
+        self._pid = os.getpid()
+        self._opened = self._open()
+        self._held: OrderedDict[str, tuple[np.ndarray, dict[str, Any]]] = OrderedDict()
+        self._held_lock = threading.Lock()
+        self.remote: Any = None  # a Redis client when layouts come from Celery workers on other machines
+
+    def _open(self) -> diskcache.Cache:
+        return diskcache.Cache(str(self.directory), size_limit=self._size_limit, eviction_policy="least-recently-used")
+
+    @property
+    def _cache(self) -> diskcache.Cache:
+        """The cache, opened again in a forked job process: an SQLite connection must not cross a fork."""
+        if self._pid != os.getpid():
+            self._pid, self._opened = os.getpid(), self._open()
+        return self._opened
+
+    def hold(self, key: str, layout: np.ndarray, meta: Mapping[str, Any] | None = None) -> None:
+        """Keep a layout in this process's memory only: the one a job could not store on disk."""
+        with self._held_lock:
+            self._held[key] = (layout, dict(meta or {}))
+            self._held.move_to_end(key)
+            while len(self._held) > HELD_LAYOUTS:
+                self._held.popitem(last=False)
+
+    def _from_memory(self, key: str) -> tuple[np.ndarray, dict[str, Any]] | None:
+        with self._held_lock:
+            return self._held.get(key)
+
+    def _from_remote(self, key: str) -> bool:
+        """Copy the entry ``key`` from Redis into this machine's cache (or memory); whether there was one."""
+        if self.remote is None:
+            return False
+        stored, tag = self.remote.get(f"projector:result:{key}"), self.remote.get(f"projector:result-meta:{key}")
+        if stored is None:
+            return False
+        layout = np.load(io.BytesIO(stored), allow_pickle=False)
+        meta = json.loads(tag) if tag else {}
+        try:
+            self._store(key, stored, meta)
+        except (OSError, sqlite3.Error):
+            self.hold(key, layout, meta)
+        return True
 
     @staticmethod
-    def key(content_hash: str, subset: str, method: str, params: dict) -> str:
+    def key(content_hash: str, subset: str, method: str, params: Mapping[str, Any]) -> str:
         """A stable key for a layout: the same inputs in any process (and dict order) give the same key."""
         parts = {"version": KEY_VERSION, "content": content_hash, "subset": subset, "method": method, "params": params}
         description = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_plain)
@@ -60,33 +105,57 @@ class ResultCache:
 
     def get(self, key: str) -> np.ndarray | None:
         """The layout stored under ``key``, or None when it is absent, evicted or unreadable."""
+        held = self._from_memory(key)
+        if held is not None:
+            return held[0]
         try:
             stored = self._cache.get(key, read=True)
             if stored is None:
-                return None
+                return self.get(key) if self._from_remote(key) else None
             if isinstance(stored, bytes):
-                return np.load(io.BytesIO(stored), allow_pickle=False)
+                layout: np.ndarray = np.load(io.BytesIO(stored), allow_pickle=False)
+                return layout
             with stored:
-                return np.load(stored, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:  # evicted by another process mid-read, or damaged
+                layout = np.load(stored, allow_pickle=False)
+                return layout
+        except (OSError, ValueError, EOFError, sqlite3.Error) as error:  # evicted mid-read, damaged, unreadable
             log.warning("Result cache entry %s is unreadable: %s", key, error)
             return None
 
-    def set(self, key: str, layout: np.ndarray, meta: dict | None = None) -> None:
-        """Store ``layout`` (any numeric array) with JSON-able ``meta`` under ``key``, replacing any entry."""
+    def set(self, key: str, layout: np.ndarray, meta: Mapping[str, Any] | None = None) -> None:
+        """Store ``layout`` (any numeric array) with JSON-able ``meta`` under ``key``, replacing any entry, on
+        this machine and (with Celery) in Redis for the other machines.
+
+        OSError or sqlite3.Error when it could not be stored anywhere (a full or read-only cache directory).
+        """
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(layout), allow_pickle=False)
-        tag = json.dumps(meta or {}, sort_keys=True, default=_plain)
-        self._cache.set(key, buffer.getvalue(), tag=tag)
+        shared = False
+        if self.remote is not None:
+            self.remote.set(f"projector:result:{key}", buffer.getvalue(), ex=REMOTE_TTL_S)
+            self.remote.set(f"projector:result-meta:{key}", json.dumps(meta or {}, default=_plain), ex=REMOTE_TTL_S)
+            shared = True
+        try:
+            self._store(key, buffer.getvalue(), meta or {})
+        except (OSError, sqlite3.Error):
+            if not shared:
+                raise
+            log.warning("Layout %s is kept in Redis only: this machine's cache cannot be written", key)
 
-    def get_meta(self, key: str) -> dict | None:
+    def _store(self, key: str, stored: bytes, meta: Mapping[str, Any]) -> None:
+        self._cache.set(key, stored, tag=json.dumps(meta, sort_keys=True, default=_plain))
+
+    def get_meta(self, key: str) -> dict[str, Any] | None:
         """The metadata stored with ``key`` (``{}`` if none was given), or None when there is no entry."""
+        held = self._from_memory(key)
+        if held is not None:
+            return held[1]
         try:
             stored, tag = self._cache.get(key, default=None, read=True, tag=True)
-        except OSError:
+        except (OSError, sqlite3.Error):
             return None
         if stored is None:
-            return None
+            return self.get_meta(key) if self._from_remote(key) else None
         if hasattr(stored, "close"):
             stored.close()
         return json.loads(tag) if tag else {}
@@ -168,7 +237,7 @@ class KeyedLocks:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._locks: dict[Hashable, list] = {}  # key -> [lock, holders and waiters]
+        self._locks: dict[Hashable, list[Any]] = {}  # key -> [lock, holders and waiters]
 
     @contextmanager
     def hold(self, key: Hashable) -> Iterator[None]:

@@ -1,19 +1,25 @@
-"""Layout jobs shared between the web process and job processes: stop requests, who still waits for a
-job, one job per browser session and kind, and a bounded number of jobs running at once."""
+"""Layout jobs between the web process and job processes (local or Celery workers): stop requests, who still
+waits for a job, whether it is alive and how it ended, one job per browser session and kind, and a bounded
+number of jobs running at once on a machine."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import fcntl
+import io
+import json
 import logging
 import os
 import signal
+import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import diskcache
+import numpy as np
 
 from projector.errors import ProjectorError
 
@@ -22,33 +28,120 @@ log = logging.getLogger(__name__)
 STOP_TTL_S = 3600
 ABANDONED_S = 30.0  # a job nobody has asked about for this long is stopped (its page is gone)
 POLL_S = 0.5  # how often a queued job looks for a free slot
+HEARTBEAT_S = 1.0  # how often a job says it is alive
+LOST_S = 5.0  # a job silent for this long is dead (its process killed, its worker or Redis gone)
 
 
 class JobRefused(ProjectorError):
     """The server has as many jobs waiting as it will queue."""
 
 
-class StopFlags:
-    """A small on-disk board of job tokens: stop requests, when each job's page last asked about it, and
-    which job each browser session runs of each kind."""
+class JobQueueDown(ProjectorError):
+    """Redis, through which Celery jobs are run and followed, does not answer."""
+
+
+def pack_layout(layout: np.ndarray) -> str:
+    """A layout as text for the browser to hand back (when no cache could keep it)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(layout, dtype=np.float32), allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def unpack_layout(text: str) -> np.ndarray:
+    layout: np.ndarray = np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
+    return layout
+
+
+class _DiskStore:
+    """The board's storage on one machine: a diskcache directory shared by the server and its job processes."""
 
     def __init__(self, directory: str | Path) -> None:
-        self._cache = diskcache.Cache(str(directory))
+        self._directory = str(directory)
+        self._pid = os.getpid()
+        self._opened = diskcache.Cache(self._directory)
+
+    @property
+    def _cache(self) -> diskcache.Cache:
+        """The cache, opened again in a forked job process: an SQLite connection must not cross a fork."""
+        if self._pid != os.getpid():
+            self._pid, self._opened = os.getpid(), diskcache.Cache(self._directory)
+        return self._opened
+
+    def get(self, key: str) -> Any:
+        return self._cache.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        self._cache.set(key, value, expire=STOP_TTL_S)
+
+    def swap(self, key: str, value: Any) -> Any:
+        cache = self._cache
+        with cache.transact():
+            previous = cache.get(key)
+            cache.set(key, value, expire=STOP_TTL_S)
+        return previous
+
+
+class _RedisStore:
+    """The board's storage in Redis, for Celery workers on other machines."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._down = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._where = url.split("@")[-1]  # no password in messages
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        try:
+            yield
+        except self._down as error:
+            raise JobQueueDown(
+                f"The job queue (Redis at {self._where}) cannot be reached ({error}); layout jobs cannot run or "
+                "report. Ask whoever runs the server to start Redis again."
+            ) from None
+
+    def get(self, key: str) -> Any:
+        with self._reaching():
+            value = self._redis.get(f"projector:{key}")
+        return None if value is None else json.loads(value)
+
+    def set(self, key: str, value: Any) -> None:
+        with self._reaching():
+            self._redis.set(f"projector:{key}", json.dumps(value), ex=STOP_TTL_S)
+
+    def swap(self, key: str, value: Any) -> Any:
+        with self._reaching():
+            previous = self._redis.set(f"projector:{key}", json.dumps(value), ex=STOP_TTL_S, get=True)
+        return json.loads(previous) if isinstance(previous, (str, bytes)) else None
+
+
+class JobBoard:
+    """What the web process and the job processes tell each other about layout jobs, by job token: stop
+    requests, when the job's page last asked about it, the job's own heartbeat, how it ended, and which
+    job each browser session runs of each kind.
+
+    On disk (a directory) for local job processes; in Redis (``redis_url``) when jobs run on Celery workers,
+    which may be on other machines.
+    """
+
+    def __init__(self, directory: str | Path, redis_url: str | None = None) -> None:
+        self._store: _DiskStore | _RedisStore = _RedisStore(redis_url) if redis_url else _DiskStore(directory)
 
     def request(self, token: str) -> None:
-        self._cache.set(f"stop:{token}", True, expire=STOP_TTL_S)
+        self._store.set(f"stop:{token}", True)
 
     def requested(self, token: str) -> bool:
-        return bool(self._cache.get(f"stop:{token}", False))
+        return bool(self._store.get(f"stop:{token}"))
 
     def seen(self, token: str) -> None:
         """The job's page is still open (it says so every few seconds while the job runs)."""
-        self._cache.set(f"seen:{token}", time.time(), expire=STOP_TTL_S)
+        self._store.set(f"seen:{token}", time.time())
 
     def abandoned(self, token: str, after_s: float = ABANDONED_S) -> bool:
         """Whether the job's page has not said it is open for ``after_s`` seconds."""
-        last = self._cache.get(f"seen:{token}")
-        return last is None or time.time() - float(last) > after_s  # type: ignore[arg-type]
+        last = self._store.get(f"seen:{token}")
+        return last is None or time.time() - float(last) > after_s
 
     def should_stop(self, token: str) -> bool:
         """A stop was requested, or nobody waits for the job any more."""
@@ -56,14 +149,60 @@ class StopFlags:
 
     def claim(self, session: str, kind: str, token: str) -> str | None:
         """Make ``token`` the one ``kind`` job of ``session``; the job it replaces (asked to stop) or None."""
-        key = f"running:{session}:{kind}"
-        with self._cache.transact():
-            previous = self._cache.get(key)
-            self._cache.set(key, token, expire=STOP_TTL_S)
+        previous = self._store.swap(f"running:{session}:{kind}", token)
         if previous and previous != token:
             self.request(str(previous))
             return str(previous)
         return None
+
+    def started(self, token: str, view: str) -> None:
+        """The job began (on the view named ``view``)."""
+        self._store.set(f"started:{token}", {"view": view, "at": time.time()})
+        self.beat(token)
+
+    def beat(self, token: str) -> None:
+        self._store.set(f"alive:{token}", time.time())
+
+    def finished(self, token: str, outcome: str) -> None:
+        """The job ended and said how (``done``, ``stopped``, ``failed``)."""
+        self._store.set(f"finished:{token}", outcome)
+
+    def waiting_since(self, token: str) -> float:
+        """When the page first asked about a job (recorded by this first call)."""
+        first = self._store.get(f"asked:{token}")
+        if first is None:
+            first = time.time()
+            self._store.set(f"asked:{token}", first)
+        return float(first)
+
+    def state(self, token: str) -> dict[str, Any]:
+        """What is known of a job: ``started`` (its record or None), ``finished`` (its outcome or None) and
+        ``silent_s``, the seconds since its last heartbeat (None before it started)."""
+        alive = self._store.get(f"alive:{token}")
+        return {
+            "started": self._store.get(f"started:{token}"),
+            "finished": self._store.get(f"finished:{token}"),
+            "silent_s": None if alive is None else time.time() - float(alive),
+        }
+
+    @contextlib.contextmanager
+    def heartbeat(self, token: str, every_s: float = HEARTBEAT_S) -> Iterator[None]:
+        """Beat for ``token`` every ``every_s`` seconds from a thread while the ``with`` block runs."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(every_s):
+                try:
+                    self.beat(token)
+                except Exception as error:  # noqa: BLE001 - the job goes on; its page will say it was lost
+                    log.warning("heartbeat of job %s failed: %s", token, error)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{token[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
 
 
 class JobSlots:
@@ -110,6 +249,7 @@ class JobSlots:
             )
         ticket = self.directory / "queue" / f"{time.time_ns():020d}-{os.getpid()}-{token[:40]}.ticket"
         ticket_fd = _lock(ticket, blocking=True)
+        assert ticket_fd is not None  # a blocking lock waits, it does not give up
         slot_fd = None
         try:
             while True:

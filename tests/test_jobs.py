@@ -1,23 +1,30 @@
 import multiprocessing
 import os
+import shutil
 import signal
+import socket
+import sqlite3
+import subprocess
 import time
 
+import numpy as np
 import pytest
+import redis
 
 from projector import jobs
-from projector.jobs import JobRefused, JobSlots, StopFlags
+from projector.cache import ResultCache
+from projector.jobs import JobBoard, JobQueueDown, JobRefused, JobSlots, pack_layout, unpack_layout
 
 
 def test_stop_requests_are_seen_by_another_handle(tmp_path):
-    web, job = StopFlags(tmp_path), StopFlags(tmp_path)
+    web, job = JobBoard(tmp_path), JobBoard(tmp_path)
     assert not job.requested("a")
     web.request("a")
     assert job.requested("a") and not job.requested("b")
 
 
 def test_a_job_nobody_asks_about_is_abandoned(tmp_path, monkeypatch):
-    flags = StopFlags(tmp_path)
+    flags = JobBoard(tmp_path)
     assert flags.abandoned("t")  # never seen
     flags.seen("t")
     assert not flags.should_stop("t")
@@ -27,7 +34,7 @@ def test_a_job_nobody_asks_about_is_abandoned(tmp_path, monkeypatch):
 
 
 def test_a_session_runs_one_job_of_a_kind_the_newest(tmp_path):
-    flags = StopFlags(tmp_path)
+    flags = JobBoard(tmp_path)
     assert flags.claim("s1", "tsne", "a") is None
     assert flags.claim("s1", "umap", "b") is None and flags.claim("s2", "tsne", "c") is None
     assert flags.claim("s1", "tsne", "d") == "a"
@@ -96,3 +103,83 @@ def test_giving_up_while_queued_and_a_full_queue(tmp_path):
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_job_tells_it_started_beats_and_finished(tmp_path):
+    board = JobBoard(tmp_path)
+    assert board.state("t") == {"started": None, "finished": None, "silent_s": None}
+    with board.heartbeat("t", every_s=0.05):
+        board.started("t", "run::tensor|all")
+        time.sleep(0.3)
+        assert board.state("t")["silent_s"] < 0.2
+    time.sleep(0.3)
+    state = board.state("t")
+    assert state["started"]["view"] == "run::tensor|all" and state["silent_s"] >= 0.25 and not state["finished"]
+    board.finished("t", "done")
+    assert board.state("t")["finished"] == "done"
+
+
+def test_a_layout_survives_packing():
+    layout = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
+    assert np.array_equal(unpack_layout(pack_layout(layout)), layout)
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed (make test installs Debian's redis-server)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_boards_on_two_machines_share_stops_and_claims_through_redis(tmp_path, redis_url):
+    web, worker = JobBoard(tmp_path / "web", redis_url), JobBoard(tmp_path / "worker", redis_url)
+    web.request("a")
+    assert worker.requested("a") and not worker.requested("b")
+    worker.started("b", "v")
+    worker.finished("b", "stopped")
+    assert web.state("b")["finished"] == "stopped" and web.state("b")["started"]["view"] == "v"
+    assert web.claim("s", "tsne", "c") is None and worker.claim("s", "tsne", "d") == "c" and web.requested("c")
+
+
+def test_a_board_without_redis_says_so():
+    board = JobBoard("/nonexistent", "redis://127.0.0.1:1/0")
+    with pytest.raises(JobQueueDown, match="cannot be reached"):
+        board.requested("a")
+
+
+def test_layouts_reach_a_machine_with_another_cache_through_redis(tmp_path, redis_url):
+    web, worker = ResultCache(tmp_path / "web"), ResultCache(tmp_path / "worker")
+    web.remote = worker.remote = redis.Redis.from_url(redis_url)
+    layout = np.arange(12, dtype=np.float32).reshape(6, 2)
+    worker.set("tsne-1", layout, meta={"status": "done"})
+    assert np.array_equal(web.get("tsne-1"), layout) and web.get_meta("tsne-1") == {"status": "done"}
+    web.remote = None  # now kept on the web machine's own disk
+    assert np.array_equal(web.get("tsne-1"), layout)
+
+
+def test_a_layout_no_disk_takes_is_held_in_memory(tmp_path):
+    results = ResultCache(tmp_path / "results")
+    shutil.rmtree(tmp_path / "results")
+    (tmp_path / "results").write_text("not a directory")  # as a cache that can no longer be written
+    layout = np.ones((4, 2), dtype=np.float32)
+    with pytest.raises((OSError, sqlite3.Error)):  # another process opening the broken directory
+        ResultCache(tmp_path / "results").set("k", layout)
+    results.hold("k", layout, {"status": "done"})
+    assert np.array_equal(results.get("k"), layout) and results.get_meta("k") == {"status": "done"}

@@ -1,4 +1,6 @@
-"""When a team outgrows one box: t-SNE runs on a Celery worker through Redis, streamed the same way."""
+"""When a team outgrows one box: t-SNE runs on a Celery worker through Redis, streamed the same way. The
+worker has a cache directory of its own, as on another machine: stop requests and finished layouts go
+through Redis."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 import time
 
 import numpy as np
+import psutil
 import pytest
 
 from tests.e2e.conftest import ROOT, RunningApp, free_port
@@ -35,7 +38,7 @@ def celery_app_url(tmp_path_factory, artifacts):
     env = {
         **os.environ,
         "PROJECTOR_LOGDIR": str(logdir),
-        "PROJECTOR_CACHE_DIR": str(cache),
+        "PROJECTOR_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),  # not the web server's
         "PROJECTOR_CELERY_BROKER": broker,
     }
     worker_log = open(artifacts / "celery-worker.log", "w")
@@ -50,7 +53,7 @@ def celery_app_url(tmp_path_factory, artifacts):
     deadline = time.monotonic() + 90
     while "ready" not in (artifacts / "celery-worker.log").read_text() and time.monotonic() < deadline:
         time.sleep(0.5)
-    yield running.url
+    yield running.url, worker
     running.stop()
     for process in (worker, redis):
         process.terminate()
@@ -59,7 +62,7 @@ def celery_app_url(tmp_path_factory, artifacts):
 
 
 def test_tsne_streams_from_a_celery_worker(page, celery_app_url):
-    page.goto(celery_app_url)
+    page.goto(celery_app_url[0])
     wait_points(page, 600)
     page.click('#projection-tabs .tab:has-text("t-SNE")')
     page.get_by_text("2D", exact=True).click()
@@ -79,3 +82,29 @@ def test_tsne_streams_from_a_celery_worker(page, celery_app_url):
     assert len(seen) >= 2, seen  # intermediate iterations were streamed before the end
     wait_text(page, "#point-count", "^600 points$")
     wait_points(page, 600)
+    assert page.evaluate(
+        "() => document.querySelector('#scatter .js-plotly-plot')._fullLayout.xaxis.title.text"
+    ).startswith("t-SNE")  # the layout reached the web server through Redis
+
+
+def test_stop_reaches_the_worker_and_a_lost_worker_is_reported(page, celery_app_url):
+    url, worker = celery_app_url
+    page.goto(url)
+    wait_points(page, 600)
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
+    page.fill("#tsne-iterations", "10000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    wait_text(page, "#tsne-status", r"iteration \d+", timeout=120_000)
+    page.click("#tsne-stop")
+    wait_text(page, "#tsne-status", "stopped", timeout=30_000)
+    page.fill("#tsne-seed", "7")
+    page.press("#tsne-seed", "Enter")
+    page.click("#tsne-run")
+    wait_text(page, "#tsne-status", r"^iteration \d+ of 10000$", timeout=120_000)  # the new job runs
+    for process in [*psutil.Process(worker.pid).children(recursive=True), psutil.Process(worker.pid)]:
+        process.kill()  # the machine running the job is gone, with every process on it
+    lost = time.monotonic()
+    wait_text(page, "#tsne-status", "^lost: ", timeout=20_000)
+    assert time.monotonic() - lost < 10
+    assert "is gone" in page.inner_text("#error-banner")

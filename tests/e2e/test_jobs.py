@@ -1,8 +1,9 @@
 """Layout jobs on a shared server: a bounded number run, the others queue and show their place; a job whose
-page is gone stops; stopping the server stops its jobs."""
+page is gone stops; stopping the server stops its jobs; a job that dies or a cache that fails says so."""
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import psutil
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.e2e
 def logdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("jobs") / "logdir"
     write_tf2_logdir(root / "large", blobs(8000, 2), metadata_rows=[f"q{i}" for i in range(8000)])
+    write_tf2_logdir(root / "small", blobs(600, 3), metadata_rows=[f"p{i}" for i in range(600)])
     return root
 
 
@@ -65,3 +67,42 @@ def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path
         time.sleep(0.2)
     survivors = [p.pid for p in jobs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not survivors, f"job processes outlived the server: {survivors}"
+
+
+def test_a_killed_job_says_so_within_seconds(browser, logdir, artifacts, tmp_path):
+    running = RunningApp(logdir, artifacts / "app-jobs-killed.log", cache_dir=tmp_path)
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        open_tsne(page, running.url, "large", 8000)
+        start_long_run(page)
+        for job in job_processes(psutil.Process(running.process.pid)):
+            job.kill()  # as the out-of-memory killer does
+        killed = time.monotonic()
+        status = wait_text(page, "#tsne-status", "^failed: ", timeout=15_000)
+        assert time.monotonic() - killed < 10
+        assert "killed" in status and "killed" in page.inner_text("#error-banner")
+        assert page.is_enabled("#tsne-run")
+        page.screenshot(path=str(artifacts / "e2e-job-killed.png"))
+    finally:
+        running.stop()
+
+
+def test_a_cache_that_cannot_be_written_still_shows_the_layout(browser, logdir, artifacts, tmp_path):
+    running = RunningApp(logdir, artifacts / "app-jobs-cache.log", cache_dir=tmp_path)
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        open_tsne(page, running.url, "small", 600)
+        shutil.rmtree(tmp_path / "results")
+        (tmp_path / "results").write_text("")  # the layouts' directory can no longer be written
+        page.fill("#tsne-iterations", "300")
+        page.press("#tsne-iterations", "Enter")
+        page.click("#tsne-run")
+        wait_text(page, "#tsne-status", "done", timeout=120_000)
+        wait_text(page, "#error-banner", "could not be saved in the server's cache")
+        page.wait_for_function(
+            "() => { const x = document.querySelector('#scatter .js-plotly-plot')._fullLayout.xaxis; "
+            "return !!x && x.title.text === 't-SNE 1'; }"
+        )
+        page.screenshot(path=str(artifacts / "e2e-job-cache-failed.png"))
+    finally:
+        running.stop()
