@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from typing import Callable
+from urllib.parse import parse_qs
 
 from dash import html, no_update
 
@@ -83,3 +84,8 @@ def unchanged(output):
     if isinstance(output, (list, tuple)):
         return [unchanged(o) for o in output]
     return no_update
+
+
+def read_query(search: str | None) -> dict[str, str]:
+    """The first value of each query parameter."""
+    return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if v}

@@ -1,19 +1,32 @@
-"""Data panel: run, tensor, label by, colour by, spherize, uploads and metadata download."""
+"""Data panel: run, tensor, label by, colour by, spherize, uploads and metadata download.
+
+Uploads belong to the browser session that made them (callbacks.session): :func:`requester` tells the
+workspace whose request it answers, so every panel's ``workspace.dataset(key)`` sees that session's uploads
+and metadata, and only those.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import MissingCallbackContextException
+from flask import has_request_context
 
-from callbacks import ids
-from callbacks.common import banner, reports_errors
-from callbacks.url_state import read_query
-from projector.colors import default_color_column, is_class_id_column
+from callbacks import ids, session
+from callbacks.common import banner, read_query, reports_errors
+from projector.colors import ColumnKind
 from projector.errors import MetadataError, TensorError
 from projector.export import metadata_download_tsv
-from projector.metadata import is_numeric_column
-from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, UPLOAD_RUN, decode_upload, max_upload_bytes
-from projector.view import INDEX_COLUMN, default_label_column
+from projector.uploads import (
+    DEFAULT_MAX_REQUEST_MB,
+    MB,
+    PRIVATE,
+    SHARED,
+    SHARED_BY_YOU,
+    UPLOAD_RUN,
+    decode_upload,
+    max_upload_bytes,
+)
+from projector.view import INDEX_COLUMN, View, default_label_column
 from projector.workspace import Workspace
 
 REFRESH_MS = 30_000
@@ -56,9 +69,18 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                 className="buttons",
             ),
             html.Div(
-                "Vectors: a TSV of floats (one row per point) or a .npy N×D array; they appear under the run "
-                "“(uploaded)”. Metadata: a TSV for the open tensor, with a header row unless it has one column.",
+                "Vectors: a TSV of floats (one row per point), word2vec or GloVe text (a word, then its numbers, "
+                "on each line) or a .npy N×D array; they appear under the run “(uploaded)”, for this browser only "
+                "until shared. Metadata: a TSV for the open tensor, with a header row unless it has one column; "
+                "it changes the labels in this browser only.",
                 className="hint",
+            ),
+            html.Div(
+                [
+                    html.Span(id=ids.UPLOAD_SHARING, className="hint"),
+                    html.Button("Share with team", id=ids.UPLOAD_SHARE, hidden=True),
+                ],
+                className="buttons",
             ),
             dcc.Download(id=ids.METADATA_DOWNLOAD),
             dcc.Interval(id="refresh-runs", interval=REFRESH_MS),
@@ -71,9 +93,47 @@ def run_options(runs: list[str]) -> list[dict]:
     return [{"label": "(logdir root)" if r == "." else r, "value": r} for r in runs]
 
 
-def tensor_options(specs) -> list[dict]:
-    """Tensor dropdown options: ``name (N×D)`` labels, tensor keys as values."""
-    return [{"label": spec.label, "value": spec.key} for spec in specs]
+def tensor_options(specs, notes: dict[str, str] | None = None) -> list[dict]:
+    """Tensor dropdown options: ``name (N×D)`` labels (``name (N×D, shared)`` with a note), tensor keys as values."""
+    notes = notes or {}
+    return [{"label": _noted(spec.label, notes.get(spec.key)), "value": spec.key} for spec in specs]
+
+
+def _noted(label: str, note: str | None) -> str:
+    return f"{label[:-1]}, {note})" if note and label.endswith(")") else (f"{label} ({note})" if note else label)
+
+
+UPLOAD_NOTES = {PRIVATE: None, SHARED_BY_YOU: "shared by you", SHARED: "shared"}
+
+
+def upload_notes(workspace: Workspace, specs) -> dict[str, str]:
+    """What the tensor list says of each upload: shared by this session or by someone else."""
+    notes = {spec.key: UPLOAD_NOTES.get(workspace.upload_status(spec.key) or PRIVATE) for spec in specs}
+    return {key: note for key, note in notes.items() if note}
+
+
+def sharing(status: str | None, name: str) -> tuple[str, bool]:
+    """The line saying who sees the open upload, and whether the Share button is hidden."""
+    if status == PRIVATE:
+        return f"Only this browser sees “{name}”.", False
+    if status == SHARED_BY_YOU:
+        return f"“{name}” is shared with everyone on this server until it expires.", True
+    if status == SHARED:
+        return f"“{name}” was shared with the team from another browser.", True
+    return "", True
+
+
+def requester() -> str | None:
+    """Whose request the workspace answers: the browser session of the page or callback being served (a
+    background job's is the one that started it; "" when the request has none), or None for the server's
+    own work outside any request (the warm-up)."""
+    if has_request_context():
+        return session.current() or ""
+    try:
+        cookies = ctx.cookies  # a background job: the cookies of the request that started it
+    except (LookupError, MissingCallbackContextException):
+        return None
+    return cookies.get(session.COOKIE) or ""
 
 
 def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | None:
@@ -84,24 +144,17 @@ def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | N
     return choices[0] if choices else None
 
 
-def column_options(metadata: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+def column_options(kinds: list[ColumnKind]) -> tuple[list[dict], list[dict]]:
     """Dropdown options for label-by (every column, or the row index) and colour-by."""
-    label_options = [{"label": c, "value": c} for c in metadata.columns]
+    label_options = [{"label": k.name, "value": k.name} for k in kinds]
     label_options.append({"label": "index (row number)", "value": INDEX_COLUMN})
-    color_options = []
-    for column in metadata.columns:
-        values = metadata[column]
-        if is_numeric_column(values) and not is_class_id_column(values):
-            note = "numeric"
-        else:
-            note = f"{values[values != ''].nunique():,} values"
-        color_options.append({"label": f"{column} ({note})", "value": column})
-    return label_options, color_options
+    return label_options, [k.option for k in kinds]
 
 
 def register(app, workspace: Workspace) -> None:
     limit = app.server.config.get("MAX_CONTENT_LENGTH")
     max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
+    workspace.requester = requester
 
     @app.callback(
         Output(ids.RUN_SELECT, "options"),
@@ -133,7 +186,7 @@ def register(app, workspace: Workspace) -> None:
         if run is None:
             return [], None, banner(["No embeddings found in the logdir."])
         listing = workspace.listing(run)
-        options = tensor_options(listing.specs)
+        options = tensor_options(listing.specs, upload_notes(workspace, listing.specs) if run == UPLOAD_RUN else None)
         keys = [s.key for s in listing.specs]
         value = pick(read_query(search).get("tensor") if current not in keys else None, current, keys)
         if keys:  # open_tensor reports the run's problems with the tensor's own warnings
@@ -152,32 +205,37 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.CUSTOM_COLUMN, "value"),
         Output(ids.DIMENSIONALITY, "children"),
         Output(ids.VIEW_STORE, "data", allow_duplicate=True),
+        Output(ids.UPLOAD_SHARING, "children"),
+        Output(ids.UPLOAD_SHARE, "hidden"),
         Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.TENSOR_SELECT, "value"),
         prevent_initial_call=True,
     )
-    @reports_errors(11)
+    @reports_errors(13)
     def open_tensor(key):
         if key is None:
-            return [], None, [], None, [], None, [], None, "", None, no_update
+            return [], None, [], None, [], None, [], None, "", None, "", True, no_update
         data = workspace.dataset(key)
-        label_options, color_options = column_options(data.metadata)
+        label_options, color_options = column_options(workspace.column_kinds(data))
         label = default_label_column(list(data.metadata.columns))
         search_options = [{"label": "all columns", "value": ""}] + label_options
         shape = f"{data.n:,} points × {data.dim:,} dimensions"
-        view = {"tensor": key, "indices": None}
+        view = View(key).to_json()
         messages = banner([*workspace.listing(data.spec.run).problems, *data.warnings], "warning")
+        who_sees, share_hidden = sharing(workspace.upload_status(key), data.spec.name)
         return (
             label_options,
             label,
             color_options,
-            default_color_column(data.metadata),
+            workspace.default_color_column(data),
             search_options,
             label,
             search_options,
             label,
             shape,
             view,
+            who_sees,
+            share_hidden,
             messages,
         )
 
@@ -196,9 +254,11 @@ def register(app, workspace: Workspace) -> None:
         if not contents:
             return (no_update,) * 5
         name = filename or "upload.tsv"
-        key = workspace.add_upload(name, decode_upload(contents, name, max_upload, TensorError))
-        specs = workspace.listing(UPLOAD_RUN).specs
-        return (run_options(workspace.runs()), UPLOAD_RUN, tensor_options(specs), key, [])
+        owner = session.ensure()
+        key = workspace.add_upload(name, decode_upload(contents, name, max_upload, TensorError), owner)
+        specs = workspace.listing(UPLOAD_RUN, owner).specs
+        options = tensor_options(specs, upload_notes(workspace, specs))
+        return (run_options(workspace.runs(owner)), UPLOAD_RUN, options, key, [])
 
     @app.callback(
         Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
@@ -213,8 +273,27 @@ def register(app, workspace: Workspace) -> None:
         if not contents or not key:
             return no_update, no_update
         name = filename or "metadata.tsv"
-        workspace.set_metadata(key, name, decode_upload(contents, name, max_upload, MetadataError))
+        workspace.set_metadata(key, name, decode_upload(contents, name, max_upload, MetadataError), session.ensure())
         return key, []  # reopening the tensor refreshes the label, colour and search columns
+
+    @app.callback(
+        Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
+        Output(ids.UPLOAD_SHARING, "children", allow_duplicate=True),
+        Output(ids.UPLOAD_SHARE, "hidden", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+        Input(ids.UPLOAD_SHARE, "n_clicks"),
+        State(ids.TENSOR_SELECT, "value"),
+        State(ids.RUN_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(4)
+    def share_upload(clicks, key, run):
+        if not clicks or not key:
+            return (no_update,) * 4
+        upload = workspace.share_upload(key, session.ensure())
+        specs = workspace.listing(run).specs if run == UPLOAD_RUN else []
+        options = tensor_options(specs, upload_notes(workspace, specs)) if specs else no_update
+        return (options, *sharing(SHARED_BY_YOU, upload.name), [])
 
     @app.callback(
         Output(ids.METADATA_DOWNLOAD, "data"),

@@ -8,7 +8,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 from callbacks import ids
 from callbacks.common import outcome, reports_errors
 from projector import scatter
-from projector.colors import FIRST_CODE, ColorEncoding, default_color_column
+from projector.colors import FIRST_CODE, ColorEncoding
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.figures import empty_figure
@@ -112,7 +112,7 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     empty = scatter.highlight_for(view, np.empty(0, dtype=np.int64), None)
     columns = list(data.metadata.columns)
     figure = view_figure(
-        workspace, data, view, projected, default_color_column(data.metadata), default_label_column(columns), empty
+        workspace, data, view, projected, workspace.default_color_column(data), default_label_column(columns), empty
     )
     return {
         "figure": figure,

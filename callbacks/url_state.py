@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from dash import Input, Output, State, dcc, no_update
 
 from callbacks import ids
+from callbacks.common import read_query
 
 PROJECTIONS = ("pca", "tsne", "umap", "custom")
 
 
 def layout() -> dcc.Location:
     return dcc.Location(id=ids.URL, refresh=False)
-
-
-def read_query(search: str | None) -> dict[str, str]:
-    """The first value of each query parameter."""
-    return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if v}
 
 
 def write_query(run: str | None, tensor: str | None, projection: str | None) -> str:

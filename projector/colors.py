@@ -93,13 +93,38 @@ def is_class_id_column(values: pd.Series) -> bool:
     return bool(numbers.size) and whole and np.unique(numbers).size <= CLASS_ID_LIMIT
 
 
-def default_color_column(metadata: pd.DataFrame) -> str | None:
-    """The first categorical column with 2 to 50 values: the most useful colouring at a glance."""
+@dataclass(frozen=True)
+class ColumnKind:
+    """How a metadata column is coloured: by a gradient (``numeric``) or by category, with ``distinct``
+    non-empty values; ``values`` counts every distinct cell, the empty one included."""
+
+    name: str
+    numeric: bool
+    distinct: int
+    values: int
+
+    @property
+    def option(self) -> dict[str, str]:
+        """The column as a colour-by choice: ``name (numeric)`` or ``name (N values)``."""
+        note = "numeric" if self.numeric else f"{self.distinct:,} values"
+        return {"label": f"{self.name} ({note})", "value": self.name}
+
+
+def column_kinds(metadata: pd.DataFrame) -> list[ColumnKind]:
+    """The kind of every metadata column, in order (parsing each column once: cache the result)."""
+    kinds = []
     for column in metadata.columns:
         values = metadata[column]
-        categorical = not is_numeric_column(values) or is_class_id_column(values)
-        if categorical and 1 < values.nunique() <= LEGEND_LIMIT:
-            return column
+        numeric = is_numeric_column(values) and not is_class_id_column(values)
+        kinds.append(ColumnKind(str(column), numeric, int(values[values != ""].nunique()), int(values.nunique())))
+    return kinds
+
+
+def default_color_column(metadata: pd.DataFrame, kinds: list[ColumnKind] | None = None) -> str | None:
+    """The first categorical column with 2 to 50 values: the most useful colouring at a glance."""
+    for kind in column_kinds(metadata) if kinds is None else kinds:
+        if not kind.numeric and 1 < kind.values <= LEGEND_LIMIT:
+            return kind.name
     return None
 
 
@@ -149,10 +174,10 @@ def highlight(encoding: ColorEncoding, selected: np.ndarray) -> np.ndarray:
     return codes
 
 
-def discrete_colorscale(palette: list[str]) -> tuple[list[list], float, float]:
+def discrete_colorscale(palette: list[str]) -> tuple[list[list[float | str]], float, float]:
     """A Plotly colourscale that maps integer code ``i`` to ``palette[i]``, with its cmin and cmax."""
     k = len(palette)
-    scale: list[list] = []
+    scale: list[list[float | str]] = []
     for i, color in enumerate(palette):
         scale.append([i / k, color])
         scale.append([(i + 1) / k, color])

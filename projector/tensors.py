@@ -8,13 +8,15 @@ import io
 import logging
 import os
 import re
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
 import pandas as pd
 
-from projector.errors import TensorError
+from projector.errors import TensorError, reason
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def _read_npy(path: str | Path, shown: str) -> np.ndarray:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise TensorError(
-            f"Tensor file {shown} is not a readable .npy array ({error}); save it with np.save."
+            f"Tensor file {shown} is not a readable .npy array ({reason(error, path, shown)}); save it with np.save."
         ) from error
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.number):
         raise TensorError(f"Tensor file {shown} holds {getattr(array, 'dtype', type(array))} values; save numbers.")
@@ -193,10 +195,11 @@ def peek_tensor_shape(path: str | Path, shape: tuple[int, ...] | None = None) ->
                     else np.lib.format.read_array_header_2_0(f)
                 )
                 found = tuple(int(d) for d in header[0])
-                return found if len(found) == 2 else None  # type: ignore[return-value]
+                return found if len(found) == 2 else None
         if not _looks_like_text(path):
-            ok = shape and len(shape) == 2 and int(np.prod(shape)) * 4 == size
-            return (int(shape[0]), int(shape[1])) if ok else None
+            if shape is not None and len(shape) == 2 and int(np.prod(shape)) * 4 == size:
+                return (int(shape[0]), int(shape[1]))
+            return None
         with open(path, "rb") as f:
             rows, width = 0, None
             for line in f:
@@ -207,3 +210,151 @@ def peek_tensor_shape(path: str | Path, shape: tuple[int, ...] | None = None) ->
             return (rows, width) if width else None
     except (OSError, ValueError):
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# word vectors: word2vec and GloVe text
+
+WORD_COLUMN = "word"  # the metadata column of the words of a word-vector file
+SNIFF_BYTES = 64 * 1024  # how much of a file is looked at to tell its layout
+SNIFF_LINES = 100
+NAN_SPELLINGS = ["nan", "NaN", "NAN", "-nan"]
+_COUNT = re.compile(r"^[0-9]+$")
+
+
+@dataclass(frozen=True)
+class WordLayout:
+    """A word-vector text file: a word then ``dims`` numbers per line, tab- or space-separated, maybe
+    after word2vec's header line ``N D``."""
+
+    tab: bool
+    dims: int
+    header: tuple[int, int] | None = None
+
+
+def parse_tensor_text(data: bytes | str, *, name: str = "tensor TSV") -> tuple[np.ndarray, pd.Series | None]:
+    """A text file of vectors as float32 N×D, with its words when it is word2vec or GloVe text (else None).
+
+    Word-vector text (each line a word, then its numbers) is told by :func:`sniff_word_layout`; anything
+    else is read by :func:`parse_tensor_tsv`, exactly as before. The words come back as strings named
+    :data:`WORD_COLUMN`, one per row.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    layout = sniff_word_layout(raw)
+    if layout is None:
+        return parse_tensor_tsv(raw, name=name), None
+    try:
+        vectors, words = _read_words_fast(raw, layout)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        # A word with a space in it, a short row or a bad number: find it line by line.
+        vectors, words = _read_words_exactly(raw, layout, name)
+    if layout.header is not None and layout.header != vectors.shape:
+        rows, dims = layout.header
+        raise TensorError(
+            f"Tensor file {name}, line 1: the word2vec header says {rows:,} words of {dims:,} numbers but the file "
+            f"holds {vectors.shape[0]:,} words of {vectors.shape[1]:,}; fix or remove the first line."
+        )
+    if vectors.size == 0:
+        raise TensorError(f"Tensor file {name} has no rows; write one row of numbers per point.")
+    return np.ascontiguousarray(vectors, dtype=np.float32), words.rename(WORD_COLUMN).reset_index(drop=True)
+
+
+def sniff_word_layout(raw: bytes) -> WordLayout | None:
+    """The layout of word-vector text, or None when ``raw`` is not that (plain numbers, binary, too little).
+
+    It is word-vector text when, on the first lines, the first field is not a number on most lines and
+    on most lines the fields after it are numbers, as many on each. A first line of two whole numbers is
+    word2vec's ``N D`` header.
+    """
+    sample = raw[:SNIFF_BYTES]
+    if b"\0" in sample:
+        return None
+    text = sample.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    lines = text.splitlines()
+    if len(raw) > SNIFF_BYTES:
+        lines = lines[:-1]  # the last one may be cut short
+    lines = [line for line in lines if line.strip()][: SNIFF_LINES + 1]
+    header = None
+    first = lines[0].split() if lines else []
+    if len(first) == 2 and all(_COUNT.match(f) for f in first) and len(lines) > 1:
+        header, lines = (int(first[0]), int(first[1])), lines[1:]
+    if not lines:
+        return None
+    tab = "\t" in lines[0]
+    rows = [_fields(line, tab) for line in lines[:SNIFF_LINES]]
+    counts = Counter(len(r) - 1 for r in rows if len(r) > 1 and all(_is_number(c) for c in r[1:]))
+    if not counts:
+        return None
+    dims, fitting = counts.most_common(1)[0]
+    worded = sum(not _is_number(r[0]) for r in rows)
+    if fitting * 2 <= len(rows) or worded * 2 <= len(rows):
+        return None
+    return WordLayout(tab=tab, dims=dims, header=header)
+
+
+def _fields(line: str, tab: bool) -> list[str]:
+    """The fields of a line: tab-separated (trailing empty ones dropped) or separated by runs of spaces."""
+    return line.rstrip("\t\r\n ").split("\t") if tab else line.split()
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_words_fast(raw: bytes, layout: WordLayout) -> tuple[np.ndarray, pd.Series]:
+    """pandas' C parser reads the words as text and the numbers as float32; ValueError or ParserError if
+    a line does not fit (a word with a space, a row short of numbers, a cell that is not a number)."""
+    numbers = range(1, layout.dims + 1)
+    frame = pd.read_csv(  # type: ignore[call-overload]  # pandas-stubs: na_values keyed by position
+        io.BytesIO(raw),
+        sep="\t" if layout.tab else r"\s+",  # runs of spaces (and a trailing one): still the C parser
+        header=None,
+        skiprows=1 if layout.header else 0,
+        dtype={0: object, **{i: np.float32 for i in numbers}},
+        engine="c",
+        quoting=3,  # a quote is part of a word
+        keep_default_na=False,  # "nan", "null" and "NA" are words; a missing number fails
+        na_values={i: NAN_SPELLINGS for i in numbers},
+        skip_blank_lines=True,
+        encoding="utf-8",
+        encoding_errors="replace",
+    )
+    if frame.shape[1] != layout.dims + 1:
+        raise ValueError("a row has another number of fields")
+    return frame.iloc[:, 1:].to_numpy(dtype=np.float32), frame[0].astype(str).astype(object)
+
+
+def _read_words_exactly(raw: bytes, layout: WordLayout, name: str) -> tuple[np.ndarray, pd.Series]:
+    """Line by line: each line's word is what comes before its last ``dims`` fields (so it may hold spaces);
+    numpy converts the numbers. TensorError naming the line when one does not fit."""
+    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    words: list[str] = []
+    cells: list[list[str]] = []
+    numbers: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if (number == 1 and layout.header) or not line.strip():
+            continue
+        parts = line.rstrip("\t\r\n ").rsplit("\t" if layout.tab else None, layout.dims)
+        word_end = _fields(parts[0], layout.tab)[-1] if len(parts) == layout.dims + 1 else ""
+        if len(parts) != layout.dims + 1 or (len(_fields(parts[0], layout.tab)) > 1 and _is_number(word_end)):
+            found = len(_fields(line, layout.tab)) - 1
+            raise TensorError(
+                f"Tensor file {name}, line {number} has {found:,} values after its word but the file's lines have "
+                f"{layout.dims:,}; every line must hold a word and then the same number of values."
+            )
+        words.append(parts[0].strip())
+        cells.append(parts[1:])
+        numbers.append(number)
+    try:
+        vectors = np.array(cells, dtype=str).astype(np.float32) if cells else np.empty((0, layout.dims), np.float32)
+    except ValueError:
+        row, column = next((i, j) for i, row in enumerate(cells) for j, c in enumerate(row) if not _is_number(c))
+        raise TensorError(
+            f"Tensor file {name}, line {numbers[row]}, column {column + 2}: {cells[row][column][:40]!r} is not a "
+            "number; each line must hold a word and then only numbers."
+        ) from None
+    return vectors.reshape(len(cells), layout.dims), pd.Series(words, dtype=object)

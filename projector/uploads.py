@@ -1,16 +1,27 @@
-"""Tensors and metadata uploaded into the running app, kept on disk so every app process sees them."""
+"""Tensors and metadata uploaded into the running app, kept on disk so every app process sees them.
+
+Each upload belongs to the browser session that made it: an uploaded tensor is listed and opened in that
+session only until its owner shares it with the team, and uploaded metadata changes the labels of that
+session only. Owners are kept as digests of session ids, never the ids (cookies) themselves.
+"""
 
 from __future__ import annotations
 
 import binascii
+import hashlib
 import io
+import secrets
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import diskcache
 import numpy as np
+import pandas as pd
 
 from projector.errors import ProjectorError, TensorError
-from projector.tensors import parse_tensor_tsv
+from projector.tensors import WORD_COLUMN, parse_tensor_text
 
 UPLOAD_RUN = "(uploaded)"
 KEEP_S = 7 * 24 * 3600
@@ -18,6 +29,7 @@ MB = 2**20
 DEFAULT_MAX_REQUEST_MB = 100  # the server's default request size limit, which bounds every upload
 REQUEST_SLACK = 64 * 1024  # the callback's JSON around an uploaded file's data URL
 DECODE_CHUNK = 4 * MB  # base64 characters decoded at a time (a multiple of 4)
+SERVER = ""  # the owner of what the server uploads itself, outside any browser session (scripts, tests)
 
 
 def max_upload_bytes(max_request_bytes: int) -> int:
@@ -76,8 +88,16 @@ def upload_key(name: str) -> str:
     return f"{UPLOAD_RUN}::{name}"
 
 
-def parse_tensor_upload(name: str, data: bytes) -> np.ndarray:
-    """An uploaded ``.npy`` or TSV file as a float32 N×D matrix (TensorError naming the file otherwise)."""
+def owner_of(session: str | None) -> str:
+    """The owner id of a browser session's uploads: a digest of the session id (None, the server: SERVER)."""
+    if session is None:
+        return SERVER
+    return hashlib.blake2b(session.encode("utf-8"), digest_size=16, person=b"projector-owner").hexdigest()
+
+
+def parse_tensor_upload(name: str, data: bytes) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """An uploaded ``.npy``, TSV or word-vector text file as a float32 N×D matrix, and its labels: a
+    ``word`` column for word2vec or GloVe text, else None (TensorError naming the file when unusable)."""
     if name.lower().endswith(".npy"):
         try:
             array = np.load(io.BytesIO(data), allow_pickle=False)
@@ -85,39 +105,100 @@ def parse_tensor_upload(name: str, data: bytes) -> np.ndarray:
             raise TensorError(f"{name}: not a readable .npy array ({error}).") from None
         if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
             raise TensorError(f"{name}: holds a {array.ndim}-D {array.dtype} array; upload a 2-D numeric N×D matrix.")
-        return array.astype(np.float32)
-    return parse_tensor_tsv(data, name=name)
+        return array.astype(np.float32), None
+    vectors, words = parse_tensor_text(data, name=name)
+    return vectors, (None if words is None else pd.DataFrame({WORD_COLUMN: words}))
+
+
+PRIVATE, SHARED_BY_YOU, SHARED = "private", "shared by you", "shared"  # an upload as one session sees it
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded tensor: its name (unique among uploads), N×D, owner and whether the team sees it."""
+
+    name: str
+    shape: tuple[int, int]
+    owner: str  # owner_of(the uploading session)
+    shared: bool = False
+    token: str = ""  # unique per upload: what its vectors are cached by in memory (a name is reused)
+
+    @property
+    def key(self) -> str:
+        return upload_key(self.name)
+
+    def visible_to(self, owner: str) -> bool:
+        return self.shared or self.owner == owner
+
+    def status(self, owner: str) -> str:
+        """PRIVATE (``owner``'s, not shared), SHARED_BY_YOU (``owner``'s, shared) or SHARED (another's)."""
+        if self.owner != owner:
+            return SHARED
+        return SHARED_BY_YOU if self.shared else PRIVATE
 
 
 class UploadStore:
-    """Uploaded tensors by name and uploaded metadata text by tensor key."""
+    """Uploaded tensors by name, with their owners, and uploaded metadata text by tensor key and owner."""
 
     def __init__(self, directory: str | Path) -> None:
         self._cache = diskcache.Cache(str(directory))
 
-    def add_tensor(self, name: str, vectors: np.ndarray) -> str:
-        """Keep ``vectors`` under a name not used yet (``name (2)`` …); return its tensor key."""
+    def add_tensor(self, name: str, vectors: np.ndarray, owner: str, labels: pd.DataFrame | None = None) -> Upload:
+        """Keep ``vectors`` (and their labels) for ``owner`` under a name not used yet (``name (2)`` …)."""
         taken, unique, i = set(self.names()), name, 1
         while unique in taken:
             i += 1
             unique = f"{name} ({i})"
+        upload = Upload(unique, (int(vectors.shape[0]), int(vectors.shape[1])), owner, token=secrets.token_hex(8))
         self._cache.set(("tensor", unique), np.ascontiguousarray(vectors, dtype=np.float32), expire=KEEP_S)
-        self._cache.set(("shape", unique), tuple(int(d) for d in vectors.shape), expire=KEEP_S)
-        return upload_key(unique)
+        if labels is not None:
+            self._cache.set(("labels", unique), labels, expire=KEEP_S)
+        else:
+            self._cache.delete(("labels", unique))
+        self._cache.set(("upload", unique), _record(upload), expire=KEEP_S)  # last: listed once complete
+        return upload
 
     def names(self) -> list[str]:
-        return sorted(k[1] for k in self._cache.iterkeys() if isinstance(k, tuple) and k[0] == "shape")
+        """The names of every upload kept, whoever owns it."""
+        return sorted(k[1] for k in self._cache.iterkeys() if isinstance(k, tuple) and k[0] == "upload")
 
-    def shape(self, name: str) -> tuple[int, int] | None:
-        """The N×D shape of an uploaded tensor (cheap: the vectors are not read)."""
-        return self._cache.get(("shape", name))
+    def uploads(self, owner: str) -> list[Upload]:
+        """The uploads ``owner`` sees: its own and those shared with the team, by name."""
+        found = (self.upload(name) for name in self.names())
+        return [u for u in found if u is not None and u.visible_to(owner)]
+
+    def upload(self, name: str) -> Upload | None:
+        record = self._cache.get(("upload", name))
+        return Upload(name, **record) if isinstance(record, dict) else None
+
+    def share(self, name: str) -> Upload | None:
+        """Make upload ``name`` visible to every session; it is still kept only until it was to expire."""
+        with self._cache.transact():
+            record, expires = self._cache.get(("upload", name), expire_time=True)
+            left = None if expires is None else expires - time.time()
+            if not isinstance(record, dict) or (left is not None and left <= 0):
+                return None
+            record = {**record, "shared": True}
+            self._cache.set(("upload", name), record, expire=left)
+        return Upload(name, **record)
 
     def vectors(self, name: str) -> np.ndarray | None:
-        return self._cache.get(("tensor", name))
+        vectors: np.ndarray | None = self._cache.get(("tensor", name))
+        return vectors
 
-    def set_metadata(self, key: str, name: str, text: str) -> None:
-        self._cache.set(("metadata", key), (name, text), expire=KEEP_S)
+    def labels(self, name: str) -> pd.DataFrame | None:
+        """The words of an uploaded word2vec or GloVe file (None for plain vectors)."""
+        labels: pd.DataFrame | None = self._cache.get(("labels", name))
+        return labels
 
-    def metadata(self, key: str) -> tuple[str, str] | None:
-        """``(file name, text)`` of the metadata uploaded for tensor ``key``, if any."""
-        return self._cache.get(("metadata", key))
+    def set_metadata(self, key: str, owner: str, name: str, text: str) -> None:
+        self._cache.set(("metadata", key, owner), (name, text), expire=KEEP_S)
+
+    def metadata(self, key: str, owner: str) -> tuple[str, str] | None:
+        """``(file name, text)`` of the metadata ``owner`` uploaded for tensor ``key``, if any."""
+        stored: tuple[str, str] | None = self._cache.get(("metadata", key, owner))
+        return stored
+
+
+def _record(upload: Upload) -> dict[str, Any]:
+    return {"shape": upload.shape, "owner": upload.owner, "shared": upload.shared, "token": upload.token}

@@ -4,7 +4,7 @@ A server lists the logdir's runs, reads the tensor a visitor lands on (the first
 importing TensorFlow when it is a checkpoint) and computes its PCA, colours and neighbour norms into the
 workspace's caches, which every visitor shares. Then, if asked, it compiles UMAP's numba code. Start-up
 itself is not delayed: the work runs in a thread, and a request that needs a value being computed waits
-for it rather than computing it again (:class:`projector.workspace.LRUCache`).
+for it rather than computing it again (:class:`projector.cache.LRUCache`).
 
 Job processes are forked from the server (Dash's ``DiskcacheManager``). A fork while the thread holds a
 lock would leave the child waiting for ever, so a fork first waits for the warm-up to finish; the child
@@ -18,7 +18,6 @@ import os
 import threading
 import time
 
-from projector.colors import default_color_column
 from projector.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -92,6 +91,6 @@ class WarmUp:
         data = self.workspace.dataset(spec.key)
         self._say(f"Computing the PCA of {data.n:,} points…")
         self.workspace.pca(data, None, False)
-        self.workspace.color_encoding(data, default_color_column(data.metadata), None)
+        self.workspace.color_encoding(data, self.workspace.default_color_column(data), None)
         self.workspace.neighbor_index(data).norms  # noqa: B018 - computed once, kept for every query
         self.key = spec.key

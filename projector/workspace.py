@@ -5,16 +5,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from projector.cache import LRUCache, ResultCache, default_cache_dir
-from projector.colors import ColorEncoding, encode_column, uniform_encoding
+from projector.colors import (
+    ColorEncoding,
+    ColumnKind,
+    column_kinds,
+    default_color_column,
+    encode_column,
+    uniform_encoding,
+)
 from projector.dataset import Dataset, dataset_from_arrays, load_dataset
-from projector.errors import ConfigError, MetadataError
+from projector.errors import ConfigError, InputError, MetadataError
 from projector.logdir import (
     EmbeddingSpec,
     RunListing,
@@ -25,7 +34,7 @@ from projector.logdir import (
 from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
-from projector.uploads import UPLOAD_RUN, UploadStore, parse_tensor_upload
+from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, owner_of, parse_tensor_upload
 from projector.view import subset_digest
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,7 @@ CACHE_SIZES = {
     "pca": 16,
     "neighbors": 4,
     "colors": 8,
+    "kinds": 16,  # column kinds of metadata tables
     "config": 256,  # parsed projector_config.pbtxt files
     "shape": 1024,  # N×D of tensor files, for the listing
     "variables": 64,  # checkpoint variable lists
@@ -56,67 +66,115 @@ class Workspace:
         self.results = ResultCache(root / "results")
         self.uploads = UploadStore(root / "uploads")
         self.cache = LRUCache(CACHE_SIZES)
+        # Whose request a method answers when its ``session`` is not given: the browser session being served
+        # ("" for a request without one), or None for the server's own work (the warm-up). The app installs
+        # it (callbacks.data_panel); uploads and uploaded metadata are seen by their own session only.
+        self.requester: Callable[[], str | None] = lambda: None
 
-    def runs(self) -> list[str]:
+    def runs(self, session: str | None = None) -> list[str]:
+        """The logdir's runs, then UPLOAD_RUN when the session sees an upload (its own or a shared one)."""
         runs = find_runs(self.logdir)
-        return runs + [UPLOAD_RUN] if self.uploads.names() else runs
+        return runs + [UPLOAD_RUN] if self.uploads.uploads(self._owner(session)) else runs
 
-    def listing(self, run: str) -> RunListing:
+    def listing(self, run: str, session: str | None = None) -> RunListing:
         if run == UPLOAD_RUN:
-            return RunListing([self._upload_spec(name) for name in self.uploads.names()], [])
+            return RunListing([upload_spec(u) for u in self.uploads.uploads(self._owner(session))], [])
         return list_embeddings(self.logdir, run, self.cache)
 
-    def spec(self, key: str) -> EmbeddingSpec:
-        """The embedding whose ``key`` is given (ConfigError when it has gone)."""
+    def spec(self, key: str, session: str | None = None) -> EmbeddingSpec:
+        """The embedding whose ``key`` is given (ConfigError when it has gone or is another session's upload)."""
         if key.startswith(f"{UPLOAD_RUN}::"):
-            return self._upload_spec(key.split("::", 1)[1])
+            return upload_spec(self._upload(key, self._owner(session)))
         return find_spec(self.logdir, key, self.cache)
 
-    def dataset(self, key: str) -> Dataset:
-        """The tensor's dataset, with uploaded metadata in place of its own when some was uploaded."""
-        spec = self.spec(key)
-        if spec.run == UPLOAD_RUN:
+    def dataset(self, key: str, session: str | None = None) -> Dataset:
+        """The tensor's dataset as the session sees it: with the metadata it uploaded for the tensor, if any;
+        an uploaded tensor shared by another session comes with its owner's metadata."""
+        owner = self._owner(session)
+        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
+        if upload is not None:
             base = self.cache.get_or_compute(
-                "uploaded", ("vectors", spec.name, spec.tensor_shape), lambda: self._read_upload(spec)
+                "uploaded", ("vectors", upload.name, upload.token), lambda: self._read_upload(upload)
             )
         else:  # visitors arriving together read the files once
-            base = load_dataset(self.logdir, spec, self.cache)
-        uploaded = self.uploads.metadata(key)
+            base = load_dataset(self.logdir, self.spec(key), self.cache)
+        uploaded = self.uploads.metadata(metadata_key(key, upload), owner)
+        if uploaded is None and upload is not None and upload.owner != owner:
+            uploaded = self.uploads.metadata(metadata_key(key, upload), upload.owner)
         if uploaded is None:
             return base
         name, text = uploaded
-        return self.cache.get_or_compute(
+        return self.cache.get_or_compute(  # keyed by content: one session's table never serves another's
             "uploaded",
             ("metadata", base.spec, base.content_hash, text_digest(name, text)),
             lambda: with_metadata(base, parse_metadata(text, raw_rows(base), name=name)),
         )
 
-    def add_upload(self, name: str, data: bytes) -> str:
-        """Keep an uploaded tensor file (TSV or .npy); return its tensor key."""
-        vectors = parse_tensor_upload(name, data)
-        dataset_from_arrays(vectors, name=name)  # refuse unusable tensors before keeping them
-        return self.uploads.add_tensor(Path(name).stem or name, vectors)
+    def add_upload(self, name: str, data: bytes, session: str | None = None) -> str:
+        """Keep an uploaded tensor file (TSV, word2vec or GloVe text, .npy) for the session; its tensor key."""
+        owner = self._uploader(session)
+        vectors, labels = parse_tensor_upload(name, data)
+        dataset_from_arrays(vectors, labels, name=name)  # refuse unusable tensors before keeping them
+        return self.uploads.add_tensor(Path(name).stem or name, vectors, owner, labels).key
 
-    def set_metadata(self, key: str, name: str, data: bytes) -> None:
-        """Use an uploaded metadata TSV for tensor ``key`` (checked against its row count first)."""
+    def set_metadata(self, key: str, name: str, data: bytes, session: str | None = None) -> None:
+        """Use an uploaded metadata TSV for tensor ``key`` in this session (checked against its row count first)."""
+        owner = self._uploader(session)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise MetadataError(f"{name}: not UTF-8 text; save the metadata as a UTF-8 TSV.") from None
-        parse_metadata(text, raw_rows(self.dataset(key)), name=name)
-        self.uploads.set_metadata(key, name, text)
+        parse_metadata(text, raw_rows(self.dataset(key, session)), name=name)
+        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
+        self.uploads.set_metadata(metadata_key(key, upload), owner, name, text)
 
-    def _upload_spec(self, name: str) -> EmbeddingSpec:
-        shape = self.uploads.shape(name)
-        if shape is None:
-            raise ConfigError(f"The uploaded tensor {name!r} is no longer kept; upload it again.")
-        return EmbeddingSpec(run=UPLOAD_RUN, name=name, tensor_shape=shape)
+    def share_upload(self, key: str, session: str | None = None) -> Upload:
+        """List the session's uploaded tensor ``key`` for every session (it still expires when it would have)."""
+        owner = self._uploader(session)
+        if not key.startswith(f"{UPLOAD_RUN}::"):
+            raise InputError("Only uploaded tensors are shared: the logdir's tensors are everyone's already.")
+        upload = self._upload(key, owner)
+        if upload.owner != owner:
+            raise InputError(f"{upload.name!r} was uploaded in another browser; only that browser can share it.")
+        shared = self.uploads.share(upload.name)
+        if shared is None:
+            raise ConfigError(not_available(upload.name))
+        return shared
 
-    def _read_upload(self, spec: EmbeddingSpec) -> Dataset:
-        vectors = self.uploads.vectors(spec.name)
+    def upload_status(self, key: str | None, session: str | None = None) -> str | None:
+        """How the session sees uploaded tensor ``key``: uploads.PRIVATE, SHARED_BY_YOU or SHARED; None when
+        ``key`` is not an upload the session sees."""
+        if not key or not key.startswith(f"{UPLOAD_RUN}::"):
+            return None
+        owner = self._owner(session)
+        upload = self.uploads.upload(key.split("::", 1)[1])
+        return upload.status(owner) if upload is not None and upload.visible_to(owner) else None
+
+    def _owner(self, session: str | None) -> str:
+        """The owner id of ``session``, or of the requester when it is not given."""
+        return owner_of(session if session is not None else self.requester())
+
+    def _uploader(self, session: str | None) -> str:
+        """The owner id of a session that may upload (a request without a session may not)."""
+        who = session if session is not None else self.requester()
+        if who == "":
+            raise InputError("This page has no session on the server: reload it, then try again.")
+        return owner_of(who)
+
+    def _upload(self, key: str, owner: str) -> Upload:
+        """The uploaded tensor of ``key`` if ``owner`` may open it; the same ConfigError whether it has expired
+        or is another session's, so a key tells nothing about other people's uploads."""
+        name = key.split("::", 1)[1]
+        upload = self.uploads.upload(name)
+        if upload is None or not upload.visible_to(owner):
+            raise ConfigError(not_available(name))
+        return upload
+
+    def _read_upload(self, upload: Upload) -> Dataset:
+        vectors = self.uploads.vectors(upload.name)
         if vectors is None:
-            raise ConfigError(f"The uploaded tensor {spec.name!r} is no longer kept; upload it again.")
-        return dataset_from_arrays(vectors, name=spec.name)
+            raise ConfigError(not_available(upload.name))
+        return dataset_from_arrays(vectors, self.uploads.labels(upload.name), name=upload.name)
 
     def resolve(self, tensor: str | Dataset) -> Dataset:
         """A dataset as given, or the one of tensor key ``tensor``: callbacks resolve a key once and pass it on."""
@@ -148,7 +206,7 @@ class Workspace:
         return self.cache.get_or_compute("pca", cache_key, compute)
 
     def result_key(
-        self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str, params: dict
+        self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str, params: Mapping[str, Any]
     ) -> str:
         """The shared result-cache key of a layout: tensor content, subset, method and parameters."""
         view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
@@ -168,10 +226,39 @@ class Workspace:
 
         return self.cache.get_or_compute("colors", (data.metadata_hash, column, subset_digest(subset)), compute)
 
+    def column_kinds(self, tensor: str | Dataset) -> list[ColumnKind]:
+        """How each metadata column is coloured (numeric or by category, and how many values), cached per table."""
+        data = self.resolve(tensor)
+        return self.cache.get_or_compute("kinds", data.metadata_hash, lambda: column_kinds(data.metadata))
+
+    def default_color_column(self, tensor: str | Dataset) -> str | None:
+        """The column a tensor is coloured by at first (see :func:`projector.colors.default_color_column`)."""
+        data = self.resolve(tensor)
+        return default_color_column(data.metadata, self.column_kinds(data))
+
     def neighbor_index(self, tensor: str | Dataset) -> NeighborIndex:
         """The exact nearest-neighbour index of a dataset, cached by content."""
         data = self.resolve(tensor)
         return self.cache.get_or_compute("neighbors", data.content_hash, lambda: NeighborIndex(data.vectors))
+
+
+def upload_spec(upload: Upload) -> EmbeddingSpec:
+    return EmbeddingSpec(run=UPLOAD_RUN, name=upload.name, tensor_shape=upload.shape)
+
+
+def metadata_key(key: str, upload: Upload | None) -> str:
+    """What uploaded metadata is kept by: the tensor key, and for an uploaded tensor the upload itself (a
+    later upload of the same name is another tensor)."""
+    return key if upload is None else f"{key}#{upload.token}"
+
+
+def not_available(name: str) -> str:
+    """Why an uploaded tensor cannot be opened, told the same way whether it expired or is someone else's."""
+    return (
+        f"The uploaded tensor {name!r} is not available to this browser: uploads are kept for {KEEP_S // 86400} "
+        "days, and one made in another browser shows only once its owner shares it with the team. Upload the file "
+        "again here."
+    )
 
 
 def text_digest(*parts: str) -> str:

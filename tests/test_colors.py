@@ -8,6 +8,8 @@ from projector.colors import (
     MISSING,
     SELECTED,
     category_colors,
+    column_kinds,
+    default_color_column,
     discrete_colorscale,
     encode_column,
     highlight,
@@ -65,3 +67,17 @@ def test_discrete_colorscale_maps_each_code_to_its_colour():
         below = [c for pos, c in scale if pos <= t][-1]
         above = [c for pos, c in scale if pos >= t][0]
         assert below == above == color
+
+
+def test_column_kinds_say_how_each_column_is_coloured():
+    metadata = pd.DataFrame(
+        {"score": ["0.5", "1.25", "-3", ""], "digit": ["1", "2", "1", "3"], "word": ["a", "b", "", "a"]}
+    )
+    kinds = column_kinds(metadata)
+    assert [(k.name, k.numeric, k.distinct) for k in kinds] == [
+        ("score", True, 3),
+        ("digit", False, 3),
+        ("word", False, 2),
+    ]
+    assert [k.option["label"] for k in kinds] == ["score (numeric)", "digit (3 values)", "word (2 values)"]
+    assert default_color_column(metadata, kinds) == default_color_column(metadata) == "digit"

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from projector.errors import TensorError
-from projector.tensors import parse_tensor_tsv, peek_tensor_shape, read_tensor_file
+from projector.tensors import (
+    WORD_COLUMN,
+    parse_tensor_text,
+    parse_tensor_tsv,
+    peek_tensor_shape,
+    read_tensor_file,
+    sniff_word_layout,
+)
 
 
 def write_tsv(path, array) -> None:
@@ -70,6 +77,14 @@ def test_npy_round_trip_and_refusals(tmp_path):
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
     with pytest.raises(TensorError, match="objects.npy"):
         read_tensor_file(tmp_path / "objects.npy", name="objects.npy")
+
+
+@pytest.mark.parametrize("content", [b"not an array\n", b"\x93NUMPY\x01\x00\x10\x00{bad header}   \n"])
+def test_unreadable_npy_message_names_the_file_as_shown(tmp_path, content):
+    (tmp_path / "t.npy").write_bytes(content)
+    with pytest.raises(TensorError, match="run/t.npy is not a readable .npy array") as caught:
+        read_tensor_file(tmp_path / "t.npy", name="run/t.npy")
+    assert str(tmp_path) not in str(caught.value)
 
 
 def test_raw_float32_with_shape(tmp_path):
@@ -142,3 +157,81 @@ def test_a_bad_cell_at_the_end_of_a_long_file_is_found_with_little_memory():
     finally:
         tracemalloc.stop()
     assert peak < 2 * len(text)  # float32 values kept so far, not Python lists of floats
+
+
+# --- word vectors: word2vec and GloVe text ------------------------------------------------------------
+
+
+def word_lines(words, vectors, sep=" ", end="\n") -> str:
+    return "".join(w + sep + sep.join(f"{v:.6f}" for v in row) + end for w, row in zip(words, vectors))
+
+
+WORDS = ["the", ",", ".", "of", "nan", "null", "1999", '"quoted', "café", "NA"]
+
+
+def test_glove_text_gives_vectors_and_words():
+    vectors = np.random.default_rng(20).normal(size=(len(WORDS), 5)).astype(np.float32)
+    got, words = parse_tensor_text(word_lines(WORDS, vectors).encode(), name="glove.6B.5d.txt")
+    np.testing.assert_allclose(got, vectors, atol=1e-6)
+    assert got.dtype == np.float32 and words.name == WORD_COLUMN
+    assert words.tolist() == WORDS  # "nan", "null", "NA" and a number stay words
+
+
+def test_word2vec_text_with_its_header_line_and_trailing_spaces():
+    vectors = np.random.default_rng(21).normal(size=(len(WORDS), 4)).astype(np.float32)
+    text = f"{len(WORDS)} 4\n" + word_lines(WORDS, vectors, end=" \n")  # as word2vec's C tool writes it
+    got, words = parse_tensor_text(text.encode(), name="vectors.txt")
+    np.testing.assert_allclose(got, vectors, atol=1e-6)
+    assert words.tolist() == WORDS
+    with pytest.raises(TensorError, match=r"vectors.txt, line 1: the word2vec header says 11 words .* holds 10"):
+        parse_tensor_text(f"{len(WORDS) + 1} 4\n" + word_lines(WORDS, vectors), name="vectors.txt")
+
+
+def test_tab_separated_words_and_a_byte_order_mark():
+    vectors = np.random.default_rng(22).normal(size=(3, 3)).astype(np.float32)
+    text = "\ufeff" + word_lines(["new york", "paris", "rome"], vectors, sep="\t", end="\t\r\n")
+    got, words = parse_tensor_text(text.encode(), name="cities.tsv")
+    np.testing.assert_allclose(got, vectors, atol=1e-6)
+    assert words.tolist() == ["new york", "paris", "rome"]
+
+
+def test_a_word_with_spaces_in_a_space_separated_file():
+    vectors = np.random.default_rng(23).normal(size=(4, 3)).astype(np.float32)
+    got, words = parse_tensor_text(word_lines(["a", "b", ". . .", "c"], vectors).encode(), name="glove.txt")
+    np.testing.assert_allclose(got, vectors, atol=1e-6)
+    assert words.tolist() == ["a", "b", ". . .", "c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a 1 2\nb 1 x\nc 3 4\n", "line 2, column 3: 'x' is not a number"),
+        ("a 1 2\nb 1\nc 3 4\n", "line 2 has 1 values after its word but the file's lines have 2"),
+        ("a 1 2\nb 7 1 2\nc 3 4\n", "line 2 has 3 values after its word"),  # not a word "b 7"
+    ],
+)
+def test_word_vectors_that_do_not_fit_name_the_line(text, message):
+    with pytest.raises(TensorError, match=f"Tensor file w.txt, {message}"):
+        parse_tensor_text(text, name="w.txt")
+
+
+def test_plain_numeric_tsv_reads_exactly_as_before(monkeypatch):
+    import projector.tensors as tensors
+
+    vectors = np.random.default_rng(24).normal(size=(40, 6)).astype(np.float32)
+    text = "".join("\t".join(repr(float(v)) for v in row) + "\n" for row in vectors)
+    got, words = parse_tensor_text(text, name="t.tsv")
+    assert words is None
+    np.testing.assert_array_equal(got, parse_tensor_tsv(text, name="t.tsv"))
+    assert sniff_word_layout(b"3 2\n1\t2\n3\t4\n5\t6\n") is None  # two whole numbers first: still plain numbers
+    with pytest.raises(TensorError, match="line 2, column 1: 'x' is not a number"):  # one odd line: same message
+        parse_tensor_text("1\t2\nx\t3\n4\t5\n", name="t.tsv")
+
+    def no_python(*_args):
+        raise AssertionError("read line by line")
+
+    monkeypatch.setattr(tensors, "_read_words_exactly", no_python)
+    monkeypatch.setattr(tensors, "_parse_exactly", no_python)
+    parse_tensor_text(text)
+    big = word_lines([f"w{i}" for i in range(20_000)], np.ones((20_000, 50)))
+    assert parse_tensor_text(big)[0].shape == (20_000, 50)  # pandas' C parser, no Python loop per line

@@ -8,7 +8,20 @@ import numpy as np
 import pytest
 
 from projector.errors import MetadataError, TensorError
-from projector.uploads import MB, decode_upload, format_mb, max_upload_bytes, parse_tensor_upload, upload_size
+from projector.uploads import (
+    MB,
+    PRIVATE,
+    SERVER,
+    SHARED,
+    SHARED_BY_YOU,
+    UploadStore,
+    decode_upload,
+    format_mb,
+    max_upload_bytes,
+    owner_of,
+    parse_tensor_upload,
+    upload_size,
+)
 
 
 def data_url(data: bytes, kind: str = "text/tab-separated-values") -> str:
@@ -65,11 +78,45 @@ def test_sizes_are_written_as_people_write_them():
 def test_uploaded_tsv_and_npy_parse_to_float32():
     vectors = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     tsv = "".join("\t".join(repr(float(v)) for v in row) + "\n" for row in vectors).encode()
-    np.testing.assert_array_equal(parse_tensor_upload("v.tsv", tsv), vectors)
+    got, labels = parse_tensor_upload("v.tsv", tsv)
+    np.testing.assert_array_equal(got, vectors)
+    assert labels is None
     buffer = io.BytesIO()
     np.save(buffer, vectors.astype(np.float64))
-    got = parse_tensor_upload("v.npy", buffer.getvalue())
-    assert got.dtype == np.float32
+    got, labels = parse_tensor_upload("v.npy", buffer.getvalue())
+    assert got.dtype == np.float32 and labels is None
     np.testing.assert_array_equal(got, vectors)
     with pytest.raises(TensorError, match="v.npy: not a readable .npy array"):
         parse_tensor_upload("v.npy", b"not numpy")
+
+
+def test_uploaded_word_vectors_come_with_a_word_column():
+    vectors, labels = parse_tensor_upload("glove.6B.50d.txt", b"the 0.1 0.2 0.3\nof 0.4 0.5 0.6\nnan 1 2 3\n")
+    np.testing.assert_allclose(vectors, [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [1, 2, 3]], rtol=1e-6)
+    assert list(labels.columns) == ["word"] and labels["word"].tolist() == ["the", "of", "nan"]
+
+
+def test_owners_are_digests_of_sessions_and_the_server_is_its_own_owner():
+    a, b = "a" * 32, "b" * 32
+    assert owner_of(a) == owner_of(a) != owner_of(b)
+    assert a not in owner_of(a) and len(owner_of(a)) == 32
+    assert owner_of(None) == SERVER != owner_of("")
+
+
+def test_the_store_keeps_owners_and_sharing_keeps_the_expiry(tmp_path):
+    store = UploadStore(tmp_path)
+    vectors = np.ones((3, 2), dtype=np.float32)
+    mine = store.add_tensor("words", vectors, "me")
+    theirs = store.add_tensor("words", vectors, "them")
+    assert (mine.name, theirs.name) == ("words", "words (2)") and mine.token != theirs.token
+    assert [u.name for u in store.uploads("me")] == ["words"]
+    assert [u.name for u in store.uploads("them")] == ["words (2)"]
+    assert store.uploads("nobody") == []
+    _, before = store._cache.get(("upload", "words"), expire_time=True)
+    shared = store.share("words")
+    _, after = store._cache.get(("upload", "words"), expire_time=True)
+    assert shared.shared and shared.status("me") == SHARED_BY_YOU and shared.status("them") == SHARED
+    assert after == pytest.approx(before, abs=1)  # kept no longer for being shared
+    assert [u.name for u in store.uploads("nobody")] == ["words"]
+    assert store.upload("words (2)").status("them") == PRIVATE
+    assert store.share("gone") is None

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from projector import dataset as dataset_module
-from projector.errors import MetadataError, TensorError
-from projector.uploads import UPLOAD_RUN
+from projector.errors import ConfigError, InputError, MetadataError, TensorError
+from projector.uploads import PRIVATE, SHARED, SHARED_BY_YOU, UPLOAD_RUN
 from projector.workspace import CACHE_SIZES, Workspace
 
 
@@ -158,3 +158,114 @@ def counting(function, calls: list):
         return function(*args, **kwargs)
 
     return wrapper
+
+
+# --- uploads belong to the browser session that made them ----------------------------------------
+
+A, B = "a" * 32, "b" * 32  # two browser sessions
+
+
+def test_a_session_sees_only_its_own_uploads(workspace):
+    vectors = np.random.default_rng(6).normal(size=(8, 3)).astype(np.float32)
+    key = workspace.add_upload("words.tsv", tsv(vectors), A)
+    assert UPLOAD_RUN in workspace.runs(A) and UPLOAD_RUN not in workspace.runs(B)
+    assert [s.key for s in workspace.listing(UPLOAD_RUN, A).specs] == [key]
+    assert workspace.listing(UPLOAD_RUN, B).specs == []
+    assert workspace.dataset(key, A).n == 8
+    refused = "'words' is not available to this browser.*shares it with the team"
+    with pytest.raises(ConfigError, match=refused):
+        workspace.dataset(key, B)
+    with pytest.raises(ConfigError, match=refused):
+        workspace.spec(key, B)
+    with pytest.raises(ConfigError, match=refused):
+        workspace.set_metadata(key, "m.tsv", b"x\n" * 8, B)
+    with pytest.raises(ConfigError, match="not available to this browser"):
+        workspace.dataset(key)  # the server itself (no session): not its upload either
+    # An expired upload reads the same: a key tells nobody whether someone else holds it.
+    with pytest.raises(ConfigError, match="'gone' is not available to this browser"):
+        workspace.dataset(f"{UPLOAD_RUN}::gone", A)
+
+
+def test_the_requester_names_the_session_when_none_is_given(workspace):
+    key = workspace.add_upload("v.tsv", tsv(np.eye(4, 3)), A)
+    workspace.requester = lambda: A
+    assert workspace.dataset(key).n == 4 and workspace.upload_status(key) == PRIVATE
+    workspace.requester = lambda: B
+    with pytest.raises(ConfigError):
+        workspace.dataset(key)
+    assert workspace.upload_status(key) is None and UPLOAD_RUN not in workspace.runs()
+    workspace.requester = lambda: ""  # a request without a session may read, not upload
+    with pytest.raises(InputError, match="no session"):
+        workspace.add_upload("v.tsv", tsv(np.eye(4, 3)))
+
+
+def test_uploaded_metadata_for_a_logdir_tensor_changes_one_session_only(tmp_path):
+    logdir = tensor_logdir(tmp_path / "logdir", {"t": np.random.default_rng(7).normal(size=(6, 3))})
+    workspace = Workspace(logdir, cache_root=tmp_path / "cache")
+    own = workspace.dataset(".::t", B)
+    assert own.metadata["label"].tolist() == ["t0", "t1", "t2", "t0", "t1", "t2"]
+    workspace.set_metadata(
+        ".::t", "mine.tsv", b"word\tkind\n" + b"".join(b"w%d\tk%d\n" % (i, i % 2) for i in range(6)), A
+    )
+    mine = workspace.dataset(".::t", A)
+    assert mine.metadata["word"].tolist() == [f"w{i}" for i in range(6)]
+    for other in (B, None):  # another session, and the server's own work (warm-up), see the logdir's metadata
+        data = workspace.dataset(".::t", other)
+        assert list(data.metadata.columns) == ["label"] and data.metadata_hash == own.metadata_hash
+    # Everything computed from metadata follows the session's table: colours, labels, search columns.
+    assert [e.label for e in workspace.color_encoding(mine, "kind", None).legend] == ["k0", "k1"]
+    assert workspace.color_encoding(own, "kind", None).kind == "none"
+    assert [e.label for e in workspace.color_encoding(own, "label", None).legend] == ["t0", "t1", "t2"]
+    assert workspace.color_encoding(".::t", "kind", None).kind == "none"  # a key alone: the server's view
+    workspace.requester = lambda: A  # ... or the session being served, as in the app's callbacks
+    assert [e.label for e in workspace.color_encoding(".::t", "kind", None).legend] == ["k0", "k1"]
+    workspace.requester = lambda: B
+    assert workspace.color_encoding(".::t", "kind", None).kind == "none"
+    # Even in a fresh process (an empty in-memory cache) A's upload stays A's.
+    fresh = Workspace(logdir, cache_root=tmp_path / "cache")
+    assert "word" in fresh.dataset(".::t", A).metadata.columns
+    assert "word" not in fresh.dataset(".::t", B).metadata.columns
+
+
+def test_sharing_lists_an_upload_for_everyone_with_its_owners_metadata(workspace):
+    key = workspace.add_upload("words.tsv", tsv(np.random.default_rng(8).normal(size=(4, 3))), A)
+    workspace.set_metadata(key, "m.tsv", b"a\nb\nc\nd\n", A)
+    with pytest.raises(ConfigError):
+        workspace.share_upload(key, B)  # B cannot even see it
+    assert workspace.upload_status(key, A) == PRIVATE
+    shared = workspace.share_upload(key, A)
+    assert shared.shared and shared.name == "words"
+    assert [s.key for s in workspace.listing(UPLOAD_RUN, B).specs] == [key] and UPLOAD_RUN in workspace.runs(B)
+    assert workspace.upload_status(key, A) == SHARED_BY_YOU and workspace.upload_status(key, B) == SHARED
+    assert workspace.dataset(key, B).metadata["label"].tolist() == list("abcd")  # the owner's labels come along
+    with pytest.raises(InputError, match="only that browser can share it"):
+        workspace.share_upload(key, B)
+    with pytest.raises(InputError, match="Only uploaded tensors"):
+        workspace.share_upload(".::t", A)
+    workspace.set_metadata(key, "b.tsv", b"word\tn\nw\t1\nx\t2\ny\t3\nz\t4\n", B)  # B's own: for B only
+    assert workspace.dataset(key, B).metadata["word"].tolist() == list("wxyz")
+    assert workspace.dataset(key, A).metadata["label"].tolist() == list("abcd")
+
+
+def test_word_vectors_upload_with_their_words_as_labels(workspace):
+    text = b"3 4\nthe 0.1 0.2 0.3 0.4 \nof 0.5 0.6 0.7 0.8 \nand 0.9 1.0 1.1 1.2 \n"  # word2vec text, header "N D"
+    key = workspace.add_upload("vectors.txt", text, A)
+    data = workspace.dataset(key, A)
+    assert data.n == 3 and data.dim == 4 and data.metadata["word"].tolist() == ["the", "of", "and"]
+    workspace.set_metadata(key, "m.tsv", b"word\tpos\nthe\tdet\nof\tprep\nand\tconj\n", A)  # replaces them
+    assert workspace.dataset(key, A).metadata["pos"].tolist() == ["det", "prep", "conj"]
+
+
+def test_a_new_upload_under_an_old_name_never_shows_the_old_vectors(workspace):
+    rng = np.random.default_rng(9)
+    first, second = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    key = workspace.add_upload("v.tsv", tsv(first), A)
+    workspace.set_metadata(key, "m.tsv", b"a\nb\nc\nd\ne\n", A)
+    np.testing.assert_allclose(workspace.dataset(key, A).vectors, first, atol=1e-5)  # now in memory
+    workspace.uploads._cache.clear()  # A's upload expired
+    assert workspace.add_upload("v.tsv", tsv(second), B) == key  # same name, same shape, B's now
+    data = workspace.dataset(key, B)
+    np.testing.assert_allclose(data.vectors, second, atol=1e-5)
+    assert list(data.metadata.columns) == []
+    with pytest.raises(ConfigError):
+        workspace.dataset(key, A)
