@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ _TF1_SLOT = re.compile(
 _TF2_OPTIMIZER_MARKERS = ("/_iterations" + TF2_SUFFIX, "/iter" + TF2_SUFFIX)
 
 
-def _tf():
+def _tf() -> Any:
     """TensorFlow, imported on first use (it costs seconds) with its C++ chatter turned down."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -176,7 +177,7 @@ def resolve_checkpoint(
     return text
 
 
-def signature(prefix: str) -> tuple:
+def signature(prefix: str) -> tuple[str, int, int]:
     """``(prefix, mtime_ns, size)`` of the checkpoint's index file (of ``prefix`` itself when it has none)."""
     try:
         st = os.stat(prefix + ".index")

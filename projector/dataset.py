@@ -76,7 +76,7 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _signature(root: Path, path: str | None, *, checkpoint: bool = False) -> tuple | None:
+def _signature(root: Path, path: str | None, *, checkpoint: bool = False) -> tuple[int, int] | None:
     """``(mtime_ns, size)`` of an asset; None when it is absent or outside the logdir (then it is not looked at)."""
     if not path:
         return None
@@ -90,7 +90,9 @@ def _signature(root: Path, path: str | None, *, checkpoint: bool = False) -> tup
     return (st.st_mtime_ns, st.st_size)
 
 
-def dataset_key(logdir: str | Path, spec: EmbeddingSpec) -> tuple:
+def dataset_key(
+    logdir: str | Path, spec: EmbeddingSpec
+) -> tuple[str, EmbeddingSpec, tuple[tuple[int, int] | None, ...]]:
     """The cache key of ``spec``'s dataset: the spec and the mtime and size of each of its files."""
     root = Path(logdir).expanduser().resolve()
     files = (spec.tensor_path, spec.metadata_path, spec.sprite_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class ProjectorError(Exception):
     """Base class: ``str(error)`` is a complete message shown to the user in the error banner."""
@@ -37,3 +39,12 @@ class InputError(ProjectorError):
 
 class BookmarkError(ProjectorError):
     """A bookmarks file that is not TensorBoard ``State`` JSON or was saved for a different tensor."""
+
+
+def reason(error: BaseException, path: str | os.PathLike[str], shown: str) -> str:
+    """``error``'s text for a user message, with the server's own path of the file replaced by ``shown``."""
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    written = {os.fspath(path), os.path.abspath(path), os.path.realpath(path)}
+    for form in sorted((w for w in written if os.sep in w), key=len, reverse=True):
+        text = text.replace(form, shown)
+    return text

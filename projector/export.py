@@ -42,7 +42,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for j in range(safe.shape[1]):
         column = safe.iloc[:, j]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            safe.isetitem(j, column.map(neutralise_cell))
+            safe.isetitem(j, column.map(neutralise_cell))  # type: ignore[arg-type]  # stubs omit Series
     safe.columns = [neutralise_cell(name) for name in safe.columns]
     return safe
 

@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from projector import checkpoints
 from projector.cache import LRUCache, cached
@@ -281,9 +282,9 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
     defaults = next((e for e in entries if not e.tensor_name and not e.tensor_path), None)
 
     by_name: dict[str, str] = {}
-    for key in variables:
-        by_name.setdefault(key, key)
-        by_name.setdefault(checkpoints.readable_name(key), key)
+    for variable in variables:
+        by_name.setdefault(variable, variable)
+        by_name.setdefault(checkpoints.readable_name(variable), variable)
 
     specs: list[EmbeddingSpec] = []
     claimed: set[str] = set()
@@ -378,8 +379,13 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
 
 
 def _checkpoint_variables(
-    root: Path, run_dir: Path, configs: list[_Config], problems: list[str], shown, cache: LRUCache | None
-):
+    root: Path,
+    run_dir: Path,
+    configs: list[_Config],
+    problems: list[str],
+    shown: Callable[[str], str],
+    cache: LRUCache | None,
+) -> tuple[str | None, dict[str, tuple[int, ...]]]:
     """The run's checkpoint prefix and its variables ``{key: shape}``, embeddings first (all 2-D non-slots).
 
     Returns the embedding variables plus every other variable named by a config (so a 1-D or 3-D
@@ -409,7 +415,7 @@ def _checkpoint_variables(
         problems.append(str(error))
         return None, {}
     wanted = {e.tensor_name for c in configs for e in c.entries if e.tensor_name and not e.tensor_path}
-    extra = {}
+    extra: dict[str, tuple[int, ...]] = {}
     for key, shape in everything.items():
         if key in embeddings:
             continue
@@ -418,7 +424,9 @@ def _checkpoint_variables(
     return prefix, {**embeddings, **extra}
 
 
-def _missing_variable_message(wanted: str, prefix: str | None, variables: dict, run: str, shown) -> str:
+def _missing_variable_message(
+    wanted: str, prefix: str | None, variables: dict[str, tuple[int, ...]], run: str, shown: Callable[[str], str]
+) -> str:
     if prefix is None:
         return (
             f"The projector config of run {run!r} names tensor {wanted!r} but the run has no readable checkpoint "

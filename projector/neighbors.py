@@ -28,7 +28,7 @@ class NeighborIndex:
         self._norms: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return self.vectors.shape[0]
+        return len(self.vectors)
 
     @property
     def sq_norms(self) -> np.ndarray:
@@ -127,4 +127,5 @@ def _cosine_from_dots(dots: np.ndarray, norms: np.ndarray, norm: float) -> np.nd
     """1 − cos from dot products and norms; pairs involving a zero vector get distance 1."""
     denom = norms * norm
     similarity = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
-    return 1.0 - np.clip(similarity, -1.0, 1.0)
+    distance: np.ndarray = 1.0 - np.clip(similarity, -1.0, 1.0)
+    return distance

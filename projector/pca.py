@@ -65,7 +65,7 @@ def spherize(vectors: np.ndarray) -> np.ndarray:
 def _flip_signs(components: np.ndarray) -> np.ndarray:
     """Sign per component (rows of ``components``) making its largest-|loading| entry positive."""
     largest = np.argmax(np.abs(components), axis=1)
-    signs = np.sign(components[np.arange(components.shape[0]), largest])
+    signs: np.ndarray = np.sign(components[np.arange(components.shape[0]), largest])
     signs[signs == 0] = 1.0
     return signs
 
@@ -122,7 +122,7 @@ def pca(vectors: np.ndarray, n_components: int = 10, random_state: int = 0) -> P
     k = int(min(n_components, n, d))
     dtype = np.float64 if array.size <= SMALL_INPUT or array.dtype == np.float64 else np.float32
     mean = array.mean(axis=0, dtype=np.float64).astype(dtype)
-    centred = array.astype(dtype, copy=True)
+    centred: np.ndarray = array.astype(dtype, copy=True)
     centred -= mean
     if min(n, d) <= MAX_GRAM_SIZE:
         coords, values, total = _gram_pca(centred, k)

@@ -82,7 +82,7 @@ def _compile(query: str) -> re2._Regexp:
         ) from None
 
 
-def _as_strings(values: Sequence[str] | pd.Series) -> pd.Series:
+def _as_strings(values: Sequence[str] | pd.Series | pd.Index) -> pd.Series:
     """Values as a string Series; missing cells stay missing."""
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     series = series.reset_index(drop=True)
@@ -122,7 +122,7 @@ def _regex_hits(texts: list[str], query: str) -> np.ndarray:
     return hits
 
 
-def _match(values: Sequence[str] | pd.Series, query: str, regex: bool) -> np.ndarray:
+def _match(values: Sequence[str] | pd.Series | pd.Index, query: str, regex: bool) -> np.ndarray:
     """Boolean mask of matching values (the query is already validated and non-empty)."""
     strings = _as_strings(values)
     if strings.empty:
@@ -138,7 +138,8 @@ def _match(values: Sequence[str] | pd.Series, query: str, regex: bool) -> np.nda
     else:
         hits = strings.str.contains(query, case=False, regex=False, na=False).to_numpy(dtype=bool, na_value=False)
     # A pattern such as "x*" matches the empty string; blank cells are missing, not matches.
-    return hits & (filled != "")
+    matched: np.ndarray = hits & (filled != "")
+    return matched
 
 
 def _checked(query: str, regex: bool) -> bool:
@@ -184,5 +185,5 @@ def search_columns(frame: pd.DataFrame, column: str | None, query: str, regex: b
         positions = np.arange(frame.shape[1])
     hits = np.zeros(len(frame), dtype=bool)
     for position in positions:
-        hits |= _match(frame.iloc[:, position], query, regex)
+        hits |= _match(frame.iloc[:, int(position)], query, regex)
     return np.flatnonzero(hits).astype(np.int64)

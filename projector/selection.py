@@ -61,7 +61,7 @@ def in_lasso(coords: np.ndarray, xs: Sequence[float], ys: Sequence[float]) -> np
     if vx.size < 3:
         return np.empty(0, dtype=np.int64)
     x, y = array[:, 0], array[:, 1]
-    rows = np.flatnonzero((x >= vx.min()) & (x <= vx.max()) & (y >= vy.min()) & (y <= vy.max()))
+    rows = np.flatnonzero((x >= np.min(vx)) & (x <= np.max(vx)) & (y >= np.min(vy)) & (y <= np.max(vy)))
     px, py = x[rows], y[rows]
     inside = np.zeros(rows.size, dtype=bool)
     for x_a, y_a, x_b, y_b in zip(vx, vy, np.roll(vx, 1), np.roll(vy, 1)):

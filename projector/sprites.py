@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from projector.errors import SpriteError
+from projector.errors import SpriteError, reason
 
 MAX_SPRITE_SIDE = 8192  # TensorBoard's limit (a WebGL texture) and ours
 
@@ -117,7 +117,7 @@ def _open_checked(path: str | Path, shown: str) -> Image.Image:
         with warnings.catch_warnings():
             # We refuse large images ourselves below, before decoding a single pixel.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image: Image.Image = Image.open(path)
             width, height = image.size
             if width > MAX_SPRITE_SIDE or height > MAX_SPRITE_SIDE:
                 image.close()
@@ -132,11 +132,13 @@ def _open_checked(path: str | Path, shown: str) -> Image.Image:
         raise SpriteError(f"Sprite {shown} not found; check sprite.image_path in projector_config.pbtxt.") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise SpriteError(
-            f"Sprite {shown} is too large to decode safely ({error}); sprites may be at most "
+            f"Sprite {shown} is too large to decode safely ({reason(error, path, shown)}); sprites may be at most "
             f"{MAX_SPRITE_SIDE}×{MAX_SPRITE_SIDE} px."
         ) from error
     except (OSError, ValueError, SyntaxError) as error:
-        raise SpriteError(f"Sprite {shown} is not a readable PNG image ({error}); save it again as PNG.") from error
+        raise SpriteError(
+            f"Sprite {shown} is not a readable PNG image ({reason(error, path, shown)}); save it again as PNG."
+        ) from error
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")
     return image

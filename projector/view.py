@@ -41,7 +41,8 @@ def to_positions(subset: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
     if subset.size == 0:
         return np.empty(0, dtype=np.int64)
     pos = np.minimum(np.searchsorted(subset, rows), subset.size - 1)
-    return pos[subset[pos] == rows]
+    positions: np.ndarray = pos[subset[pos] == rows]
+    return positions
 
 
 def to_rows(subset: np.ndarray | None, positions: np.ndarray) -> np.ndarray:
@@ -115,7 +116,9 @@ class Selection:
     source: str = "clear"
 
     @classmethod
-    def of(cls, tensor: str, rows: np.ndarray | list[int], anchor: int | None = None, source: str = "clear"):
+    def of(
+        cls, tensor: str, rows: np.ndarray | list[int], anchor: int | None = None, source: str = "clear"
+    ) -> Selection:
         return cls(tensor, tuple(int(r) for r in np.asarray(rows, dtype=np.int64).reshape(-1)), anchor, source)
 
     def rows(self, neighbors: dict[str, Any] | None = None) -> np.ndarray:
@@ -142,7 +145,9 @@ class Selection:
         )
 
 
-def selected_rows(selection: dict[str, Any] | None, neighbors: dict[str, Any] | None, tensor: str | None = None):
+def selected_rows(
+    selection: dict[str, Any] | None, neighbors: dict[str, Any] | None, tensor: str | None = None
+) -> np.ndarray:
     """Selected dataset rows of a stored selection plus the clicked point's listed neighbours (none if the
     selection was made on another tensor than ``tensor``)."""
     sel = Selection.from_json(selection, tensor)

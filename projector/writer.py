@@ -18,8 +18,10 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from PIL import Image
 
@@ -128,7 +130,7 @@ def write_embedding(
 # checks
 
 
-def _check_vectors(vectors) -> np.ndarray:
+def _check_vectors(vectors: npt.ArrayLike) -> np.ndarray:
     array = np.asarray(vectors)
     if array.dtype.kind not in "iuf":
         raise ValueError(
@@ -159,7 +161,7 @@ def _check_length(what: str, count: int, n: int) -> None:
 # metadata
 
 
-def _cell(value) -> str:
+def _cell(value: Any) -> str:
     if value is None or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     if isinstance(value, bytes):
@@ -167,7 +169,7 @@ def _cell(value) -> str:
     return str(value).translate(_CELL_BREAKS)
 
 
-def metadata_tsv(metadata: pd.DataFrame | Sequence, n: int) -> str:
+def metadata_tsv(metadata: pd.DataFrame | Sequence[Any] | np.ndarray | pd.Series | pd.Index, n: int) -> str:
     """``metadata`` for ``n`` points as TSV text, by TensorBoard's rule (header iff several columns)."""
     if isinstance(metadata, pd.DataFrame):
         _check_length("metadata", len(metadata), n)
@@ -200,7 +202,7 @@ def metadata_tsv(metadata: pd.DataFrame | Sequence, n: int) -> str:
 # sprite
 
 
-def _check_thumbnail_size(size) -> tuple[int, int]:
+def _check_thumbnail_size(size: Any) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in size)
         ok = width > 0 and height > 0 and all(float(v) == int(v) for v in size)
@@ -282,9 +284,8 @@ def sprite_image(
         raise TypeError("images is a single PIL image; pass a list with one image per point.")
     if not isinstance(images, np.ndarray):
         images = list(images)
-    is_pil = not isinstance(images, np.ndarray) and len(images) > 0 and all(isinstance(i, Image.Image) for i in images)
     _check_length("images", len(images), n)
-    if is_pil:
+    if not isinstance(images, np.ndarray) and len(images) > 0 and all(isinstance(i, Image.Image) for i in images):
         pictures, mode = _pil_images(images)
         sizes = {p.size for p in pictures}
         if size is None and len(sizes) > 1:
@@ -321,7 +322,7 @@ def sprite_image(
 # files and config
 
 
-def _atomic_write(path: Path, write: Callable) -> None:
+def _atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` through ``write(binary_file)`` to a temporary name, then rename it into place."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
@@ -336,7 +337,7 @@ def _atomic_write(path: Path, write: Callable) -> None:
         raise
 
 
-def _read_config(path: Path):
+def _read_config(path: Path) -> Any:
     from google.protobuf import text_format
     from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 
@@ -351,7 +352,7 @@ def _read_config(path: Path):
     return config
 
 
-def _replace_entry(config, name: str):
+def _replace_entry(config: Any, name: str) -> Any:
     """A cleared entry for ``name``: the first existing one (kept in place, later duplicates dropped) or a new one."""
     same = [i for i, entry in enumerate(config.embeddings) if entry.tensor_name == name]
     for i in reversed(same[1:]):
@@ -363,7 +364,7 @@ def _replace_entry(config, name: str):
     return entry
 
 
-def _write_config(path: Path, config) -> None:
+def _write_config(path: Path, config: Any) -> None:
     from google.protobuf import text_format
 
     text = text_format.MessageToString(config)

@@ -70,8 +70,9 @@ def test_decompression_bomb_guard_becomes_a_sprite_error(tmp_path, monkeypatch):
 @pytest.mark.parametrize("content", [b"", b"not a png at all", b"\x89PNG\r\n\x1a\n truncated"])
 def test_unreadable_sprite(tmp_path, content):
     (tmp_path / "sprite.png").write_bytes(content)
-    with pytest.raises(SpriteError, match="sprite.png is not a readable PNG image"):
-        load_sprite(tmp_path / "sprite.png", (8, 8), 1)
+    with pytest.raises(SpriteError, match="run/sprite.png is not a readable PNG image") as caught:
+        load_sprite(tmp_path / "sprite.png", (8, 8), 1, name="run/sprite.png")
+    assert str(tmp_path) not in str(caught.value)  # the server's own paths stay on the server
 
 
 def test_missing_sprite_and_bad_cell(tmp_path):
