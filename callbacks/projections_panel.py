@@ -7,6 +7,9 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from callbacks import ids
 from callbacks.common import outcome, reports_errors
 from projector import scatter
+from projector.custom import matches
+from projector.errors import InputError
+from projector.jobs import unpack_layout
 from projector.pca import PCAResult
 from projector.projection import Request, axis_choice, choose_spec, pca_spec
 from projector.tsne import FORM_DEFAULTS as TSNE_DEFAULTS
@@ -99,20 +102,37 @@ def _umap_controls() -> html.Div:
     return _job_controls(ids.UMAP_CONTROLS, fields, ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, hint)
 
 
+def _search(id_: str, label: str, placeholder: str, regex_id: str, side: str) -> html.Div:
+    """A custom-projection search: its text, its own regex switch and how many points it finds."""
+    return html.Div(
+        [
+            html.Label(label, htmlFor=id_),
+            dcc.Input(id=id_, type="text", value="", placeholder=placeholder, debounce=True),
+            html.Div(
+                [
+                    dcc.Checklist(
+                        id=regex_id, options=[{"label": " Regex", "value": "regex"}], value=[], className="checkbox"
+                    ),
+                    html.Span(id=ids.CUSTOM_MATCHES[side], className="matches"),
+                ],
+                className="search-extras",
+            ),
+        ],
+        className="field",
+    )
+
+
 def _custom_controls() -> html.Div:
     return html.Div(
         [
             html.Label("Search in", htmlFor=ids.CUSTOM_COLUMN),
             dcc.Dropdown(id=ids.CUSTOM_COLUMN, clearable=False),
-            dcc.Checklist(
-                id=ids.CUSTOM_REGEX, options=[{"label": " Regex", "value": "regex"}], value=[], className="checkbox"
-            ),
             html.Div(
                 [
-                    _text(ids.CUSTOM_LEFT, "X: left", "search"),
-                    _text(ids.CUSTOM_RIGHT, "X: right", "search"),
-                    _text(ids.CUSTOM_UP, "Y: up", "blank = random"),
-                    _text(ids.CUSTOM_DOWN, "Y: down", "blank = random"),
+                    _search(ids.CUSTOM_LEFT, "X: left", "search", ids.CUSTOM_LEFT_REGEX, "left"),
+                    _search(ids.CUSTOM_RIGHT, "X: right", "search", ids.CUSTOM_RIGHT_REGEX, "right"),
+                    _search(ids.CUSTOM_UP, "Y: up", "blank = random", ids.CUSTOM_UP_REGEX, "up"),
+                    _search(ids.CUSTOM_DOWN, "Y: down", "blank = random", ids.CUSTOM_DOWN_REGEX, "down"),
                 ],
                 className="grid2",
             ),
@@ -194,9 +214,25 @@ CHOOSE_OUTPUTS = {
     "tsne": Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
     "umap": Output(ids.UMAP_STATUS, "children", allow_duplicate=True),
     "custom": Output(ids.CUSTOM_STATUS, "children", allow_duplicate=True),
+    "matches": {side: Output(i, "children") for side, i in ids.CUSTOM_MATCHES.items()},
     "request": Output(ids.PROJECTION_REQUEST, "data"),
     "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
 }
+
+
+def match_counts(metadata, custom: dict) -> dict[str, str]:
+    """ "N matches" for each custom search typed (in the whole dataset), or why it cannot run."""
+    texts = {}
+    column = custom.get("column") or None
+    for side in ids.CUSTOM_MATCHES:
+        try:
+            counts = matches(metadata, column, {side: custom.get(side) or ""}, bool(custom.get(f"{side}_regex")))
+        except InputError as error:
+            texts[side] = str(error)
+            continue
+        if side in counts:
+            texts[side] = f"{counts[side]:,} matches"
+    return texts
 
 
 def _form(tab: str, kind=Input) -> dict:
@@ -244,12 +280,17 @@ def register(app, workspace: Workspace) -> None:
         else:
             finishing = ctx.triggered_id == ids.PROJECTION_DONE and (done or {}).get("view") == scatter.view_token(view)
             form = {"tsne": tsne, "umap": umap, "custom": custom}.get(tab, {})
+            if finishing and done.get("layout"):  # a layout no cache could keep travels with its record
+                workspace.results.hold(done["result"], unpack_layout(done["layout"]))
             request = Request(tab, axes, form, done if finishing else None)
             spec, status = choose_spec(workspace, data, subset, spherized, request)
         statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
         if tab in statuses and status is not None:
             statuses[tab] = status
         options = component_options(result)
+        found = {side: "" for side in ids.CUSTOM_MATCHES}
+        if tab == "custom" and not opening:
+            found.update(match_counts(data.metadata, custom))
         drawing = {
             "view": view.to_json(),
             "spec": spec,
@@ -266,6 +307,7 @@ def register(app, workspace: Workspace) -> None:
             flat=dimension < 3,
             variance=variance_text(result, axes),
             request=drawing,
+            matches=found,
             **statuses,
         )
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 
@@ -40,7 +42,9 @@ MAX_BYTES = 200 * 2**20
 NO_COLOR = "No color map"  # TensorBoard's colour option for "no colouring"
 TSNE_DEFAULTS = {**TSNE_FORM, "iteration": 0}
 UMAP_DEFAULTS = dict(UMAP_FORM)
-CUSTOM_DEFAULTS = {"column": None, "left": "", "right": "", "up": "", "down": "", "regex": False}
+CUSTOM_DEFAULTS: dict[str, Any] = {"column": None, "left": "", "right": "", "up": "", "down": ""}
+CUSTOM_DEFAULTS.update({f"{side}_regex": False for side in ("left", "right", "up", "down")})
+_TB_SIDES = (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))
 SEARCH_DEFAULTS = {"query": "", "column": None, "regex": False}
 TB_LEARNING_RATE = 10  # TensorBoard's default t-SNE learning rate: written for our "auto", read back as "auto"
 TB_SPHERIZE_DIMS = 50  # TensorBoard spherizes by default from this many dimensions on
@@ -66,11 +70,11 @@ class ViewState:
     color_by: str | None = None
     label_by: str | None = None
     pca_components: list[int] = field(default_factory=lambda: [0, 1, 2])
-    tsne: dict = field(default_factory=lambda: dict(TSNE_DEFAULTS))
-    umap: dict = field(default_factory=lambda: dict(UMAP_DEFAULTS))
-    custom: dict = field(default_factory=lambda: dict(CUSTOM_DEFAULTS))
-    camera: dict | None = None  # Plotly scene camera (3-D) or axis ranges (2-D), kept as-is
-    search: dict = field(default_factory=lambda: dict(SEARCH_DEFAULTS))
+    tsne: dict[str, Any] = field(default_factory=lambda: dict(TSNE_DEFAULTS))
+    umap: dict[str, Any] = field(default_factory=lambda: dict(UMAP_DEFAULTS))
+    custom: dict[str, Any] = field(default_factory=lambda: dict(CUSTOM_DEFAULTS))
+    camera: dict[str, Any] | None = None  # Plotly scene camera (3-D) or axis ranges (2-D), kept as-is
+    search: dict[str, Any] = field(default_factory=lambda: dict(SEARCH_DEFAULTS))
     spherize: bool = False
     run: str | None = None
     tensor: str | None = None
@@ -99,7 +103,7 @@ def projection_keys(method: str, dimension: int, pca_components: list[int]) -> l
     return [f"{method}-{k}" for k in range(dimension)]
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """JSON-ready copy: numpy scalars and arrays to Python, NaN to None, tuples to lists."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -112,10 +116,10 @@ def _plain(value):
     return value
 
 
-def _tb_camera(camera: dict | None, dimension: int) -> dict:
+def _tb_camera(camera: dict[str, Any] | None, dimension: int) -> dict[str, Any]:
     """TensorBoard ``CameraDef``: the Plotly 3-D eye and centre rescaled, else TensorBoard's default view."""
     eye = _xyz(camera.get("eye")) if isinstance(camera, dict) else None
-    if dimension == 3 and eye is not None:
+    if dimension == 3 and eye is not None and camera is not None:
         center = _xyz(camera.get("center")) or (0.0, 0.0, 0.0)
         return {
             "orthographic": False,
@@ -127,7 +131,7 @@ def _tb_camera(camera: dict | None, dimension: int) -> dict:
     return {"orthographic": dimension == 2, "position": list(position), "target": [0.0, 0.0, 0.0], "zoom": 1}
 
 
-def _plotly_camera(camera_def) -> dict | None:
+def _plotly_camera(camera_def: Any) -> dict[str, Any] | None:
     """Plotly scene camera for a TensorBoard 3-D ``CameraDef`` (y up, as TensorBoard shows it); None for 2-D."""
     if not isinstance(camera_def, dict) or camera_def.get("orthographic"):
         return None
@@ -136,23 +140,27 @@ def _plotly_camera(camera_def) -> dict | None:
         return None
     target = _xyz(camera_def.get("target")) or (0.0, 0.0, 0.0)
 
-    def point(values) -> dict:
+    def point(values: tuple[float, float, float]) -> dict[str, float]:
         return dict(zip("xyz", (v / _CAMERA_SCALE for v in values)))
 
     return {"eye": point(position), "center": point(target), "up": {"x": 0, "y": 1, "z": 0}}
 
 
-def _xyz(value) -> tuple[float, float, float] | None:
+def _xyz(value: Any) -> tuple[float, float, float] | None:
     """Three finite numbers from ``[x, y, z]`` or ``{"x", "y", "z"}``, else None."""
     if isinstance(value, dict):
         value = [value.get(k) for k in "xyz"]
     if not isinstance(value, (list, tuple)) or len(value) != 3:
         return None
-    numbers = [_number(v) for v in value]
-    return None if None in numbers else tuple(numbers)
+    x, y, z = (_number(v) for v in value)
+    return None if x is None or y is None or z is None else (x, y, z)
 
 
-def _number(value, default=None):
+@overload
+def _number(value: Any) -> float | None: ...
+@overload
+def _number(value: Any, default: float) -> float: ...
+def _number(value: Any, default: float | None = None) -> float | None:
     """``value`` (a number, or text such as ``"200"`` from a form) as a finite float, else ``default``."""
     if isinstance(value, str):
         try:
@@ -164,7 +172,7 @@ def _number(value, default=None):
     return float(value)
 
 
-def to_tensorboard(state: ViewState) -> dict:
+def to_tensorboard(state: ViewState) -> dict[str, Any]:
     """One TensorBoard ``State`` object for ``state``, with our extras under :data:`NAMESPACE`."""
     if state.method not in METHODS:
         raise BookmarkError(
@@ -174,6 +182,7 @@ def to_tensorboard(state: ViewState) -> dict:
     keys = projection_keys(state.method, dimension, state.pca_components)
     filtered = None if state.filtered is None else [int(i) for i in state.filtered]
     rows = np.asarray(filtered if filtered else range(state.n_points), dtype=np.int64)
+    projections: list[dict[str, float]]
     if state.coords is None:
         projections = [{} for _ in range(rows.size)]
     else:
@@ -190,7 +199,6 @@ def to_tensorboard(state: ViewState) -> dict:
         tb_selected = selected
     tsne, umap, custom = state.tsne, state.umap, state.custom
     rate = _number(tsne.get("learning_rate"))
-    regex = bool(custom.get("regex"))
     return {
         "label": state.label,
         "isSelected": False,
@@ -205,14 +213,8 @@ def to_tensorboard(state: ViewState) -> dict:
         "umapMinDist": _number(umap.get("min_dist"), UMAP_DEFAULTS["min_dist"]),
         "pcaComponentDimensions": [int(c) for c in state.pca_components[:dimension]],
         "customSelectedSearchByMetadataOption": custom.get("column") or None,
-        "customXLeftText": custom.get("left") or "",
-        "customXLeftRegex": regex,
-        "customXRightText": custom.get("right") or "",
-        "customXRightRegex": regex,
-        "customYUpText": custom.get("up") or "",
-        "customYUpRegex": regex,
-        "customYDownText": custom.get("down") or "",
-        "customYDownRegex": regex,
+        **{f"custom{key}Text": custom.get(side) or "" for side, key in _TB_SIDES},
+        **{f"custom{key}Regex": bool(custom.get(f"{side}_regex", custom.get("regex"))) for side, key in _TB_SIDES},
         "projections": projections,
         "filteredPoints": filtered,
         "selectedPoints": tb_selected,
@@ -251,7 +253,7 @@ def dumps(states: list[ViewState]) -> str:
 class _Reader:
     """Complaints about one state object, naming the bookmark and, when known, the file."""
 
-    def __init__(self, obj, position: int | None, filename: str | None) -> None:
+    def __init__(self, obj: Any, position: int | None, filename: str | None) -> None:
         where = f" from {filename}" if filename else ""
         label = obj.get("label") if isinstance(obj, dict) else None
         if isinstance(label, str) and label:
@@ -263,11 +265,7 @@ class _Reader:
     def fail(self, problem: str, action: str) -> BookmarkError:
         return BookmarkError(f"{self.prefix}{self.name} {problem}. {action}")
 
-    def indices(
-        self, key: str, value, limit: int, verb: str, allow_none: bool = False, scope: str = "this tensor"
-    ) -> list[int] | None:
-        if value is None and allow_none:
-            return None
+    def indices(self, key: str, value: Any, limit: int, verb: str, scope: str = "this tensor") -> list[int]:
         if not isinstance(value, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in value):
             raise self.fail(f"has a {key} that is not a list of point numbers", "Save the bookmark again.")
         for i in value:
@@ -278,7 +276,7 @@ class _Reader:
         return list(value)
 
 
-def from_tensorboard(obj: dict, *, n_points: int | None = None, n_dims: int | None = None) -> ViewState:
+def from_tensorboard(obj: dict[str, Any], *, n_points: int | None = None, n_dims: int | None = None) -> ViewState:
     """A :class:`ViewState` from one ``State`` object written by TensorBoard or by :func:`to_tensorboard`.
 
     ``n_points`` / ``n_dims``: the open tensor's shape, checked against the bookmark when given; needed for a
@@ -287,7 +285,9 @@ def from_tensorboard(obj: dict, *, n_points: int | None = None, n_dims: int | No
     return _read_state(obj, None, n_points, n_dims, None)
 
 
-def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | None, filename: str | None) -> ViewState:
+def _read_state(
+    obj: Any, position: int | None, n_points: int | None, n_dims: int | None, filename: str | None
+) -> ViewState:
     reader = _Reader(obj, position, filename)
     if not isinstance(obj, dict):
         raise reader.fail(f"is {_json_kind(obj)}, not a state object", "Load a file saved by a projector.")
@@ -307,7 +307,7 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
     projections = obj.get("projections")
     if not isinstance(projections, list) or not all(isinstance(p, dict) for p in projections):
         raise reader.fail("has no projections list of one object per point", "Save the bookmark again.")
-    filtered = obj.get("filteredPoints")
+    filtered: Any = obj.get("filteredPoints")  # JSON, checked below
     subset = bool(filtered) and isinstance(filtered, list) and len(projections) == len(filtered)
     n = n_points if n_points is not None else int(shape[0])
     d = n_dims if n_dims is not None else int(shape[1])
@@ -328,20 +328,20 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
             "was saved by TensorBoard from an isolated subset and does not record the dataset size",
             "Load it with its tensor open.",
         )
-    filtered = reader.indices("filteredPoints", filtered, n, "isolates", allow_none=True)
-    if filtered == [] and ns is None:  # TensorBoard's "no isolation" after a reset
-        filtered = None
-    if filtered is not None and len(set(filtered)) != len(filtered):
+    isolated = None if filtered is None else reader.indices("filteredPoints", filtered, n, "isolates")
+    if isolated == [] and ns is None:  # TensorBoard's "no isolation" after a reset
+        isolated = None
+    if isolated is not None and len(set(isolated)) != len(isolated):
         raise reader.fail("isolates the same point twice", "Save the bookmark again.")
     if not subset and len(projections) != n:
         raise reader.fail(
             f"holds coordinates for {len(projections):,} points, this tensor has {n:,}",
             "Open the tensor the bookmark was made for.",
         )
-    rows = filtered if subset else range(n)
+    rows: Sequence[int] = isolated if subset and isolated is not None else range(n)
 
-    dimension = ns.get("dimension") if ns is not None else None
-    pca_components = ns.get("pcaComponents") if ns is not None else None
+    dimension: Any = ns.get("dimension") if ns is not None else None
+    pca_components: Any = ns.get("pcaComponents") if ns is not None else None
     if pca_components is None:
         tb_components = obj.get("pcaComponentDimensions")
         pca_components = tb_components if isinstance(tb_components, list) or method == "pca" else [0, 1, 2]
@@ -382,7 +382,7 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
             "label_by": ns.get("labelBy"),
             "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")),
             "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
-            "custom": _saved(CUSTOM_DEFAULTS, ns.get("custom")),
+            "custom": _saved_custom(ns.get("custom")),
             "search": _saved(SEARCH_DEFAULTS, ns.get("search")),
             "camera": ns.get("camera") if isinstance(ns.get("camera"), dict) else None,
             "spherize": bool(ns.get("spherize")),
@@ -397,14 +397,16 @@ def _read_state(obj, position: int | None, n_points: int | None, n_dims: int | N
         coords=coords,
         n_points=n,
         n_dims=d,
-        filtered=filtered,
+        filtered=isolated,
         selected=selected,
         pca_components=list(pca_components),
         **extras,
     )
 
 
-def _coords(reader: _Reader, projections: list[dict], rows, n: int, keys: list[str]) -> np.ndarray | None:
+def _coords(
+    reader: _Reader, projections: list[dict[str, Any]], rows: Sequence[int], n: int, keys: list[str]
+) -> np.ndarray | None:
     """float32 (n, len(keys)); NaN where a point has no value. None when no point has any."""
     values = np.full((n, len(keys)), np.nan, dtype=np.float64)
     found = False
@@ -428,7 +430,7 @@ def _coords(reader: _Reader, projections: list[dict], rows, n: int, keys: list[s
         return values.astype(np.float32)
 
 
-def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
+def _tensorboard_extras(obj: dict[str, Any], n_dims: int) -> dict[str, Any]:
     """Our fields as TensorBoard's State gives them, with our defaults where it has none."""
     color = obj.get("selectedColorOptionName")
     perplexity = _number(obj.get("tSNEPerplexity"), 0.0)
@@ -436,14 +438,10 @@ def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
     iteration = int(_number(obj.get("tSNEIteration"), 0.0))
     neighbors = _number(obj.get("umapNeighbors"), 0.0)
     min_dist = _number(obj.get("umapMinDist"), -1.0)
-    sides = {
-        side: (_text(obj.get(f"custom{key}Text")) or "", bool(obj.get(f"custom{key}Regex")))
-        for side, key in (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))
-    }
-    regex = any(is_regex for text, is_regex in sides.values() if text)
-    custom = {"column": _text(obj.get("customSelectedSearchByMetadataOption")) or None, "regex": regex}
-    for side, (text, is_regex) in sides.items():  # one regex switch here: escape the plain texts
-        custom[side] = text if is_regex or not regex else re.escape(text)
+    custom: dict[str, Any] = {"column": _text(obj.get("customSelectedSearchByMetadataOption")) or None}
+    for side, key in _TB_SIDES:
+        custom[side] = _text(obj.get(f"custom{key}Text")) or ""
+        custom[f"{side}_regex"] = bool(obj.get(f"custom{key}Regex"))
     return {
         "color_by": None if color in (None, "", NO_COLOR) else str(color),
         "label_by": _text(obj.get("selectedLabelOption")) or None,
@@ -468,27 +466,36 @@ def _tensorboard_extras(obj: dict, n_dims: int) -> dict:
     }
 
 
-def _saved(defaults: dict, value) -> dict:
+def _saved_custom(value: Any) -> dict[str, Any]:
+    """Our saved custom searches; a file from before each search had its own regex switch had one for all."""
+    custom = _saved(CUSTOM_DEFAULTS, value)
+    shared = custom.pop("regex", None)
+    for side, _ in _TB_SIDES:
+        custom.setdefault(f"{side}_regex", bool(shared))
+    return custom
+
+
+def _saved(defaults: dict[str, Any], value: Any) -> dict[str, Any]:
     """Our saved dict as it was written; the defaults when it is missing."""
     return dict(value) if isinstance(value, dict) else dict(defaults)
 
 
-def _is_index(value) -> bool:
+def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _text(value) -> str | None:
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _made_for(ns: dict | None) -> str:
+def _made_for(ns: dict[str, Any] | None) -> str:
     if ns is None or not isinstance(ns.get("tensor"), str):
         return ""
     run = f" of run '{ns['run']}'" if isinstance(ns.get("run"), str) else ""
     return f" (tensor '{ns['tensor']}'{run})"
 
 
-def _json_kind(value) -> str:
+def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -549,7 +556,7 @@ def loads(
     return [_read_state(obj, i, n_points, n_dims, filename) for i, obj in enumerate(data)]
 
 
-def read_bookmarks_file(logdir, path, n_points: int, n_dims: int) -> list[ViewState]:
+def read_bookmarks_file(logdir: str | Path, path: str | Path, n_points: int, n_dims: int) -> list[ViewState]:
     """The bookmarks a config's ``bookmarks_path`` names; PathError if it resolves outside the logdir."""
     from projector.logdir import confine, display_path
 

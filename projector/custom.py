@@ -3,10 +3,14 @@
 X runs from the centroid of the points matching the *left* search to the centroid of those matching the
 *right* search; Y likewise from *down* to *up*, or along a seeded random direction orthogonal to X when
 neither up nor down is given. Coordinates are the vectors' projections on the unit directions.
+
+The directions come from every point, also when only some are shown (isolated): a search finds its
+matches in the whole dataset, as TensorBoard's how-to expects ("politics: best − worst").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,24 +32,43 @@ class CustomProjection:
     notes: list[str] = field(default_factory=list)
 
 
+SIDES = ("left", "right", "up", "down")
+Regex = bool | Mapping[str, bool]  # one switch for every search, or one per side
+
+
+def _is_regex(regex: Regex, side: str) -> bool:
+    return bool(regex.get(side)) if isinstance(regex, Mapping) else bool(regex)
+
+
+def matches(metadata: pd.DataFrame, column: str | None, searches: Mapping[str, str], regex: Regex) -> dict[str, int]:
+    """How many points each non-empty search (``left``, ``right``, ``up``, ``down``) finds in ``metadata``."""
+    found = {}
+    for side in SIDES:
+        query = (searches.get(side) or "").strip()
+        if query:
+            found[side] = len(search_columns(metadata, column, query, _is_regex(regex, side)))
+    return found
+
+
 def _where(column: str | None) -> str:
     return f"in column '{column}'" if column else "in the metadata"
 
 
 def _centroid(
-    vectors: np.ndarray, metadata: pd.DataFrame, column: str | None, side: str, query: str, regex: bool
+    vectors: np.ndarray, metadata: pd.DataFrame, column: str | None, side: str, query: str, regex: Regex
 ) -> np.ndarray:
-    rows = search_columns(metadata, column, query, regex)
+    rows = search_columns(metadata, column, query, _is_regex(regex, side))
     if len(rows) == 0:
         raise InputError(f"The {side} search '{query}' matches 0 points {_where(column)}.")
-    return vectors[rows].mean(axis=0, dtype=np.float64)
+    centroid: np.ndarray = vectors[rows].mean(axis=0, dtype=np.float64)
+    return centroid
 
 
 def _direction(
     vectors: np.ndarray,
     metadata: pd.DataFrame,
     column: str | None,
-    regex: bool,
+    regex: Regex,
     start: tuple[str, str],
     end: tuple[str, str],
 ) -> np.ndarray:
@@ -58,7 +81,8 @@ def _direction(
             f"The {start[0]} search '{start[1]}' and the {end[0]} search '{end[1]}' find points with the same "
             f"centroid, so they define no direction; choose searches that pick different points."
         )
-    return direction / norm
+    unit: np.ndarray = direction / norm
+    return unit
 
 
 def _random_orthogonal(x_axis: np.ndarray, random_state: int) -> np.ndarray | None:
@@ -71,7 +95,8 @@ def _random_orthogonal(x_axis: np.ndarray, random_state: int) -> np.ndarray | No
         candidate -= (candidate @ x_axis) * x_axis
         norm = float(np.linalg.norm(candidate))
         if norm > 1e-6:
-            return candidate / norm
+            unit: np.ndarray = candidate / norm
+            return unit
 
 
 def custom_projection(
@@ -82,15 +107,18 @@ def custom_projection(
     right: str,
     up: str = "",
     down: str = "",
-    regex: bool = False,
+    regex: Regex = False,
     random_state: int = 0,
+    rows: np.ndarray | None = None,
 ) -> CustomProjection:
-    """Project ``vectors`` on the left→right and down→up directions found by searching ``column``.
+    """Project ``vectors`` (the ``rows`` of them, every one when None) on the left→right and down→up
+    directions found by searching ``column`` of every point's ``metadata``.
 
     Searches are those of :func:`projector.search.search_columns` (case-insensitive substring, or regex when
-    ``regex``; ``column`` None searches every column). Left and right are required; up and down go together,
-    and when both are empty Y is a random direction (seeded by ``random_state``) orthogonal to X. Raises
-    ``InputError`` naming the search that is missing, matches no point, or gives no direction.
+    ``regex`` says so, for all searches or per side; ``column`` None searches every column). Left and right
+    are required; up and down go together, and when both are empty Y is a random direction (seeded by
+    ``random_state``) orthogonal to X. Raises ``InputError`` naming the search that is missing, matches no
+    point, or gives no direction.
     """
     data = np.asarray(vectors)
     if not np.issubdtype(data.dtype, np.floating):
@@ -111,6 +139,7 @@ def custom_projection(
         )
     x_axis = _direction(data, metadata, column, regex, ("left", left), ("right", right))
     notes: list[str] = []
+    y_axis: np.ndarray | None
     if up:
         y_axis = _direction(data, metadata, column, regex, ("down", down), ("up", up))
         y_title = f"'{down}' ↓ ↑ '{up}'"
@@ -123,6 +152,7 @@ def custom_projection(
         if y_axis is None:
             y_axis = np.zeros_like(x_axis)
             notes[-1] = "Y axis is flat: the vectors have a single dimension."
-    coords = data @ np.stack([x_axis, y_axis], axis=1).astype(data.dtype, copy=False)
+    shown = data if rows is None else data[np.asarray(rows, dtype=np.int64)]
+    coords = shown @ np.stack([x_axis, y_axis], axis=1).astype(data.dtype, copy=False)
     x_title = f"'{left}' ← → '{right}'"
     return CustomProjection(np.ascontiguousarray(coords, dtype=np.float32), x_title, y_title, notes)

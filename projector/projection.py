@@ -7,11 +7,12 @@ UMAP, from the shared result cache) the drawn coordinates of a view without send
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from projector import tsne, umap
-from projector.custom import custom_projection
+from projector.custom import SIDES, custom_projection
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.pca import PCAResult
@@ -27,7 +28,7 @@ class Projected:
 
     coords: np.ndarray
     titles: list[str]
-    spec: dict
+    spec: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
 
@@ -35,24 +36,27 @@ class LayoutMissing(ProjectorError):
     """A t-SNE or UMAP layout is not in the result cache (not run yet, or evicted)."""
 
 
-def pca_spec(axes: list[int]) -> dict:
+def pca_spec(axes: list[int]) -> dict[str, Any]:
     return {"method": "pca", "axes": [int(a) for a in axes]}
 
 
-def layout_spec(method: str, result: str, dimension: int) -> dict:
+def layout_spec(method: str, result: str, dimension: int) -> dict[str, Any]:
     return {"method": method, "result": result, "dimension": int(dimension)}
 
 
-def custom_spec(column: str | None, left: str, right: str, up: str, down: str, regex: bool) -> dict:
-    return {
-        "method": "custom",
-        "column": column or "",
-        "left": left or "",
-        "right": right or "",
-        "up": up or "",
-        "down": down or "",
-        "regex": bool(regex),
-    }
+def custom_regex(spec: dict[str, Any]) -> dict[str, bool]:
+    """The regex switch of each search of a custom spec (one ``regex`` for all in older specs)."""
+    return {side: bool(spec.get(f"{side}_regex", spec.get("regex"))) for side in SIDES}
+
+
+def custom_spec(column: str | None = None, **form: Any) -> dict[str, Any]:
+    """The spec of a custom projection from the panel's fields: ``left``, ``right``, ``up``, ``down`` and a
+    regex switch per search (``left_regex``, …)."""
+    spec: dict[str, Any] = {"method": "custom", "column": column or ""}
+    for side in SIDES:
+        spec[side] = form.get(side) or ""
+        spec[f"{side}_regex"] = bool(form.get(f"{side}_regex"))
+    return spec
 
 
 def axis_choice(result: PCAResult, wanted: list[int | None], dimension: int) -> list[int]:
@@ -67,7 +71,7 @@ def axis_choice(result: PCAResult, wanted: list[int | None], dimension: int) -> 
 
 
 def layout_params(
-    method: str, dimension: int | None, n: int, form: dict
+    method: str, dimension: int | None, n: int, form: dict[str, Any]
 ) -> tuple[tsne.TSNEParams | umap.UMAPParams, str | None]:
     """Validated t-SNE or UMAP parameters for ``n`` points from the panel's ``form`` fields, and a note when
     one had to be lowered. ``form`` holds ``perplexity, learning_rate, iterations, seed`` (t-SNE) or
@@ -85,19 +89,19 @@ class Request:
 
     ``tab`` is ``pca``, ``tsne``, ``umap`` or ``custom``; ``axes`` the PCA components, one per dimension
     (PCA is also what is shown while another tab has nothing to show); ``form`` the tab's fields (see
-    :func:`layout_params`, or ``column, left, right, up, down, regex`` for custom); ``finished`` the record
-    of a t-SNE/UMAP job that has just finished on this view (``method``, ``result``, ``dimension``).
+    :func:`layout_params`, or :func:`custom_spec`'s); ``finished`` the record of a t-SNE/UMAP job that has
+    just finished on this view (``method``, ``result``, ``dimension``).
     """
 
     tab: str
     axes: list[int]
-    form: dict = field(default_factory=dict)
-    finished: dict | None = None
+    form: dict[str, Any] = field(default_factory=dict)
+    finished: dict[str, Any] | None = None
 
 
 def choose_spec(
     workspace: Workspace, data: Dataset, subset: np.ndarray | None, spherized: bool, request: Request
-) -> tuple[dict, str | None]:
+) -> tuple[dict[str, Any], str | None]:
     """The projection spec to draw for ``request`` and the status line of its tab (None: leave it alone).
 
     A t-SNE/UMAP tab shows the finished job, else the layout already in the shared cache for these points
@@ -126,10 +130,10 @@ def choose_spec(
 
 
 def project(
-    workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, spec: dict
+    workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, spec: dict[str, Any]
 ) -> Projected:
     """The coordinates ``spec`` describes for a tensor (key or dataset) restricted to ``subset``."""
-    method = spec.get("method")
+    method: Any = spec.get("method")  # JSON from the browser
     if spec.get("result"):  # a finished t-SNE/UMAP run or a restored bookmark: coordinates as stored
         layout = workspace.results.get(spec["result"])
         if layout is None:
@@ -143,22 +147,21 @@ def project(
             titles = [f"{METHOD_NAMES.get(method, method)} {i + 1}" for i in range(layout.shape[1])]
         return Projected(layout, titles, spec)
     if method == "pca":
-        result = workspace.pca(tensor, subset, spherized)
+        pca = workspace.pca(tensor, subset, spherized)
         axes = spec["axes"]
-        return Projected(result.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
+        return Projected(pca.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
     if method == "custom":
-        data = workspace.resolve(tensor)
-        rows = slice(None) if subset is None else subset
-        metadata = data.metadata.iloc[rows].reset_index(drop=True)
-        result = custom_projection(
-            workspace.vectors(data, subset, spherized),
-            metadata,
+        data = workspace.resolve(tensor)  # the axes come from every point, isolated or not
+        custom = custom_projection(
+            workspace.vectors(data, None, spherized),
+            data.metadata,
             spec["column"] or None,
             spec["left"],
             spec["right"],
             spec["up"],
             spec["down"],
-            regex=spec["regex"],
+            regex=custom_regex(spec),
+            rows=subset,
         )
-        return Projected(result.coords, [result.x_title, result.y_title], spec, list(result.notes))
+        return Projected(custom.coords, [custom.x_title, custom.y_title], spec, list(custom.notes))
     raise ProjectorError(f"Unknown projection {method!r}; choose one of {', '.join(METHOD_NAMES)}.")

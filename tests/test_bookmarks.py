@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from projector.bookmarks import (
+    CUSTOM_DEFAULTS,
     FORMAT_VERSION,
     NAMESPACE,
     TSNE_DEFAULTS,
@@ -58,7 +59,7 @@ def _isolated_tsne() -> ViewState:
         pca_components=[0, 2, 1],
         tsne={"perplexity": 5.0, "learning_rate": "auto", "iterations": 300, "seed": 7, "iteration": 300},
         umap={"n_neighbors": 4, "min_dist": 0.25, "seed": 3},
-        custom={"column": "word", "left": "a.*", "right": "b", "up": "", "down": "", "regex": True},
+        custom={**CUSTOM_DEFAULTS, "column": "word", "left": "a.*", "right": "b", "left_regex": True},
         camera={
             "eye": {"x": 0.5, "y": -1.5, "z": 0.75},
             "center": {"x": 0.1, "y": 0, "z": 0},
@@ -144,7 +145,7 @@ def test_written_state_has_what_tensorboard_reads_without_checking():
     assert set(obj["projections"][2]) == {"tsne-0", "tsne-1"}
     camera = obj["cameraDef"]
     assert camera["orthographic"] is False and len(camera["position"]) == 3 and len(camera["target"]) == 3
-    assert obj["customXLeftRegex"] is obj["customYDownRegex"] is True
+    assert obj["customXLeftRegex"] is True and obj["customYDownRegex"] is False  # each search its own switch
 
 
 def test_a_single_state_object_and_an_empty_array_load():
@@ -221,8 +222,8 @@ def test_tensorboard_file_loads_pca_and_tsne_states():
     assert pca.tsne["perplexity"] == 18 and pca.tsne["learning_rate"] == "auto"  # 10 is TensorBoard's default
     eye = pca.camera["eye"]
     assert eye["z"] > eye["y"] > eye["x"] > 0 and pca.camera["up"] == {"x": 0, "y": 1, "z": 0}
-    # One regex switch: the plain-text side is escaped so it still matches literally.
-    assert pca.custom == {"column": "word", "left": r"k\.ng", "right": "qu.*n", "up": "", "down": "", "regex": True}
+    # Each search keeps its own regex switch.
+    assert pca.custom == {**CUSTOM_DEFAULTS, "column": "word", "left": "k.ng", "right": "qu.*n", "right_regex": True}
     assert pca.spherize is False and pca.run is None  # D < 50: TensorBoard would not spherize
 
     assert (tsne.method, tsne.dimension, tsne.color_by, tsne.selected) == ("tsne", 2, "group", [])
@@ -258,7 +259,7 @@ def test_tensorboard_isolated_state_maps_positions_to_rows():
     expected[[5, 2, 6]] = [[1, 2], [3, 4], [5, 6]]
     assert np.array_equal(view.coords, expected, equal_nan=True)
     assert view.umap == {"n_neighbors": 3, "min_dist": 0.5, "seed": 0}
-    assert view.custom["left"] == "a.b" and view.custom["regex"] is False
+    assert view.custom["left"] == "a.b" and view.custom["left_regex"] is False
     assert view.spherize is True  # TensorBoard spherizes 50+ dimensions by default
     assert view.tsne == TSNE_DEFAULTS
     with pytest.raises(BookmarkError, match="does not record the dataset size"):
@@ -435,3 +436,10 @@ def test_restored_layout_checks_the_shape_and_the_rows_in_view():
         restored_layout(ViewState("b", "tsne", 2, coords, N, D), "b", N, D)
     full = full_coords(shown, subset, N)
     assert np.array_equal(full[[3, 5]], shown) and np.isnan(full[0]).all()
+
+
+def test_a_file_from_before_per_search_regex_switches_keeps_its_one_switch():
+    obj = json.loads(dumps([_isolated_tsne()]))
+    obj[0][NAMESPACE]["custom"] = {"column": "w", "left": "a+", "right": "b", "up": "", "down": "", "regex": True}
+    (loaded,) = loads(json.dumps(obj).encode(), N, D)
+    assert loaded.custom["left_regex"] is True and loaded.custom["down_regex"] is True and "regex" not in loaded.custom

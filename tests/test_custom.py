@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from projector.custom import CustomProjection, custom_projection
+from projector.custom import CustomProjection, custom_projection, matches
 from projector.errors import InputError
 
 D = 8
@@ -166,3 +166,23 @@ def test_rows_must_match_metadata(data):
     vectors, metadata = data
     with pytest.raises(InputError, match="one metadata row per vector"):
         custom_projection(vectors[:-1], metadata, "word", "bad", "good")
+
+
+def test_shown_rows_are_projected_on_axes_from_every_point(data):
+    vectors, metadata = data
+    whole = custom_projection(vectors, metadata, "group", "bad", "good", "down", "up")
+    others = np.flatnonzero(metadata["group"] == "other")  # isolated: no 'good' or 'bad' among them
+    isolated = custom_projection(vectors, metadata, "group", "bad", "good", "down", "up", rows=others)
+    assert isolated.coords.shape == (others.size, 2)
+    assert np.allclose(isolated.coords, whole.coords[others], atol=1e-5)
+
+
+def test_each_search_has_its_own_regex_switch_and_count(data):
+    vectors, metadata = data
+    regex = {"left": True, "right": False}
+    result = custom_projection(vectors, metadata, "word", "^bad", "Good", regex=regex)
+    assert result.x_title == "'^bad' ← → 'Good'"
+    with pytest.raises(InputError, match="right search '\\^good' matches 0 points"):
+        custom_projection(vectors, metadata, "word", "^bad", "^good", regex=regex)  # '^' is literal on the right
+    found = matches(metadata, "word", {"left": "^bad", "right": "^good", "up": "", "down": "Down"}, regex)
+    assert found == {"left": 24, "right": 0, "down": 24}

@@ -9,7 +9,15 @@ from projector.umap import UMAPParams
 from projector.workspace import Workspace
 
 TSNE_FORM = {"perplexity": 5, "learning_rate": "auto", "iterations": 100, "seed": 1}
-CUSTOM_FORM = {"column": "", "left": "a", "right": "b", "up": "", "down": "", "regex": []}
+CUSTOM_FORM = {
+    "column": "",
+    "left": "a",
+    "right": "b",
+    "up": "",
+    "down": "",
+    "left_regex": [],
+    "right_regex": ["regex"],
+}
 
 
 @pytest.fixture
@@ -77,4 +85,5 @@ def test_custom_tab_needs_left_and_right(uploaded):
     spec, status = choose_spec(workspace, data, None, False, Request("custom", [0, 1], {**CUSTOM_FORM, "right": " "}))
     assert spec == pca_spec([0, 1]) and "left and a right" in status
     spec, status = choose_spec(workspace, data, None, False, Request("custom", [0, 1], CUSTOM_FORM))
-    assert spec["method"] == "custom" and spec["left"] == "a" and spec["regex"] is False and status == ""
+    assert spec["method"] == "custom" and spec["left"] == "a" and status == ""
+    assert spec["left_regex"] is False and spec["right_regex"] is True and spec["up_regex"] is False
