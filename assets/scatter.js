@@ -3,7 +3,8 @@
  * A drawn trace's `meta` names what it shows (view, style, highlight and labels tokens), and `applied` what
  * has been restyled onto it since; the latest payloads name what is wanted. `reconcile` sends exactly one
  * Plotly.update for the difference, or nothing. It runs once the payload's texts are painted and after every
- * redraw, so a figure drawn with an older selection is brought up to date too. `pointStyle` is the browser's copy of projector.figures.point_style (tests compare them).
+ * redraw, so a figure drawn with an older selection is brought up to date too. `pointStyle` is the browser's
+ * copy of projector.figures.point_style (tests compare them).
  */
 (function () {
     "use strict";
@@ -40,7 +41,7 @@
 
     function decodedOnce(token, spec) {
         if (!decoded.has(token)) {
-            if (decoded.size >= 6) {
+            if (decoded.size >= 10) {
                 decoded.delete(decoded.keys().next().value);
             }
             decoded.set(token, decode(spec));
@@ -49,21 +50,36 @@
     }
 
     /* Colour codes and sizes of every point: the selection keeps its colours (or turns red when no column
-     * colours the points), everything else is dimmed; selected points are larger, the clicked one largest. */
-    function pointStyle(style, codes, positions, anchor, dimension) {
+     * colours the points), everything else is dimmed; the clicked point's listed neighbours take the colour of
+     * their distance level (`near` positions, `levels`), the clicked point its own; selected points are larger,
+     * the clicked one largest. */
+    function pointStyle(style, codes, positions, anchor, dimension, near, levels) {
         const sizes = style.sizes[String(dimension)];
         const n = codes.length;
         const size = new Uint8Array(n).fill(sizes.point);
-        if (!positions || positions.length === 0) {
+        const hasAnchor = anchor !== null && anchor !== undefined;
+        const hasNear = near && levels && near.length > 0;
+        if ((!positions || positions.length === 0) && !hasAnchor && !hasNear) {
             return {color: codes, size: size};
         }
-        const color = new codes.constructor(n).fill(style.dimmed);
-        for (let k = 0; k < positions.length; k++) {
-            const p = positions[k];
-            color[p] = style.colorless ? style.selected : codes[p];
-            size[p] = sizes.selected;
+        const color = new (style.anchorCode < 256 ? Uint8Array : Uint16Array)(n);
+        if (positions && positions.length) {
+            color.fill(style.dimmed);
+            for (let k = 0; k < positions.length; k++) {
+                const p = positions[k];
+                color[p] = style.colorless ? style.selected : codes[p];
+                size[p] = sizes.selected;
+            }
+        } else {
+            color.set(codes);
         }
-        if (anchor !== null && anchor !== undefined) {
+        if (hasNear) {
+            for (let k = 0; k < near.length; k++) {
+                color[near[k]] = style.near + levels[k];
+            }
+        }
+        if (hasAnchor) {
+            color[anchor] = style.anchorCode;
             size[anchor] = sizes.anchor;
         }
         return {color: color, size: size};
@@ -99,9 +115,12 @@
             if (codes.length !== drawnLength(gd)) {
                 return false;
             }
-            const positions = highlight && highlight.token ? decodedOnce(highlight.token, highlight.positions) : null;
+            const on = highlight && highlight.token;
+            const positions = on ? decodedOnce(highlight.token, highlight.positions) : null;
+            const near = on && highlight.near ? decodedOnce(highlight.token + ":near", highlight.near) : null;
+            const levels = on && highlight.levels ? decodedOnce(highlight.token + ":levels", highlight.levels) : null;
             const dimension = trace.type === "scatter3d" ? 3 : 2;
-            const s = pointStyle(style, codes, positions, highlight ? highlight.anchor : null, dimension);
+            const s = pointStyle(style, codes, positions, on ? highlight.anchor : null, dimension, near, levels);
             data["marker.color"] = [s.color];
             data["marker.size"] = [s.size];
             if (style.token !== drawn.style) {
@@ -141,6 +160,7 @@
             window.setTimeout(function () {
                 scheduled = false;
                 reconcile(graph());
+                markAnchor();
             }, 0);
         });
     }
@@ -202,6 +222,185 @@
             }, SEARCH_PAUSE_MS);
         });
     }
+
+    /* Lists you can walk. A click on an entry of the neighbours or matches list (or Enter on it) selects its
+     * point: the entry's dataset row goes to the `list-pick` store, which the server's select callback takes
+     * like a click on the plot. Hovering an entry rings its point on the plot and names it. The ring is drawn
+     * over the plot, not restyled into it: plotly.js rebuilds a whole trace for any restyle, even of one point
+     * (about a second for 100k points in 3D), while the ring costs one projection of one point per frame, and
+     * it follows the camera, zoom and pan while the entry stays hovered. */
+    const LIST_ENTRY = "#neighbors-list [data-row], #match-list [data-row]";
+    const ring = {element: null, entry: null, frame: 0, at: ""};
+    let picks = 0;
+
+    function listEntry(target) {
+        return target && target.closest ? target.closest(LIST_ENTRY) : null;
+    }
+
+    function pick(entry) {
+        const row = Number(entry.dataset.row);
+        if (!Number.isInteger(row) || !window.dash_clientside.set_props) {
+            return;
+        }
+        picks += 1;
+        window.dash_clientside.set_props("list-pick", {data: {row: row, pick: picks}});
+    }
+
+    /* The list entries of the clicked point are marked, so a walk through the matches shows where it is. */
+    function markAnchor() {
+        const highlight = wanted.highlight;
+        const anchor = highlight && highlight.token ? highlight.anchor : null;
+        document.querySelectorAll(LIST_ENTRY).forEach(function (entry) {
+            const on = anchor !== null && anchor !== undefined && Number(entry.dataset.position) === anchor;
+            if (entry.classList.contains("current") !== on) {
+                entry.classList.toggle("current", on);
+            }
+        });
+    }
+
+    function project(camera, v) {  /* model, view and projection matrices (column-major) applied to a point */
+        let p = [v[0], v[1], v[2], 1];
+        for (const m of [camera.model, camera.view, camera.projection]) {
+            const out = [0, 0, 0, 0];
+            for (let i = 0; i < 4; i++) {
+                for (let j = 0; j < 4; j++) {
+                    out[j] += m[4 * i + j] * p[i];
+                }
+            }
+            p = out;
+        }
+        return p;
+    }
+
+    /* Where trace position `p` is drawn, in viewport pixels; null when it is not in sight or the plot shows
+     * another view than the list was made for. */
+    function pointPixel(gd, p, view) {
+        const full = gd && gd._fullData && gd._fullData[0];
+        const layout = gd && gd._fullLayout;
+        if (!full || !layout || !(p >= 0 && p < full._length)) {
+            return null;
+        }
+        const drawn = applied.get(gd.data[0]) || gd.data[0].meta || {};
+        if (drawn.view !== view) {
+            return null;
+        }
+        const rect = gd.getBoundingClientRect();
+        if (full.type === "scatter3d") {
+            const sceneLayout = layout.scene;
+            const scene = sceneLayout && sceneLayout._scene;
+            if (!scene || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale) {
+                return null;
+            }
+            const value = [full.x[p], full.y[p], full.z[p]];
+            const axes = [sceneLayout.xaxis, sceneLayout.yaxis, sceneLayout.zaxis];
+            const v = [];
+            for (let i = 0; i < 3; i++) {
+                const fraction = axes[i].r2fraction(value[i]);
+                if (!(fraction >= 0 && fraction <= 1)) {
+                    return null;
+                }
+                v.push(axes[i].r2l(value[i]) * scene.dataScale[i]);
+            }
+            const q = project(scene.glplot.cameraParams, v);
+            if (!(q[3] > 0)) {
+                return null;
+            }
+            const size = layout._size;
+            const dx = sceneLayout.domain.x;
+            const dy = sceneLayout.domain.y;
+            return [
+                rect.left + size.l + dx[0] * size.w + 0.5 * (1 + q[0] / q[3]) * size.w * (dx[1] - dx[0]),
+                rect.top + size.t + (1 - dy[1]) * size.h + 0.5 * (1 - q[1] / q[3]) * size.h * (dy[1] - dy[0]),
+            ];
+        }
+        const xa = layout.xaxis;
+        const ya = layout.yaxis;
+        const x = xa.l2p(full.x[p]);
+        const y = ya.l2p(full.y[p]);
+        if (!(x >= 0 && x <= xa._length && y >= 0 && y <= ya._length)) {
+            return null;
+        }
+        return [rect.left + xa._offset + x, rect.top + ya._offset + y];
+    }
+
+    function ringElement() {
+        if (!ring.element) {
+            const element = document.createElement("div");
+            element.className = "scatter-hover";
+            element.setAttribute("aria-hidden", "true");
+            element.appendChild(document.createElement("span"));
+            document.body.appendChild(element);
+            ring.element = element;
+        }
+        return ring.element;
+    }
+
+    function hideRing() {
+        if (ring.element && ring.at !== "") {
+            ring.element.style.display = "none";
+            ring.at = "";
+        }
+    }
+
+    function follow() {
+        ring.frame = 0;
+        const entry = ring.entry;
+        if (!entry || !entry.isConnected || !entry.matches(":hover, :focus-visible")) {
+            ring.entry = null;
+            hideRing();
+            return;
+        }
+        // The lists arrive with the highlight: its view is the one their positions belong to.
+        const at = pointPixel(graph(), Number(entry.dataset.position), wanted.highlight && wanted.highlight.view);
+        if (!at) {
+            hideRing();
+        } else {
+            const key = at[0].toFixed(1) + "," + at[1].toFixed(1) + "," + entry.dataset.position;
+            if (key !== ring.at) {
+                const element = ringElement();
+                element.style.left = at[0] + "px";
+                element.style.top = at[1] + "px";
+                element.dataset.position = entry.dataset.position;
+                element.firstChild.textContent = entry.title || "";
+                element.style.display = "block";
+                ring.at = key;
+            }
+        }
+        ring.frame = window.requestAnimationFrame(follow);
+    }
+
+    function hover(entry) {
+        ring.entry = entry;
+        if (entry && !ring.frame) {
+            ring.frame = window.requestAnimationFrame(follow);
+        }
+    }
+
+    document.addEventListener("click", function (event) {
+        const entry = listEntry(event.target);
+        if (entry) {
+            pick(entry);
+        }
+    });
+    document.addEventListener("keydown", function (event) {
+        const entry = (event.key === "Enter" || event.key === " ") && listEntry(event.target);
+        if (entry) {
+            event.preventDefault();
+            pick(entry);
+        }
+    });
+    document.addEventListener("mouseover", function (event) {
+        const entry = listEntry(event.target);
+        if (entry && entry !== ring.entry) {
+            hover(entry);
+        }
+    });
+    document.addEventListener("focusin", function (event) {
+        const entry = listEntry(event.target);
+        if (entry) {
+            hover(entry);
+        }
+    });
 
     window.projectorScatter = {pointStyle: pointStyle, decode: decode, reconcile: reconcile};
     window.dash_clientside = Object.assign({}, window.dash_clientside, {

@@ -74,7 +74,11 @@ UMAP_SEED = "umap-seed"
 UMAP_STOP = "umap-stop"
 UMAP_STATUS = "umap-status"
 UMAP_TOKEN = "umap-token"
-CUSTOM_REGEX = "custom-regex"
+CUSTOM_LEFT_REGEX = "custom-left-regex"
+CUSTOM_RIGHT_REGEX = "custom-right-regex"
+CUSTOM_UP_REGEX = "custom-up-regex"
+CUSTOM_DOWN_REGEX = "custom-down-regex"
+CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 CUSTOM_STATUS = "custom-status"
 PCA_CONTROLS = "pca-controls"
 TSNE_CONTROLS = "tsne-controls"
@@ -103,7 +107,10 @@ FORM_FIELDS = {
         "right": CUSTOM_RIGHT,
         "up": CUSTOM_UP,
         "down": CUSTOM_DOWN,
-        "regex": CUSTOM_REGEX,
+        "left_regex": CUSTOM_LEFT_REGEX,
+        "right_regex": CUSTOM_RIGHT_REGEX,
+        "up_regex": CUSTOM_UP_REGEX,
+        "down_regex": CUSTOM_DOWN_REGEX,
     },
 }
 
@@ -128,3 +135,21 @@ BOOKMARK_OPENING = "bookmark-opening"  # the bookmark being opened (projector.vi
 # Uploads into the running app (internal).
 UPLOAD_VECTORS = "upload-vectors"
 UPLOAD_METADATA = "upload-metadata"
+UPLOAD_SHARE = "upload-share"  # "Share with team": list the open upload for every browser session
+UPLOAD_SHARING = "upload-sharing"  # who sees the open upload
+
+# Bookmarks (public, later work).
+BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this browser's list
+# Bookmarks (internal, later work).
+BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
+
+# Night mode (public).
+NIGHT_MODE = "night-mode"
+# Night mode (internal).
+THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
+
+# Lists you can walk (public).
+MATCH_LIST = "match-list"  # the first search matches, one child per match, clickable
+# Lists you can walk (internal).
+MATCH_MORE = "match-more"  # "… and N more" below the match list
+LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (assets/scatter.js writes it)

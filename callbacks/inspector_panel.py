@@ -9,16 +9,27 @@ from callbacks import ids
 from callbacks.common import banner, outcome, reports_errors
 from projector.dataset import Dataset
 from projector.errors import InputError
+from projector.figures import NEAR_COLORS, near_levels, proximity
 from projector.neighbors import METRICS
 from projector.projection import project
 from projector.scatter import highlight_for, highlight_payload
 from projector.search import search_columns
 from projector.selection import default_radius, in_box, in_lasso, within_radius
-from projector.view import Opening, Selection, View, point_labels, selected_rows, to_rows, visible_rows
+from projector.view import (
+    Opening,
+    Selection,
+    View,
+    point_labels,
+    selected_rows,
+    to_positions,
+    to_rows,
+    visible_rows,
+)
 from projector.workspace import Workspace
 
-DEFAULT_K = 10
+DEFAULT_K = 100  # as TensorBoard
 MAX_K = 1000
+MATCHES_SHOWN = 100  # the match list shows this many, as TensorBoard, and says how many more there are
 
 
 def layout() -> html.Div:
@@ -47,6 +58,9 @@ def layout() -> html.Div:
             dcc.Dropdown(id=ids.SEARCH_COLUMN, clearable=False),
             html.Div(id=ids.SEARCH_STATUS, className="status"),
             dcc.Store(id=ids.SEARCH_QUERY, data=""),
+            html.Ol(id=ids.MATCH_LIST, className="matches pick-list"),
+            html.Div(id=ids.MATCH_MORE, className="hint match-more"),
+            dcc.Store(id=ids.LIST_PICK),
             html.Div(
                 [
                     html.Button("Isolate selection", id=ids.ISOLATE_SELECTION),
@@ -89,7 +103,7 @@ def layout() -> html.Div:
                 className="neighbors-row",
             ),
             html.Div(id=ids.POINT_DETAILS, className="details"),
-            html.Ol(id=ids.NEIGHBORS_LIST, className="neighbors"),
+            html.Ol(id=ids.NEIGHBORS_LIST, className="neighbors pick-list"),
         ],
         className="panel inspector-panel",
     )
@@ -114,10 +128,47 @@ def plotted_coords(workspace: Workspace, data: Dataset, view: View, projection: 
     return project(workspace, data, view.subset, bool(spherize), projection).coords
 
 
-def neighbor_item(label: str, distance: float, thumbnail: str | None) -> html.Li:
+def list_entry(children: list, label: str, row: int, position: int, kind: str, **props) -> html.Li:
+    """One entry of a list you can walk: clicking it selects dataset ``row``, hovering it rings trace
+    ``position`` on the plot (both in assets/scatter.js)."""
+    data = {"data-row": str(row), "data-position": str(position)}
+    return html.Li(children, className=f"{kind} pick", title=label, tabIndex="0", **data, **props)
+
+
+def neighbor_item(
+    label: str, distance: float, near: float, level: int, thumbnail: str | None, row: int, position: int
+) -> html.Li:
+    """A neighbour: thumbnail, label, distance, and underneath a bar as long as it is near, in its plot colour."""
     children = [html.Img(src=thumbnail, className="thumb")] if thumbnail else []
     children += [html.Span(label, className="neighbor-label"), html.Span(f"{distance:.4f}", className="distance")]
-    return html.Li(children, className="neighbor")
+    bar = {"--near": f"{near:.0%}", "--near-color": NEAR_COLORS[level]}  # drawn by the CSS of .neighbor.pick
+    return list_entry(children, label, row, position, "neighbor", style=bar)
+
+
+def match_items(data: Dataset, view: View, matches: np.ndarray, label_by: str | None) -> dict:
+    """The match list's entries (the first MATCHES_SHOWN matches) and the line saying how many more there are."""
+    labels = point_labels(data.metadata, label_by)
+    shown_rows = matches[:MATCHES_SHOWN]
+    positions = to_positions(view.subset, shown_rows)
+    items = [
+        list_entry([html.Span(labels[r], className="match-label")], labels[r], int(r), int(p), "match")
+        for r, p in zip(shown_rows, positions)
+    ]
+    more = matches.size - shown_rows.size
+    return {"match_items": items, "match_more": f"… and {more:,} more" if more > 0 else ""}
+
+
+def picked_row(pick: dict | None, subset: np.ndarray | None, n: int) -> int | None:
+    """The dataset row a list click picked, or None when it is not a point in view."""
+    row = (pick or {}).get("row")
+    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < n:
+        return None
+    return row if to_positions(subset, np.array([row])).size else None
+
+
+def isolate_text(count: int) -> str:
+    """The isolate button's text: how many points it would isolate (it needs two)."""
+    return f"Isolate {count:,} points" if count > 1 else "Isolate selection"
 
 
 SELECT_OUTPUTS = {
@@ -127,6 +178,9 @@ SELECT_OUTPUTS = {
     "status": Output(ids.SEARCH_STATUS, "children"),
     "count": Output(ids.SELECTION_COUNT, "children"),
     "neighbor_items": Output(ids.NEIGHBORS_LIST, "children"),
+    "match_items": Output(ids.MATCH_LIST, "children"),
+    "match_more": Output(ids.MATCH_MORE, "children"),
+    "isolate_text": Output(ids.ISOLATE_SELECTION, "children"),
     "details": Output(ids.POINT_DETAILS, "children"),
     "search_text": Output(ids.SEARCH_INPUT, "value"),
     "query": Output(ids.SEARCH_QUERY, "data"),
@@ -153,6 +207,7 @@ def register(app, workspace: Workspace) -> None:
             "regex": Input(ids.SEARCH_REGEX, "value"),
             "click": Input(ids.SCATTER, "clickData"),
             "drag": Input(ids.SCATTER, "selectedData"),
+            "pick": Input(ids.LIST_PICK, "data"),
             "_clear": Input(ids.CLEAR_SELECTION, "n_clicks"),
             "view": Input(ids.VIEW_STORE, "data"),
             "opening": Input(ids.BOOKMARK_OPENING, "data"),
@@ -176,6 +231,7 @@ def register(app, workspace: Workspace) -> None:
         regex,
         click,
         drag,
+        pick,
         _clear,
         view,
         opening,
@@ -199,17 +255,21 @@ def register(app, workspace: Workspace) -> None:
                 status="",
                 count="0 selected",
                 neighbor_items=[],
+                match_items=[],
+                match_more="",
+                isolate_text=isolate_text(0),
                 details=[],
             )
         key = view.tensor
         data = workspace.dataset(key)
         subset = view.subset
         trigger = ctx.triggered_id
-        cleared = {"status": "", "search_text": "", "query": ""}
+        no_matches = {"match_items": [], "match_more": ""}
+        cleared = {"status": "", "search_text": "", "query": "", **no_matches}
         if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids:  # a bookmark brings its own search text
             opened = f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids and Opening.from_json(opening)
             sel = Selection.of(key, opened.selected, None, "bookmark") if opened else Selection(key)
-            texts = {"status": ""} if opened else cleared
+            texts = {"status": "", **no_matches} if opened else cleared
         elif trigger == ids.CLEAR_SELECTION:
             sel, texts = Selection(key), cleared
         elif trigger in (ids.NEIGHBORS_K, ids.DISTANCE_METRIC):
@@ -219,7 +279,13 @@ def register(app, workspace: Workspace) -> None:
             texts = {}
         elif trigger in SEARCH_TRIGGERS:
             sel, status = searched(data, subset, query, column, regex)
-            texts = {"status": status, "banner": banner([])}
+            matched = match_items(data, view, np.asarray(sel.points, dtype=np.int64), label_by)
+            texts = {"status": status, "banner": banner([]), **matched}
+        elif trigger == ids.LIST_PICK:  # walking a list leaves the search and its matches in place
+            row = picked_row(pick, subset, data.n)
+            if row is None:
+                return outcome(SELECT_OUTPUTS)
+            sel, texts = Selection.of(key, [row], row, "click"), {}
         elif f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
             if not drag or not (drag.get("range") or drag.get("lassoPoints")):
                 return outcome(SELECT_OUTPUTS)  # a cleared box, not a new drag
@@ -257,29 +323,48 @@ def shown(workspace: Workspace, data: Dataset, view: View, sel: Selection, k, me
     """What a selection shows (and stores): its neighbours, the highlight, the count and details."""
     anchor = sel.anchor
     neighbors, items = None, []
+    found = levels = None
     if anchor is not None:
         if k is None or not 1 <= int(k) <= MAX_K:
             raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
         index = workspace.neighbor_index(data)
         found, distances = index.query(int(anchor), int(k), metric or "cosine", subset=view.subset)
+        near = proximity(distances, metric or "cosine")
+        levels = near_levels(near)
         labels = point_labels(data.metadata, label_by)
         sprite = data.sprite
         items = [
-            neighbor_item(labels[r], float(d), sprite.thumbnail_data_uri(int(r)) if sprite else None)
-            for r, d in zip(found, distances)
+            neighbor_item(
+                labels[r],
+                float(d),
+                float(q),
+                int(level),
+                sprite.thumbnail_data_uri(int(r)) if sprite else None,
+                int(r),
+                int(p),
+            )
+            for r, d, q, level, p in zip(found, distances, near, levels, to_positions(view.subset, found))
         ]
         neighbors = {
             "anchor": int(anchor),
             "indices": [int(r) for r in found],
             "distances": [float(d) for d in distances],
         }
-    highlight = highlight_for(view, sel.rows(neighbors), anchor, clears_box=sel.source == "drag")
+    highlight = highlight_for(
+        view,
+        sel.rows(neighbors),
+        anchor,
+        clears_box=sel.source == "drag",
+        near_rows=found,
+        near_levels=levels,
+    )
     return {
         "selection": sel.to_json(),
         "neighbors": neighbors,
         "neighbor_items": items,
         "highlight": highlight_payload(view, highlight),
         "count": f"{highlight.positions.size:,} selected",
+        "isolate_text": isolate_text(int(highlight.positions.size)),
         "details": details_for(data, sel, label_by),
     }
 

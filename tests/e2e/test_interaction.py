@@ -8,7 +8,7 @@ import pytest
 
 from projector import scatter
 from projector.colors import encode_column, uniform_encoding
-from projector.figures import point_style
+from projector.figures import near_levels, point_style
 from projector.view import View
 from tests.e2e.conftest import ROOT
 from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_text
@@ -59,10 +59,10 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
         gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]}); }""",
         GRAPH,
     )
-    wait_text(page, "#selection-count", "^11 selected$")  # the point and its 10 neighbours
+    wait_text(page, "#selection-count", "^101 selected$")  # the point and its 100 neighbours (the default)
     settle(page)
     assert page.evaluate(UPDATES) == [["update"], 1]
-    assert page.locator("#neighbors-list > li").count() == 10
+    assert page.locator("#neighbors-list > li").count() == 100
     assert page.input_value("#search-input") == ""
 
     page.evaluate(RESET)
@@ -129,23 +129,29 @@ def test_browser_and_server_style_points_alike(browser, dimension):
         page.set_content("<html><body></body></html>")
         page.add_script_tag(path=str(ROOT / "assets" / "scatter.js"))
         view = View("r::t")
-        for encoding in (uniform_encoding(300), encode_column(pd.Series(rng.choice(list("abcde"), 300)))):
+        many = encode_column(pd.Series([f"w{i}" for i in range(300)]))  # 303 colours: codes past 255
+        for encoding in (uniform_encoding(300), encode_column(pd.Series(rng.choice(list("abcde"), 300))), many):
             for count in (0, 1, 40):
                 rows = rng.choice(300, size=count, replace=False)
                 anchor = int(rows[0]) if count else None
-                highlight = scatter.highlight_for(view, rows, anchor)
+                near = rows[1:]  # the clicked point's neighbours, nearest first, at distances coloured by level
+                levels = near_levels(np.sort(rng.random(near.size))[::-1])
+                highlight = scatter.highlight_for(view, rows, anchor, near_rows=near, near_levels=levels)
                 style = scatter.style_payload(view, encoding, "c")
                 payload = scatter.highlight_payload(view, highlight)
                 got = page.evaluate(
                     """([style, hl, dimension]) => {
                     const s = window.projectorScatter;
                     const codes = s.decode(style.codes);
-                    const out = s.pointStyle(style, codes, s.decode(hl.positions), hl.anchor, dimension);
+                    const out = s.pointStyle(style, codes, s.decode(hl.positions), hl.anchor, dimension,
+                        s.decode(hl.near), s.decode(hl.levels));
                     return [Array.from(out.color), Array.from(out.size)];
                 }""",
                     [style, payload, dimension],
                 )
-                want = point_style(encoding, highlight.positions, highlight.anchor, dimension)
+                want = point_style(
+                    encoding, highlight.positions, highlight.anchor, dimension, highlight.near, highlight.levels
+                )
                 assert got[0] == want.codes.tolist()
                 assert got[1] == want.sizes.tolist()
     finally:
