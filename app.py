@@ -26,11 +26,12 @@ from callbacks import (
     plot,
     projections_panel,
     session,
+    theme,
     url_state,
 )
 from callbacks.common import banner_layout
 from projector.cache import default_cache_dir
-from projector.jobs import JobSlots, StopFlags
+from projector.jobs import JobBoard, JobSlots
 from projector.shelf import BookmarkShelf
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
@@ -109,6 +110,7 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
                         ],
                         className="status-line",
                     ),
+                    theme.layout(),
                 ]
             ),
             banner_layout(),
@@ -158,6 +160,10 @@ def create_app(config: Config) -> Dash:
     make_private_dir(root)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(root / "numba"))  # UMAP's compiled code outlives a restart
     workspace = Workspace(config.logdir, cache_root=root)
+    if config.celery_broker:  # finished layouts also go through Redis: workers may be on other machines
+        import redis
+
+        workspace.results.remote = redis.Redis.from_url(config.celery_broker, socket_timeout=10)
     manager = job_manager(config)
     warmup = WarmUp(workspace, config.warm_up).start()
     app.layout = functools.partial(build_layout, workspace, warmup, config.max_request_bytes())
@@ -166,9 +172,10 @@ def create_app(config: Config) -> Dash:
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
-    jobs.register(app, workspace, manager, StopFlags(root / "flags"), slots)
+    jobs.register(app, workspace, manager, JobBoard(root / "flags", redis_url=config.celery_broker), slots)
     session.install(app.server, prefix)
     url_state.register(app)
+    theme.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
     app.celery_app = getattr(manager, "handle", None) if config.celery_broker else None
     return app

@@ -12,12 +12,13 @@ from projector.bookmarks import METHODS, ViewState, dumps, full_coords, loads, r
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
 from projector.projection import project
-from projector.shelf import BookmarkShelf
+from projector.shelf import BookmarkShelf, cursor_index, without
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, decode_upload, max_upload_bytes
 from projector.view import Opening, View, selected_rows, visible_rows
 from projector.workspace import Workspace
 
 DEFAULT_MAX_UPLOAD = max_upload_bytes(DEFAULT_MAX_REQUEST_MB * MB)
+NOTHING_TO_DELETE = "No bookmark is open: open one (or step to it) to delete it"
 
 
 def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
@@ -29,6 +30,7 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                     html.Button("Save view", id=ids.BOOKMARK_SAVE, className="primary"),
                     html.Button("‹ Previous", id=ids.BOOKMARK_PREV, title="Previous bookmark"),
                     html.Button("Next ›", id=ids.BOOKMARK_NEXT, title="Next bookmark"),
+                    html.Button("Delete", id=ids.BOOKMARK_DELETE, disabled=True, title=NOTHING_TO_DELETE),
                 ],
                 className="buttons",
             ),
@@ -47,6 +49,7 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
             dcc.Download(id=ids.CSV_FILE),
             dcc.Store(id=ids.BOOKMARKS_STORE, data=[]),
             dcc.Store(id=ids.BOOKMARK_CURSOR),
+            dcc.Store(id=ids.BOOKMARK_GO),
             dcc.Store(id=ids.BOOKMARK_OPENING),
         ],
         className="panel bookmarks-panel",
@@ -144,6 +147,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     @app.callback(
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
         Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         inputs={
             "_clicks": Input(ids.BOOKMARK_SAVE, "n_clicks"),
@@ -158,7 +162,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         },
         prevent_initial_call=True,
     )
-    @reports_errors(3)
+    @reports_errors(4)
     def save(_clicks, entries, view, projection, selection, neighbors, camera, run, form):
         view = View.from_json(view)
         if view is None or not projection:
@@ -187,21 +191,23 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             }
         )
         entries = [*(entries or []), {"id": shelf.put(state), "title": title}]
-        return entries, len(entries) - 1, []
+        return entries, len(entries) - 1, len(entries) - 1, []
 
     @app.callback(
         Output(ids.BOOKMARK_LIST, "children"),
+        Output(ids.BOOKMARK_DELETE, "disabled"),
+        Output(ids.BOOKMARK_DELETE, "title"),
         Input(ids.BOOKMARKS_STORE, "data"),
         Input(ids.BOOKMARK_CURSOR, "data"),
     )
     def render(entries, cursor):
         if not entries:
-            return [
-                html.Li(
-                    "No bookmarks yet: “Save view” keeps the projection, selection and colours.", className="hint empty"
-                )
-            ]
-        return items(entries, cursor)
+            hint = "No bookmarks yet: “Save view” keeps the projection, selection and colours."
+            return [html.Li(hint, className="hint empty")], True, "There is no bookmark to delete"
+        current = cursor_index(entries, cursor)
+        if current is None:
+            return items(entries, cursor), True, NOTHING_TO_DELETE
+        return items(entries, cursor), False, f"Delete “{entries[current]['title']}” from this list"
 
     @app.callback(
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
@@ -217,6 +223,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
 
     @app.callback(
         Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
         Input({"type": ids.BOOKMARK_OPEN, "index": ALL}, "n_clicks"),
         Input(ids.BOOKMARK_PREV, "n_clicks"),
         Input(ids.BOOKMARK_NEXT, "n_clicks"),
@@ -226,27 +233,51 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     def step(open_clicks, _prev, _next, cursor, entries):
         if not entries:
-            return no_update
+            return no_update, no_update
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             if not open_clicks[trigger["index"]]:
-                return no_update  # a freshly drawn list, not a click
-            return trigger["index"]
+                return no_update, no_update  # a freshly drawn list, not a click
+            return trigger["index"], trigger["index"]
         current = -1 if cursor is None else int(cursor)
         step_by = -1 if trigger == ids.BOOKMARK_PREV else 1
-        return (current + step_by) % len(entries) if current >= 0 else (0 if step_by > 0 else len(entries) - 1)
+        target = (current + step_by) % len(entries) if current >= 0 else (0 if step_by > 0 else len(entries) - 1)
+        return target, target
+
+    @app.callback(
+        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
+        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+        Input(ids.BOOKMARK_DELETE, "n_clicks"),
+        State(ids.BOOKMARKS_STORE, "data"),
+        State(ids.BOOKMARK_CURSOR, "data"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(3)
+    def delete(_clicks, entries, cursor):
+        """Drop the current bookmark from this browser's list; the view on screen stays as it is.
+
+        The shelf keeps the saved state: its id may be listed by another browser too, and it expires on its own.
+        """
+        entries = entries or []
+        current = cursor_index(entries, cursor)
+        if current is None:
+            raise BookmarkError(f"{NOTHING_TO_DELETE}." if entries else "There is no bookmark to delete.")
+        kept, moved = without(entries, current)
+        return kept, moved, []
 
     @app.callback(
         output=RESTORE_OUTPUTS,
-        inputs=[Input(ids.BOOKMARK_CURSOR, "data"), State(ids.BOOKMARKS_STORE, "data"), State(ids.VIEW_STORE, "data")],
+        inputs=[Input(ids.BOOKMARK_GO, "data"), State(ids.BOOKMARKS_STORE, "data"), State(ids.VIEW_STORE, "data")],
         prevent_initial_call=True,
     )
     @reports_errors(RESTORE_OUTPUTS)
-    def restore(cursor, entries, view):
+    def restore(go, entries, view):
         view = View.from_json(view)
-        if cursor is None or not entries or view is None or cursor >= len(entries):
+        index = cursor_index(entries or [], go)
+        if index is None or view is None:
             return outcome(RESTORE_OUTPUTS)
-        entry = entries[cursor]
+        entry = entries[index]
         state = shelf.get(entry["id"])
         data = workspace.dataset(view.tensor)
         subset, coords = restored_layout(state, entry["title"], data.n, data.dim)
@@ -291,6 +322,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     @app.callback(
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
         Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.BOOKMARK_UPLOAD, "contents"),
         State(ids.BOOKMARK_UPLOAD, "filename"),
@@ -298,11 +330,11 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         State(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
-    @reports_errors(3)
+    @reports_errors(4)
     def upload(contents, filename, entries, view):
         view = View.from_json(view)
         if not contents or view is None:
-            return no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update
         data = workspace.dataset(view.tensor)
         payload = decode_upload(contents, filename or "bookmarks", max_upload, BookmarkError)
         try:
@@ -311,7 +343,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             raise BookmarkError(f"{filename}: {error} Your current bookmarks are kept.") from None
         added = [{"id": shelf.put(s), "title": s.label or f"{filename} #{i + 1}"} for i, s in enumerate(states)]
         entries = [*(entries or []), *added]
-        return entries, len(entries) - len(added), []
+        return entries, len(entries) - len(added), len(entries) - len(added), []
 
     @app.callback(
         Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
+from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -110,3 +110,85 @@ def test_url_reopens_run_tensor_and_projection(page, app_url, clustered_logdir):
     page.wait_for_function(
         "() => document.querySelector('#projection-tabs .tab--selected').innerText.includes('Custom')"
     )
+
+
+TITLES = "() => Array.from(document.querySelectorAll('#bookmark-list input')).map((e) => e.value)"
+CURRENT = """() => Array.from(document.querySelectorAll('#bookmark-list li.bookmark'))
+    .findIndex((li) => li.classList.contains('current'))"""
+
+
+def big_points(page) -> list[int]:
+    sizes = marker_sizes(page)
+    return [i for i, s in enumerate(sizes) if s > min(sizes)]
+
+
+def wait_big(page, rows: list[int]) -> None:
+    """Wait until exactly ``rows`` are drawn as selected (larger) points."""
+    page.wait_for_function(
+        """([sel, want]) => { const m = document.querySelector(sel)._fullData[0].marker;
+            const sizes = Array.from(m.size || []); const low = Math.min(...sizes);
+            return JSON.stringify(sizes.flatMap((s, i) => (s > low ? [i] : []))) === want; }""",
+        arg=[GRAPH, json.dumps(rows, separators=(",", ":"))],
+    )
+
+
+def wait_titles(page, titles: list[str]) -> None:
+    page.wait_for_function(
+        f"(want) => JSON.stringify(({TITLES})()) === want", arg=json.dumps(titles, separators=(",", ":"))
+    )
+
+
+def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clustered_logdir, artifacts):
+    from tests.e2e.test_interaction import COUNT_UPDATES, settle
+
+    _, vectors, rows = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    assert page.is_disabled("#bookmark-delete")  # nothing to delete yet
+    for word in ("cat", "dog", "horse"):
+        page.fill("#search-input", word)
+        page.press("#search-input", "Enter")
+        wait_big(page, [i for i, r in enumerate(rows) if word in r[0]])
+        count = page.locator("#bookmark-list input").count()
+        page.click("#bookmark-save")
+        page.wait_for_function(f"() => document.querySelectorAll('#bookmark-list input').length === {count + 1}")
+        page.fill(f"#bookmark-list li:nth-child({count + 1}) input", f"{word}s")
+        page.press(f"#bookmark-list li:nth-child({count + 1}) input", "Enter")
+    wait_titles(page, ["cats", "dogs", "horses"])
+
+    # Open the middle one, then change the view: deleting must leave the view as it is now.
+    page.click("#bookmark-list li:nth-child(2) button")
+    page.wait_for_function(f"() => ({CURRENT})() === 1 && document.querySelector('#search-input').value === 'dog'")
+    wait_big(page, [i for i, r in enumerate(rows) if "dog" in r[0]])
+    page.fill("#search-input", "sheep")
+    page.press("#search-input", "Enter")
+    sheep = [i for i, r in enumerate(rows) if "sheep" in r[0]]
+    wait_big(page, sheep)
+    settle(page)
+    coords = plotted(page)
+    page.evaluate(COUNT_UPDATES, GRAPH)
+
+    page.click("#bookmark-delete")
+    wait_titles(page, ["cats", "horses"])
+    assert page.evaluate(CURRENT) == 1  # the next one
+    settle(page)
+    assert page.evaluate("() => window.__plotly") == []  # no redraw, no restyle
+    assert page.input_value("#search-input") == "sheep"
+    assert big_points(page) == sheep
+    assert np.array_equal(plotted(page), coords)
+    page.screenshot(path=str(artifacts / "e2e-bookmark-deleted.png"))
+
+    page.click("#bookmark-delete")  # the last one: the cursor goes back to the previous
+    wait_titles(page, ["cats"])
+    assert page.evaluate(CURRENT) == 0
+    settle(page)
+    assert page.evaluate("() => window.__plotly") == []
+    assert big_points(page) == sheep
+
+    # The bookmark left still opens (its saved state stays on the server's shelf).
+    page.click("#bookmark-list li:nth-child(1) button")
+    wait_big(page, [i for i, r in enumerate(rows) if "cat" in r[0]])
+    assert page.input_value("#search-input") == "cat"
+    page.click("#bookmark-delete")
+    page.wait_for_function("() => document.querySelector('#bookmark-list .empty') !== null")
+    assert page.is_disabled("#bookmark-delete")
+    assert page.locator("#error-banner li").count() == 0

@@ -1,0 +1,38 @@
+"""The bookmark shelf and a browser's list of its entries."""
+
+from __future__ import annotations
+
+import pytest
+
+from projector.bookmarks import ViewState
+from projector.errors import BookmarkError
+from projector.shelf import BookmarkShelf, cursor_index, without
+
+ENTRIES = [{"id": "a", "title": "one"}, {"id": "b", "title": "two"}, {"id": "c", "title": "three"}]
+
+
+def test_deleting_keeps_the_others_in_order_and_moves_the_cursor():
+    assert without(ENTRIES, 1) == ([ENTRIES[0], ENTRIES[2]], 1)  # to the next
+    assert without(ENTRIES, 2) == (ENTRIES[:2], 1)  # the last: to the previous
+    assert without(ENTRIES, 0) == (ENTRIES[1:], 0)
+    assert without(ENTRIES[:1], 0) == ([], None)  # none left
+    assert [e["id"] for e in ENTRIES] == ["a", "b", "c"]  # the list given is not changed
+    with pytest.raises(IndexError):
+        without(ENTRIES, 3)
+
+
+def test_cursor_index():
+    assert cursor_index(ENTRIES, 2) == 2
+    for cursor in (None, -1, 3, "1", 1.0, True):
+        assert cursor_index(ENTRIES, cursor) is None
+    assert cursor_index([], 0) is None
+
+
+def test_deleting_an_entry_leaves_the_state_on_the_shelf(tmp_path):
+    shelf = BookmarkShelf(tmp_path)
+    key = shelf.put(ViewState(label="kept", method="pca", dimension=2, coords=None, n_points=3, n_dims=4))
+    entries, _ = without([{"id": key, "title": "kept"}], 0)
+    assert entries == []
+    assert shelf.get(key).label == "kept"  # another browser listing this id still opens it
+    with pytest.raises(BookmarkError):
+        shelf.get("missing")
