@@ -77,6 +77,7 @@ def items(entries: list[dict], cursor: int | None) -> list:
 # The panel values a bookmark keeps: each ViewState field and the component(s) that show it.
 FIELDS = {
     "color_by": ids.COLOR_BY,
+    "categorical": ids.CATEGORICAL_COLORING,
     "label_by": ids.LABEL_BY,
     "method": ids.PROJECTION_TABS,
     "dimension": ids.DIMENSION,
@@ -87,7 +88,13 @@ FIELDS = {
     "custom": ids.FORM_FIELDS["custom"],
     "search": {"query": ids.SEARCH_INPUT, "column": ids.SEARCH_COLUMN, "regex": ids.SEARCH_REGEX},
 }
-CHECKBOXES = {"spherize": "on", "regex": "regex"}  # fields shown as one-option checklists: the option's value
+# Fields shown as one-option checklists, and the option's value ("regex" also for each custom search's switch).
+CHECKBOXES = {"spherize": "on", "categorical": "on", "regex": "regex"}
+
+
+def checkbox(name: str) -> str | None:
+    """The option value of a field shown as a one-option checklist, or None for other fields."""
+    return CHECKBOXES.get("regex" if name.endswith("_regex") else name)
 
 
 def components(kind, fields=FIELDS, **kwargs):
@@ -103,7 +110,8 @@ def form_values(state: ViewState) -> dict:
     """The panel values a bookmark restores, shaped as ``FIELDS``."""
 
     def shown(name: str, value):
-        return ([CHECKBOXES[name]] if value else []) if name in CHECKBOXES else value
+        option = checkbox(name)
+        return value if option is None else ([option] if value else [])
 
     values = {name: shown(name, getattr(state, name)) for name in FIELDS}
     values["pca_components"] = (list(state.pca_components) + [0, 1, 2])[:3]
@@ -117,7 +125,7 @@ def form_state(form: dict) -> dict:
     """ViewState fields from panel values shaped as ``FIELDS`` (checklists become booleans)."""
 
     def kept(name: str, value):
-        return bool(value) if name in CHECKBOXES else value
+        return value if checkbox(name) is None else bool(value)
 
     state = {name: kept(name, form[name]) for name in FIELDS if not isinstance(FIELDS[name], (dict, list))}
     state["pca_components"] = list(form["pca_components"])

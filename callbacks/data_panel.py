@@ -47,6 +47,12 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
             dcc.Dropdown(id=ids.LABEL_BY, clearable=False),
             html.Label("Color by", htmlFor=ids.COLOR_BY),
             dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),
+            dcc.Checklist(
+                id=ids.CATEGORICAL_COLORING,
+                options=[{"label": " Colour numbers by category", "value": "on"}],
+                value=[],
+                className="checkbox",
+            ),
             html.Div(id=ids.COLOR_LEGEND, className="legend"),
             dcc.Checklist(
                 id=ids.SPHERIZE,

@@ -143,6 +143,9 @@ BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this brows
 # Bookmarks (internal, later work).
 BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
 
+# Colouring (public).
+CATEGORICAL_COLORING = "categorical-coloring"  # colour a numeric column by category, as TensorBoard's switch
+
 # Night mode (public).
 NIGHT_MODE = "night-mode"
 # Night mode (internal).

@@ -71,9 +71,10 @@ def view_figure(
     color_by: str | None,
     label_by: str | None,
     highlight: scatter.Highlight,
+    categorical: bool = False,
 ) -> dict:
     """The full figure of a view's projected coordinates, styled for ``highlight``."""
-    encoding = workspace.color_encoding(data, color_by, view.subset)
+    encoding = workspace.color_encoding(data, color_by, view.subset, categorical)
     labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)].tolist()
     method = projected.spec.get("method")
     meta = {**scatter.trace_meta(view, encoding, color_by, highlight, label_by), "projection": method}
@@ -150,6 +151,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         inputs={
             "request": Input(ids.PROJECTION_REQUEST, "data"),
             "color_by": State(ids.COLOR_BY, "value"),
+            "categorical": State(ids.CATEGORICAL_COLORING, "value"),
             "label_by": State(ids.LABEL_BY, "value"),
             "highlighted": State(ids.HIGHLIGHT_STORE, "data"),
             "drawn": State(ids.PROJECTION_STORE, "data"),
@@ -157,7 +159,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(DRAW_OUTPUTS)
-    def draw(request, color_by, label_by, highlighted, drawn):
+    def draw(request, color_by, categorical, label_by, highlighted, drawn):
         """The figure of the projection the projections panel asks for, with the current colours and highlight."""
         view = View.from_json((request or {}).get("view"))
         if view is None:
@@ -182,7 +184,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         if request["new_view"] and not opening and prefilled.pop("first", False) and record == prefilled:
             figure = no_update
         else:
-            figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight)
+            figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight, bool(categorical))
         if opening:
             apply_camera(figure, opening.camera, opening.id)
         if notes:
@@ -194,16 +196,17 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         Output(ids.COLOR_LEGEND, "children"),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.COLOR_BY, "value"),
+        Input(ids.CATEGORICAL_COLORING, "value"),
         Input(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def recolor(color_by, view):
+    def recolor(color_by, categorical, view):
         """The base colours of the view's points: the browser restyles with them (and the highlight)."""
         view = View.from_json(view)
         if view is None:
             return None, [], no_update
-        encoding = workspace.color_encoding(view.tensor, color_by, view.subset)
+        encoding = workspace.color_encoding(view.tensor, color_by, view.subset, bool(categorical))
         return scatter.style_payload(view, encoding, color_by), legend(encoding, color_by), no_update
 
     @app.callback(

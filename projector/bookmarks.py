@@ -68,6 +68,7 @@ class ViewState:
     filtered: list[int] | None = None  # isolated rows; None = every row
     selected: list[int] = field(default_factory=list)
     color_by: str | None = None
+    categorical: bool = False  # numbers coloured by category (TensorBoard's forceCategoricalColoring)
     label_by: str | None = None
     pca_components: list[int] = field(default_factory=lambda: [0, 1, 2])
     tsne: dict[str, Any] = field(default_factory=lambda: dict(TSNE_DEFAULTS))
@@ -221,7 +222,7 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
         "shuffledDataIndices": np.random.default_rng(_SHUFFLE_SEED).permutation(rows.size).tolist(),
         "cameraDef": _tb_camera(state.camera, dimension),
         "selectedColorOptionName": state.color_by if state.color_by is not None else NO_COLOR,
-        "forceCategoricalColoring": False,
+        "forceCategoricalColoring": bool(state.categorical),
         "selectedLabelOption": state.label_by,
         NAMESPACE: _plain(
             {
@@ -230,6 +231,7 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
                 "hasCoords": state.coords is not None,
                 "selected": selected,
                 "colorBy": state.color_by,
+                "categorical": bool(state.categorical),
                 "labelBy": state.label_by,
                 "pcaComponents": [int(c) for c in state.pca_components],
                 "tsne": dict(tsne),
@@ -379,6 +381,7 @@ def _read_state(
     else:
         extras = {
             "color_by": ns.get("colorBy"),
+            "categorical": bool(ns.get("categorical", obj.get("forceCategoricalColoring"))),
             "label_by": ns.get("labelBy"),
             "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")),
             "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
@@ -444,6 +447,7 @@ def _tensorboard_extras(obj: dict[str, Any], n_dims: int) -> dict[str, Any]:
         custom[f"{side}_regex"] = bool(obj.get(f"custom{key}Regex"))
     return {
         "color_by": None if color in (None, "", NO_COLOR) else str(color),
+        "categorical": bool(obj.get("forceCategoricalColoring")),
         "label_by": _text(obj.get("selectedLabelOption")) or None,
         "tsne": {
             **TSNE_DEFAULTS,

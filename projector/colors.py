@@ -75,12 +75,13 @@ def uniform_encoding(n: int) -> ColorEncoding:
     return ColorEncoding(np.full(n, FIRST_CODE, dtype=np.uint16), palette, "none")
 
 
-def encode_column(values: pd.Series | None) -> ColorEncoding:
-    """Colour codes for a metadata column: a gradient if numeric, a palette otherwise."""
+def encode_column(values: pd.Series | None, categorical: bool = False) -> ColorEncoding:
+    """Colour codes for a metadata column: a gradient if numeric (unless ``categorical`` forces a palette),
+    a palette otherwise."""
     if values is None:
         raise ValueError("values must be a column; use uniform_encoding for no column")
     strings = values.astype(str).to_numpy()
-    if is_numeric_column(values) and not is_class_id_column(values):
+    if not categorical and is_numeric_column(values) and not is_class_id_column(values):
         return _numeric_encoding(numeric_values(values))
     return _categorical_encoding(strings)
 

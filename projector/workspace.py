@@ -212,8 +212,11 @@ class Workspace:
         view = f"{subset_digest(subset)}{'-spherized' if spherized else ''}"
         return ResultCache.key(self.resolve(tensor).content_hash, view, method, params)
 
-    def color_encoding(self, tensor: str | Dataset, column: str | None, subset: np.ndarray | None) -> ColorEncoding:
-        """Colours of the visible rows by ``column`` (a palette or a gradient), cached per metadata table."""
+    def color_encoding(
+        self, tensor: str | Dataset, column: str | None, subset: np.ndarray | None, categorical: bool = False
+    ) -> ColorEncoding:
+        """Colours of the visible rows by ``column`` (a palette or a gradient; a palette when ``categorical``),
+        cached per metadata table."""
         data = self.resolve(tensor)
         n = data.n if subset is None else subset.size
         if not column or column not in data.metadata.columns:
@@ -222,9 +225,10 @@ class Workspace:
         def compute() -> ColorEncoding:
             values = data.metadata[column]
             values = values if subset is None else values.iloc[subset].reset_index(drop=True)
-            return encode_column(values)
+            return encode_column(values, categorical)
 
-        return self.cache.get_or_compute("colors", (data.metadata_hash, column, subset_digest(subset)), compute)
+        key = (data.metadata_hash, column, subset_digest(subset), bool(categorical))
+        return self.cache.get_or_compute("colors", key, compute)
 
     def column_kinds(self, tensor: str | Dataset) -> list[ColumnKind]:
         """How each metadata column is coloured (numeric or by category, and how many values), cached per table."""

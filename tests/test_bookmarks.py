@@ -443,3 +443,14 @@ def test_a_file_from_before_per_search_regex_switches_keeps_its_one_switch():
     obj[0][NAMESPACE]["custom"] = {"column": "w", "left": "a+", "right": "b", "up": "", "down": "", "regex": True}
     (loaded,) = loads(json.dumps(obj).encode(), N, D)
     assert loaded.custom["left_regex"] is True and loaded.custom["down_regex"] is True and "regex" not in loaded.custom
+
+
+def test_categorical_colouring_travels_as_tensorboards_switch():
+    state = _isolated_tsne()
+    state.categorical = True
+    obj = json.loads(dumps([state]))[0]
+    assert obj["forceCategoricalColoring"] is True
+    (loaded,) = loads(json.dumps([obj]).encode(), N, D)
+    assert loaded.categorical is True
+    del obj[NAMESPACE]  # as TensorBoard writes it
+    assert from_tensorboard(obj, n_points=N, n_dims=D).categorical is True

@@ -81,3 +81,10 @@ def test_column_kinds_say_how_each_column_is_coloured():
     ]
     assert [k.option["label"] for k in kinds] == ["score (numeric)", "digit (3 values)", "word (2 values)"]
     assert default_color_column(metadata, kinds) == default_color_column(metadata) == "digit"
+
+
+def test_numbers_can_be_coloured_by_category():
+    values = pd.Series(["0.5", "1.25", "-3", "0.5"])
+    assert encode_column(values).kind == "numeric"
+    forced = encode_column(values, categorical=True)
+    assert forced.kind == "categorical" and forced.codes[0] == forced.codes[3] != forced.codes[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
+from tests.e2e.test_explore import GRAPH, choose, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -40,3 +40,16 @@ def test_custom_axes_come_from_every_point_while_some_are_isolated(page, app_url
     wait_text(page, "#custom-right-matches", "^0 matches$")
     wait_text(page, "#custom-status", "right search '\\^horse' matches 0 points")
     page.screenshot(path=str(artifacts / "e2e-custom-isolated.png"))
+
+
+def test_numbers_coloured_by_category_on_request(page, app_url, clustered_logdir, artifacts):
+    _, vectors, _ = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    choose(page, "color-by", "x0 (numeric)")
+    wait_text(page, "#color-legend", "gradient from low to high")
+    page.check("#categorical-coloring input")
+    wait_text(page, "#color-legend", r"x0: [\d,]+ colours")
+    page.wait_for_function(
+        "(sel) => new Set(Array.from(document.querySelector(sel)._fullData[0].marker.color)).size > 50", arg=GRAPH
+    )
+    page.screenshot(path=str(artifacts / "e2e-categorical-coloring.png"))
