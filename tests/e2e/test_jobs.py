@@ -40,7 +40,7 @@ def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(brow
         second.fill("#tsne-iterations", "4000")  # other settings: not served from the first run's result
         second.press("#tsne-iterations", "Enter")
         second.click("#tsne-run")
-        wait_text(second, "#tsne-status", "^queued: 1 layout ahead of this one$", timeout=30_000)
+        wait_text(second, "#tsne-status", "^queued: 1 layout ahead of this one$", timeout=120_000)
         second.screenshot(path=str(artifacts / "e2e-job-queued.png"))
         first.context.close()  # the first page is gone: its job stops, the queued one starts
         started = time.monotonic()
