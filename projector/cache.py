@@ -18,7 +18,6 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,7 +60,7 @@ class ResultCache:
         self.remote: Any = None  # a Redis client when layouts come from Celery workers on other machines
 
     def _open(self) -> diskcache.Cache:
-        return open_cache(self.directory, size_limit=self._size_limit, eviction_policy="least-recently-used")
+        return diskcache.Cache(str(self.directory), size_limit=self._size_limit, eviction_policy="least-recently-used")
 
     @property
     def _cache(self) -> diskcache.Cache:
@@ -163,19 +162,6 @@ class ResultCache:
 
     def close(self) -> None:
         self._cache.close()
-
-
-def open_cache(directory: str | Path, attempts: int = 100, **settings: Any) -> diskcache.Cache:
-    """A diskcache opened while other processes write to it: opening writes its settings, and SQLite may
-    answer "database is locked" at once instead of waiting; try again for up to ``attempts`` × 0.05 s."""
-    for _ in range(attempts - 1):
-        try:
-            return diskcache.Cache(str(directory), **settings)
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.05)
-    return diskcache.Cache(str(directory), **settings)
 
 
 def default_cache_dir() -> Path:

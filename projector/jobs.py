@@ -21,7 +21,6 @@ from typing import Any, Callable, Iterator
 import diskcache
 import numpy as np
 
-from projector.cache import open_cache
 from projector.errors import ProjectorError
 
 log = logging.getLogger(__name__)
@@ -59,13 +58,13 @@ class _DiskStore:
     def __init__(self, directory: str | Path) -> None:
         self._directory = str(directory)
         self._pid = os.getpid()
-        self._opened = open_cache(self._directory)
+        self._opened = diskcache.Cache(self._directory)
 
     @property
     def _cache(self) -> diskcache.Cache:
         """The cache, opened again in a forked job process: an SQLite connection must not cross a fork."""
         if self._pid != os.getpid():
-            self._pid, self._opened = os.getpid(), open_cache(self._directory)
+            self._pid, self._opened = os.getpid(), diskcache.Cache(self._directory)
         return self._opened
 
     def get(self, key: str) -> Any:
