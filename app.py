@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, urlparse
 
-import diskcache
 from dash import Dash, DiskcacheManager, dcc, html
 from flask import has_request_context, request
 
@@ -30,6 +29,7 @@ from callbacks import (
     url_state,
 )
 from callbacks.common import banner_layout
+from projector import forksafe
 from projector.cache import default_cache_dir
 from projector.jobs import JobBoard, JobSlots
 from projector.shelf import BookmarkShelf
@@ -184,7 +184,7 @@ def create_app(config: Config) -> Dash:
 def job_manager(config: Config):
     """Where background jobs run: local processes (diskcache) or Celery workers (Redis)."""
     if not config.celery_broker:
-        return DiskcacheManager(diskcache.Cache(str(config.cache_root() / "jobs")))
+        return DiskcacheManager(forksafe.Cache(str(config.cache_root() / "jobs")))
     try:
         from celery import Celery
     except ImportError:

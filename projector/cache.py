@@ -18,13 +18,15 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Mapping, TypeVar
 
-import diskcache
 import numpy as np
+
+from projector import forksafe
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -53,21 +55,12 @@ class ResultCache:
     def __init__(self, directory: str | Path, size_limit: int = 2**30) -> None:
         self.directory = Path(directory)
         self._size_limit = size_limit
-        self._pid = os.getpid()
-        self._opened = self._open()
+        self._cache = forksafe.Cache(
+            str(self.directory), size_limit=self._size_limit, eviction_policy="least-recently-used"
+        )
         self._held: OrderedDict[str, tuple[np.ndarray, dict[str, Any]]] = OrderedDict()
         self._held_lock = threading.Lock()
         self.remote: Any = None  # a Redis client when layouts come from Celery workers on other machines
-
-    def _open(self) -> diskcache.Cache:
-        return diskcache.Cache(str(self.directory), size_limit=self._size_limit, eviction_policy="least-recently-used")
-
-    @property
-    def _cache(self) -> diskcache.Cache:
-        """The cache, opened again in a forked job process: an SQLite connection must not cross a fork."""
-        if self._pid != os.getpid():
-            self._pid, self._opened = os.getpid(), self._open()
-        return self._opened
 
     def hold(self, key: str, layout: np.ndarray, meta: Mapping[str, Any] | None = None) -> None:
         """Keep a layout in this process's memory only: the one a job could not store on disk."""
@@ -187,6 +180,7 @@ class LRUCache:
         self._items: dict[str, OrderedDict[Hashable, object]] = {kind: OrderedDict() for kind in self.sizes}
         self._lock = threading.Lock()
         self._computing = KeyedLocks()
+        _LIVE.add(self)
 
     def get_or_compute(self, kind: str, key: Hashable, compute: Callable[[], T]) -> T:
         """The value of ``kind`` stored under ``key``, computed by ``compute()`` and kept when absent."""
@@ -225,6 +219,19 @@ class LRUCache:
             return self._items[kind]
         except KeyError:
             raise ValueError(f"Unknown cache kind {kind!r}; use one of {', '.join(sorted(self.sizes))}.") from None
+
+
+_LIVE: weakref.WeakSet[LRUCache] = weakref.WeakSet()
+
+
+def _fresh_locks() -> None:
+    """In a forked child: locks held by the parent's other threads at the fork would never be released."""
+    for cache in list(_LIVE):
+        cache._lock = threading.Lock()
+        cache._computing = KeyedLocks()
+
+
+os.register_at_fork(after_in_child=_fresh_locks)
 
 
 def cached(cache: LRUCache | None, kind: str, key: Hashable, compute: Callable[[], T]) -> T:

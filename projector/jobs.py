@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import diskcache
 import numpy as np
 
+from projector import forksafe
 from projector.errors import ProjectorError
 
 log = logging.getLogger(__name__)
@@ -56,16 +56,7 @@ class _DiskStore:
     """The board's storage on one machine: a diskcache directory shared by the server and its job processes."""
 
     def __init__(self, directory: str | Path) -> None:
-        self._directory = str(directory)
-        self._pid = os.getpid()
-        self._opened = diskcache.Cache(self._directory)
-
-    @property
-    def _cache(self) -> diskcache.Cache:
-        """The cache, opened again in a forked job process: an SQLite connection must not cross a fork."""
-        if self._pid != os.getpid():
-            self._pid, self._opened = os.getpid(), diskcache.Cache(self._directory)
-        return self._opened
+        self._cache = forksafe.Cache(str(directory))
 
     def get(self, key: str) -> Any:
         return self._cache.get(key)

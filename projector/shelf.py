@@ -6,8 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import diskcache
-
+from projector import forksafe
 from projector.bookmarks import ViewState
 from projector.errors import BookmarkError
 
@@ -23,7 +22,7 @@ class BookmarkShelf:
     """
 
     def __init__(self, directory: str | Path) -> None:
-        self._cache = diskcache.Cache(str(directory))
+        self._cache = forksafe.Cache(str(directory))
 
     def put(self, state: ViewState) -> str:
         key = uuid.uuid4().hex[:16]

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import diskcache
 import numpy as np
 import pandas as pd
 
+from projector import forksafe
 from projector.errors import ProjectorError, TensorError
 from projector.tensors import WORD_COLUMN, parse_tensor_text
 
@@ -141,7 +141,7 @@ class UploadStore:
     """Uploaded tensors by name, with their owners, and uploaded metadata text by tensor key and owner."""
 
     def __init__(self, directory: str | Path) -> None:
-        self._cache = diskcache.Cache(str(directory))
+        self._cache = forksafe.Cache(str(directory))
 
     def add_tensor(self, name: str, vectors: np.ndarray, owner: str, labels: pd.DataFrame | None = None) -> Upload:
         """Keep ``vectors`` (and their labels) for ``owner`` under a name not used yet (``name (2)`` …)."""

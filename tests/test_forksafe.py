@@ -1,0 +1,128 @@
+"""A job process forked while another server thread writes to a disk cache can still use that cache."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import diskcache
+
+from projector import forksafe
+from projector.cache import LRUCache
+
+
+def fork_and_run(child) -> tuple[int, float]:
+    """Fork; the child runs ``child()`` and exits 0 when it returns True within 10 s. (exit status, fork time)."""
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            signal_alarm()
+            code = 0 if child() else 1
+        finally:
+            os._exit(code)
+    forked = time.monotonic() - started
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), forked
+
+
+def signal_alarm() -> None:
+    import signal
+
+    signal.alarm(10)  # a child that hangs is killed: exit -14
+
+
+def writer(cache: diskcache.Cache, inside: threading.Event, seconds: float) -> threading.Thread:
+    def run() -> None:
+        with cache.transact():
+            cache.set("busy", 1)
+            inside.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def child_writes(cache: diskcache.Cache):
+    def run() -> bool:
+        cache.set("from-child", 2)
+        return cache.get("from-child") == 2
+
+    return run
+
+
+def test_a_fork_waits_for_an_operation_under_way_and_the_child_can_write(tmp_path):
+    cache = forksafe.Cache(str(tmp_path / "c"), timeout=2)
+    inside = threading.Event()
+    thread = writer(cache, inside, 0.6)
+    inside.wait(5)
+    code, forked = fork_and_run(child_writes(cache))
+    thread.join()
+    assert code == 0
+    assert forked >= 0.3  # the fork waited for the transaction to end
+    assert cache.get("from-child") == 2 and cache.get("busy") == 1
+    assert forksafe.GATE.holders == 0
+
+
+def test_a_plain_diskcache_forked_mid_transaction_is_stuck_in_the_child(tmp_path):
+    """What the gate prevents: the child inherits a lock no thread of it will release."""
+    cache = diskcache.Cache(str(tmp_path / "c"), timeout=2)
+    inside = threading.Event()
+    thread = writer(cache, inside, 1.0)
+    inside.wait(5)
+    code, _ = fork_and_run(child_writes(cache))
+    thread.join()
+    assert code != 0
+
+
+def test_the_gate_is_reentrant_and_a_thread_holding_it_may_fork(tmp_path):
+    cache = forksafe.Cache(str(tmp_path / "c"))
+    with cache.transact():
+        cache.set("a", 1)
+        assert forksafe.GATE.holders == 1
+        code, _ = fork_and_run(lambda: True)
+    assert code == 0
+    assert forksafe.GATE.holders == 0
+    assert list(cache) == ["a"]
+
+
+def test_threads_blocked_by_a_fork_go_on_afterwards(tmp_path):
+    cache = forksafe.Cache(str(tmp_path / "c"))
+    done = []
+
+    def busy() -> None:
+        for i in range(200):
+            cache.set(i, i)
+        done.append(True)
+
+    threads = [threading.Thread(target=busy) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    codes = [fork_and_run(lambda: cache.get(0) in (0, None))[0] for _ in range(5)]
+    for thread in threads:
+        thread.join(30)
+    assert codes == [0] * 5 and len(done) == 3
+    assert len(cache) == 200
+
+
+def test_a_value_being_computed_at_the_fork_is_computed_again_in_the_child():
+    kind = "dataset"
+    cache = LRUCache({kind: 4})
+    computing, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        computing.set()
+        release.wait(5)
+        return "parent"
+
+    thread = threading.Thread(target=lambda: cache.get_or_compute(kind, "k", slow))
+    thread.start()
+    computing.wait(5)
+    code, _ = fork_and_run(lambda: cache.get_or_compute(kind, "k", lambda: "child") == "child")
+    release.set()
+    thread.join()
+    assert code == 0
+    assert cache.get_or_compute(kind, "k", lambda: "again") == "parent"
