@@ -19,6 +19,7 @@ import serving
 from callbacks import (
     bookmarks_panel,
     data_panel,
+    edit_panel,
     ids,
     inspector_panel,
     jobs,
@@ -118,13 +119,17 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
                 [
                     html.Aside([data_panel.layout(max_upload), projections_panel.layout()], className="left"),
                     plot.layout(warmup.status, first["figure"]),
-                    html.Aside([inspector_panel.layout(), bookmarks_panel.layout(max_upload)], className="right"),
+                    html.Aside(
+                        [inspector_panel.layout(), edit_panel.layout(), bookmarks_panel.layout(max_upload)],
+                        className="right",
+                    ),
                 ]
             ),
             url_state.layout(),
             dcc.Store(id=ids.VIEW_STORE),
             dcc.Store(id=ids.SELECTION_STORE),
             dcc.Store(id=ids.NEIGHBORS_STORE),
+            dcc.Store(id=ids.METADATA_EDITED),
             dcc.Store(id=ids.PROJECTION_STORE, data=first["projection"]),
             dcc.Store(id=ids.PROJECTION_DONE),
             jobs.layout(),
@@ -171,6 +176,7 @@ def create_app(config: Config) -> Dash:
     projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
+    edit_panel.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
     jobs.register(app, workspace, manager, JobBoard(root / "flags", redis_url=config.celery_broker), slots)
     session.install(app.server, prefix)

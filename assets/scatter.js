@@ -161,6 +161,9 @@
                 scheduled = false;
                 reconcile(graph());
                 markAnchor();
+                if (window.projectorLabels) {
+                    window.projectorLabels.wake();
+                }
             }, 0);
         });
     }
@@ -402,7 +405,44 @@
         }
     });
 
-    window.projectorScatter = {pointStyle: pointStyle, decode: decode, reconcile: reconcile};
+    /* The points that carry their label on the plot (assets/labels.js), in order of precedence: the clicked
+     * point, its listed neighbours (nearest first), then the first LABELLED_SELECTED selected points (search
+     * matches, a drag); with the view their plotted positions belong to. */
+    const LABELLED_SELECTED = 100;
+
+    function labelled() {
+        const highlight = wanted.highlight;
+        if (!highlight || !highlight.token) {
+            return null;
+        }
+        const points = [];
+        const seen = new Set();
+        function add(position, kind) {
+            if (position !== null && position !== undefined && !seen.has(position)) {
+                seen.add(position);
+                points.push({position: position, kind: kind});
+            }
+        }
+        add(highlight.anchor, "anchor");
+        if (highlight.near) {
+            const near = decodedOnce(highlight.token + ":near", highlight.near);
+            for (let k = 0; k < near.length; k++) {
+                add(near[k], "near");
+            }
+        }
+        if (highlight.positions) {
+            const positions = decodedOnce(highlight.token, highlight.positions);
+            for (let k = 0; k < positions.length && k < LABELLED_SELECTED; k++) {
+                add(positions[k], "selected");
+            }
+        }
+        return {view: highlight.view, points: points};
+    }
+
+    window.projectorScatter = {
+        pointStyle: pointStyle, decode: decode, reconcile: reconcile, graph: graph, pointPixel: pointPixel,
+        labelled: labelled,
+    };
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         projector: {restyle: restyle, frame: frame, searchQuery: searchQuery},
     });

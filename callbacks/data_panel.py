@@ -7,7 +7,7 @@ and metadata, and only those.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 from flask import has_request_context
 
@@ -45,6 +45,21 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
             html.Div(id=ids.DIMENSIONALITY, className="hint"),
             html.Label("Label by", htmlFor=ids.LABEL_BY),
             dcc.Dropdown(id=ids.LABEL_BY, clearable=False),
+            dcc.Checklist(
+                id=ids.LABELS_TOGGLE,
+                options=[
+                    {
+                        "label": " Labels on the plot",
+                        "value": "on",
+                        "title": "The clicked point, its neighbours and the first 100 selected points show their label",
+                    }
+                ],
+                value=["on"],
+                persistence=True,
+                persistence_type="local",
+                className="checkbox",
+            ),
+            dcc.Store(id=ids.LABELS_SHOWN),
             html.Label("Color by", htmlFor=ids.COLOR_BY),
             dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),
             dcc.Checklist(
@@ -161,6 +176,9 @@ def register(app, workspace: Workspace) -> None:
     limit = app.server.config.get("MAX_CONTENT_LENGTH")
     max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
     workspace.requester = requester
+    app.clientside_callback(
+        ClientsideFunction("labels", "show"), Output(ids.LABELS_SHOWN, "data"), Input(ids.LABELS_TOGGLE, "value")
+    )
 
     @app.callback(
         Output(ids.RUN_SELECT, "options"),
@@ -244,6 +262,25 @@ def register(app, workspace: Workspace) -> None:
             share_hidden,
             messages,
         )
+
+    @app.callback(
+        Output(ids.LABEL_BY, "options", allow_duplicate=True),
+        Output(ids.COLOR_BY, "options", allow_duplicate=True),
+        Output(ids.SEARCH_COLUMN, "options", allow_duplicate=True),
+        Output(ids.CUSTOM_COLUMN, "options", allow_duplicate=True),
+        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+        Input(ids.METADATA_EDITED, "data"),
+        State(ids.TENSOR_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    @reports_errors(5)
+    def edited_columns(edited, key):
+        """The columns after Edit by gave points values (perhaps in a new column); the choices stay."""
+        if not edited or edited.get("tensor") != key:
+            return (no_update,) * 5
+        label_options, color_options = column_options(workspace.column_kinds(key))
+        search_options = [{"label": "all columns", "value": ""}] + label_options
+        return label_options, color_options, search_options, search_options, no_update
 
     @app.callback(
         Output(ids.RUN_SELECT, "options", allow_duplicate=True),

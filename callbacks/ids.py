@@ -6,6 +6,13 @@ SCATTER = "scatter"
 RUN_SELECT = "run-select"
 TENSOR_SELECT = "tensor-select"
 LABEL_BY = "label-by"
+LABELS_TOGGLE = "labels-toggle"  # labels of the clicked point, its neighbours and matches on the plot
+LABELS_SHOWN = "labels-shown"  # whether they are shown (assets/labels.js)
+EDIT_BY_COLUMN = "edit-by-column"  # Edit by: a metadata column, or the name of a new one
+EDIT_BY_VALUE = "edit-by-value"  # the value the selected points get (Enter applies)
+EDIT_BY_APPLY = "edit-by-apply"
+EDIT_BY_STATUS = "edit-by-status"  # "N points now have column = value"
+METADATA_EDITED = "metadata-edited"  # {tensor, column, revision} after an edit: columns and colours refresh
 COLOR_BY = "color-by"
 SPHERIZE = "spherize"
 PROJECTION_TABS = "projection-tabs"

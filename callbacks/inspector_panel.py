@@ -213,6 +213,8 @@ def register(app, workspace: Workspace) -> None:
             "opening": Input(ids.BOOKMARK_OPENING, "data"),
             "k": Input(ids.NEIGHBORS_K, "value"),
             "metric": Input(ids.DISTANCE_METRIC, "value"),
+            "label_by": Input(ids.LABEL_BY, "value"),
+            "_edited": Input(ids.METADATA_EDITED, "data"),
         },
         state={
             "mode": State(ids.CLICK_MODE, "value"),
@@ -220,7 +222,6 @@ def register(app, workspace: Workspace) -> None:
             "projection": State(ids.PROJECTION_STORE, "data"),
             "spherize": State(ids.SPHERIZE, "value"),
             "current": State(ids.SELECTION_STORE, "data"),
-            "label_by": State(ids.LABEL_BY, "value"),
         },
         prevent_initial_call=True,
     )
@@ -237,12 +238,13 @@ def register(app, workspace: Workspace) -> None:
         opening,
         k,
         metric,
+        label_by,
+        _edited,
         mode,
         radius,
         projection,
         spherize,
         current,
-        label_by,
     ):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
         view = View.from_json(view)
@@ -277,6 +279,14 @@ def register(app, workspace: Workspace) -> None:
             if sel is None:
                 return outcome(SELECT_OUTPUTS)
             texts = {}
+        elif trigger in (ids.LABEL_BY, ids.METADATA_EDITED):  # the same selection, named anew
+            sel = Selection.from_json(current, key)
+            if sel is None:
+                return outcome(SELECT_OUTPUTS)
+            relisted = match_items(data, view, np.asarray(sel.points, dtype=np.int64), label_by)
+            named = shown(workspace, data, view, sel, k, metric, label_by)
+            del named["highlight"]  # unchanged: the plot is left alone
+            return outcome(SELECT_OUTPUTS, **named, **(relisted if sel.source == "search" else {}))
         elif trigger in SEARCH_TRIGGERS:
             sel, status = searched(data, subset, query, column, regex)
             matched = match_items(data, view, np.asarray(sel.points, dtype=np.int64), label_by)

@@ -54,7 +54,8 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
     if encoding.kind == "numeric":
         title = f"{column}: gradient from low to high"
     else:
-        title = f"{column}: {len(encoding.palette) - FIRST_CODE:,} colours"
+        colours = len(encoding.palette) - FIRST_CODE
+        title = f"{column}: {colours:,} colour{'' if colours == 1 else 's'}"
     extra = (
         [html.Li(f"… and {encoding.hidden_categories:,} more, each with its own colour", className="hint")]
         if encoding.hidden_categories
@@ -77,7 +78,8 @@ def view_figure(
     encoding = workspace.color_encoding(data, color_by, view.subset, categorical)
     labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)].tolist()
     method = projected.spec.get("method")
-    meta = {**scatter.trace_meta(view, encoding, color_by, highlight, label_by), "projection": method}
+    tokens = scatter.trace_meta(view, encoding, color_by, highlight, label_by, data.metadata_hash)
+    meta = {**tokens, "projection": method}
     revision = scatter.revision(view, method, projected.coords.shape[1])
     return scatter.figure(projected.coords, projected.titles, labels, encoding, highlight, meta, revision)
 
@@ -198,10 +200,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         Input(ids.COLOR_BY, "value"),
         Input(ids.CATEGORICAL_COLORING, "value"),
         Input(ids.VIEW_STORE, "data"),
+        Input(ids.METADATA_EDITED, "data"),
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def recolor(color_by, categorical, view):
+    def recolor(color_by, categorical, view, _edited):
         """The base colours of the view's points: the browser restyles with them (and the highlight)."""
         view = View.from_json(view)
         if view is None:
@@ -213,18 +216,19 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         Output(ids.LABELS_STORE, "data"),
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(ids.LABEL_BY, "value"),
+        Input(ids.METADATA_EDITED, "data"),
         State(ids.VIEW_STORE, "data"),
         prevent_initial_call=True,
     )
     @reports_errors(2)
-    def relabel(label_by, view):
-        """The hover labels after a label-by change (a new figure carries its own)."""
+    def relabel(label_by, _edited, view):
+        """The hover labels after a label-by change or an edit (a new figure carries its own)."""
         view = View.from_json(view)
         if view is None:
             return None, no_update
         data = workspace.dataset(view.tensor)
         labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)]
-        return scatter.labels_payload(view, label_by, labels.tolist()), no_update
+        return scatter.labels_payload(view, label_by, labels.tolist(), data.metadata_hash), no_update
 
     app.clientside_callback(
         ClientsideFunction("projector", "restyle"),

@@ -107,7 +107,7 @@ class ColumnKind:
     @property
     def option(self) -> dict[str, str]:
         """The column as a colour-by choice: ``name (numeric)`` or ``name (N values)``."""
-        note = "numeric" if self.numeric else f"{self.distinct:,} values"
+        note = "numeric" if self.numeric else f"{self.distinct:,} value{'' if self.distinct == 1 else 's'}"
         return {"label": f"{self.name} ({note})", "value": self.name}
 
 

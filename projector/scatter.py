@@ -181,20 +181,25 @@ def styled(encoding: ColorEncoding, highlight: Highlight, dimension: int) -> Poi
 
 
 def trace_meta(
-    view: View, encoding: ColorEncoding, column: str | None, highlight: Highlight, label_by: str | None
+    view: View,
+    encoding: ColorEncoding,
+    column: str | None,
+    highlight: Highlight,
+    label_by: str | None,
+    metadata_hash: str = "",
 ) -> dict[str, Any]:
     """The tokens a figure is drawn with, kept in its trace's ``meta`` for the browser to compare."""
     return {
         "view": view_token(view),
         "style": style_token(view, encoding, column),
         "highlight": highlight.token,
-        "labels": labels_token(view, label_by),
+        "labels": labels_token(view, label_by, metadata_hash),
     }
 
 
-def labels_token(view: View, column: str | None) -> str:
-    """The token of the hover labels a view shows from ``column``."""
-    return _digest(view_token(view), str(column))
+def labels_token(view: View, column: str | None, metadata_hash: str = "") -> str:
+    """The token of the hover labels a view shows from ``column`` of the metadata table ``metadata_hash``."""
+    return _digest(view_token(view), str(column), metadata_hash)
 
 
 def revision(view: View, projection: str | None, dimension: int) -> str:
@@ -202,9 +207,9 @@ def revision(view: View, projection: str | None, dimension: int) -> str:
     return f"{view.tensor}|{projection}|{dimension}"
 
 
-def labels_payload(view: View, column: str | None, labels: list[str]) -> dict[str, Any]:
+def labels_payload(view: View, column: str | None, labels: list[str], metadata_hash: str = "") -> dict[str, Any]:
     """The hover labels of a view's points, for the browser to restyle with."""
-    return {"view": view_token(view), "token": labels_token(view, column), "hovertext": labels}
+    return {"view": view_token(view), "token": labels_token(view, column, metadata_hash), "hovertext": labels}
 
 
 def figure(

@@ -14,13 +14,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from projector import forksafe
 from projector.errors import ProjectorError, TensorError
+from projector.tags import Tags
 from projector.tensors import WORD_COLUMN, parse_tensor_text
 
 UPLOAD_RUN = "(uploaded)"
@@ -198,6 +199,18 @@ class UploadStore:
         """``(file name, text)`` of the metadata ``owner`` uploaded for tensor ``key``, if any."""
         stored: tuple[str, str] | None = self._cache.get(("metadata", key, owner))
         return stored
+
+    def tags(self, key: str, owner: str) -> Tags:
+        """The values ``owner`` gave points of tensor ``key`` with Edit by (see :mod:`projector.tags`)."""
+        stored: Tags | None = self._cache.get(("tags", key, owner))
+        return stored or {}
+
+    def update_tags(self, key: str, owner: str, change: Callable[[Tags], Tags]) -> Tags:
+        """Replace ``owner``'s tags of tensor ``key`` by ``change(tags)``, atomically; the new tags."""
+        with self._cache.transact():
+            tags = change(self.tags(key, owner))
+            self._cache.set(("tags", key, owner), tags, expire=KEEP_S)
+        return tags
 
 
 def _record(upload: Upload) -> dict[str, Any]:

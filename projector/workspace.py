@@ -34,6 +34,7 @@ from projector.logdir import (
 from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
+from projector.tags import add_tag, apply_tags, tags_digest
 from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, owner_of, parse_tensor_upload
 from projector.view import subset_digest
 
@@ -101,14 +102,38 @@ class Workspace:
         uploaded = self.uploads.metadata(metadata_key(key, upload), owner)
         if uploaded is None and upload is not None and upload.owner != owner:
             uploaded = self.uploads.metadata(metadata_key(key, upload), upload.owner)
-        if uploaded is None:
-            return base
-        name, text = uploaded
-        return self.cache.get_or_compute(  # keyed by content: one session's table never serves another's
+        data = base
+        if uploaded is not None:
+            name, text = uploaded
+            data = self.cache.get_or_compute(  # keyed by content: one session's table never serves another's
+                "uploaded",
+                ("metadata", base.spec, base.content_hash, text_digest(name, text)),
+                lambda: with_metadata(base, parse_metadata(text, raw_rows(base), name=name)),
+            )
+        tags = self.uploads.tags(metadata_key(key, upload), owner)
+        if not tags:
+            return data
+        tagged = data
+        return self.cache.get_or_compute(
             "uploaded",
-            ("metadata", base.spec, base.content_hash, text_digest(name, text)),
-            lambda: with_metadata(base, parse_metadata(text, raw_rows(base), name=name)),
+            ("tags", tagged.spec, tagged.content_hash, tagged.metadata_hash, tags_digest(tags)),
+            lambda: replace(tagged, metadata=apply_tags(tagged.metadata, tagged.row_ids, tags)),
         )
+
+    def tag(self, key: str, column: str | None, rows: np.ndarray, value: str | None, session: str | None = None) -> int:
+        """Give dataset ``rows`` of tensor ``key`` ``value`` in metadata ``column`` for this session (Edit by);
+        how many points were tagged."""
+        owner = self._uploader(session)
+        data = self.dataset(key, session)
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= data.n):
+            raise InputError("The selection belongs to another view of this tensor; select the points again.")
+        tensor_rows = data.row_ids[rows]
+        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
+        self.uploads.update_tags(
+            metadata_key(key, upload), owner, lambda tags: add_tag(tags, column, tensor_rows, value)
+        )
+        return int(rows.size)
 
     def add_upload(self, name: str, data: bytes, session: str | None = None) -> str:
         """Keep an uploaded tensor file (TSV, word2vec or GloVe text, .npy) for the session; its tensor key."""
