@@ -100,12 +100,22 @@ UMAP_PING = "umap-ping"
 PROJECTION_REQUEST = "projection-request"  # what the projections panel asks the plot to draw
 
 # The projection tabs' fields under the names projector.projection and bookmarks give them.
+# t-SNE as TensorBoard has it (public).
+TSNE_SUPERVISE_COLUMN = "tsne-supervise-column"  # the metadata column whose labels supervise t-SNE; "" = none
+TSNE_SUPERVISE_WEIGHT = "tsne-supervise-weight"  # how much the labels weigh, 0–100 %
+TSNE_RESUME = "tsne-resume"  # continue the stopped layout on screen
+TSNE_PERTURB = "tsne-perturb"  # nudge the layout and go on optimising it
+# t-SNE as TensorBoard has it (internal).
+TSNE_START = "tsne-start"  # what the next t-SNE job continues from: {token, from, view, perturb}, or None
+
 FORM_FIELDS = {
     "tsne": {
         "perplexity": TSNE_PERPLEXITY,
         "learning_rate": TSNE_LEARNING_RATE,
         "iterations": TSNE_ITERATIONS,
         "seed": TSNE_SEED,
+        "supervise_column": TSNE_SUPERVISE_COLUMN,
+        "supervise_weight": TSNE_SUPERVISE_WEIGHT,
     },
     "umap": {"n_neighbors": UMAP_NEIGHBORS, "min_dist": UMAP_MIN_DIST, "seed": UMAP_SEED},
     "custom": {

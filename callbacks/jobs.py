@@ -6,8 +6,8 @@ import functools
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 from dash import Input, Output, State, dcc, html, no_update
@@ -16,10 +16,11 @@ from callbacks import ids
 from callbacks.common import banner as banner_of
 from callbacks.common import reports_errors
 from projector import scatter
-from projector.errors import InputError
+from projector.dataset import Dataset
+from projector.errors import InputError, ProjectorError
 from projector.jobs import LOST_S, JobBoard, JobQueueDown, JobSlots, die_with_parent, pack_layout
-from projector.projection import METHOD_NAMES, layout_params
-from projector.tsne import tsne
+from projector.projection import METHOD_NAMES, layout_key, layout_params, points_key, stopped_layout
+from projector.tsne import Start, perturb, supervise_labels, tsne
 from projector.umap import umap_layout
 from projector.view import View
 from projector.workspace import Workspace
@@ -38,6 +39,21 @@ function(n) {
 }
 """
 
+# t-SNE's token also says what the job continues from: Resume and Perturb (when no job runs) continue the
+# stopped layout drawn; Perturb while a job runs goes to that job instead (callbacks below).
+TSNE_TOKEN_JS = """
+function(run, resume, perturb, running, drawn) {
+    const skip = window.dash_clientside.no_update;
+    const trigger = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+    if (!trigger.endsWith(".n_clicks")) { return [skip, skip]; }
+    const token = Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    if (trigger.startsWith("%(run)s.")) { return [token, null]; }
+    if (running || !drawn || !drawn.result) { return [skip, skip]; }
+    const perturbing = trigger.startsWith("%(perturb)s.");
+    return [token, {token: token, from: drawn.result, view: drawn.view, perturb: perturbing}];
+}
+""" % {"run": ids.TSNE_RUN, "perturb": ids.TSNE_PERTURB}
+
 
 @dataclass
 class Report:
@@ -46,14 +62,18 @@ class Report:
     set_progress: Callable
     view: View
     stop: Callable[[], bool]
-    total: int
+    total: int | None  # None: until stopped
     streams: bool  # whether the progress outputs start with the layout frames
+    nudged: Callable[[], bool] = field(default=lambda: False)  # whether to perturb the layout now
+
+    def counted(self, iteration: int) -> str:
+        return f"iteration {iteration}" + (f" of {self.total}" if self.total is not None else " (until Stop)")
 
     def frame(self, iteration: int, layout: np.ndarray) -> bool:
         """Send one t-SNE layout (the browser draws it with the view's colours and labels)."""
         titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
         payload = scatter.frame_payload(self.view, layout, titles, "tsne", iteration)
-        self.set_progress((payload, f"iteration {iteration} of {self.total}"))
+        self.set_progress((payload, self.counted(iteration)))
         return self.stop()
 
     def stage(self, text: str, done: int, total: int) -> bool:
@@ -63,17 +83,47 @@ class Report:
         return self.stop()
 
 
-def run_tsne(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool]:
-    total = params.early_exaggeration_iter + params.n_iter
-    report.total = total
-    report.stage("finding neighbours and affinities", 0, 1)
-    layout, reached = tsne(vectors, params, on_frame=report.frame, frame_every=FRAME_EVERY)
-    stopped = reached < total
-    text = f"iteration {reached} of {total}: stopped" if stopped else f"iteration {reached} of {total}: done"
-    return layout, text, stopped
+def run_tsne(vectors: np.ndarray, params, report: Report, **inputs) -> tuple[np.ndarray, str, bool, dict]:
+    """Run t-SNE (``inputs``: the labels of a supervised run, the Start of a continued one)."""
+    report.total = params.total
+    start = inputs.get("start")
+    report.stage(
+        "finding neighbours and affinities" + (f" to go on from iteration {start.iteration}" if start else ""), 0, 1
+    )
+    layout, reached = tsne(
+        vectors, params, on_frame=report.frame, frame_every=FRAME_EVERY, nudge=report.nudged, **inputs
+    )
+    stopped = params.total is None or reached < params.total
+    of = "" if params.total is None else f" of {params.total}"
+    text = f"iteration {reached}{of}: {'stopped' if stopped else 'done'}"
+    return layout, text, stopped, {"iteration": reached, "stopped": stopped}
 
 
-def run_umap(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool]:
+def tsne_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, params, start: dict | None):
+    """A t-SNE job's inputs beyond its vectors and the result key's extras: the labels of a supervised run;
+    for a continued run (``start`` from the page) the stopped layout it goes on from, perturbed if asked."""
+    inputs: dict[str, Any] = {}
+    if params.supervised:
+        inputs["labels"] = supervise_labels(data.metadata, params.supervise_column, subset)
+    if not start:
+        return inputs, {}
+    begin = stopped_layout(workspace, data, subset, spherized, start.get("from"), params)
+    if begin is None:
+        raise InputError(
+            "The t-SNE layout to continue is no longer cached, or other settings are chosen now: press Run."
+        )
+    if start.get("perturb"):
+        begin = Start(perturb(begin.layout), begin.iteration)
+    inputs["start"] = begin
+    return inputs, {"continued": start["token"]}  # never served as the layout of a run from scratch
+
+
+def umap_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, params, start: dict | None):
+    """A UMAP job needs nothing beyond its vectors and parameters."""
+    return {}, {}
+
+
+def run_umap(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool, dict]:
     stopped = {"flag": False}
 
     def progress(text: str, done: int, total: int) -> bool:
@@ -81,7 +131,7 @@ def run_umap(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, s
         return stopped["flag"]
 
     layout = umap_layout(vectors, params, on_progress=progress)
-    return layout, "stopped" if stopped["flag"] else "done", stopped["flag"]
+    return layout, "stopped" if stopped["flag"] else "done", stopped["flag"], {}
 
 
 @dataclass
@@ -92,13 +142,36 @@ class JobKind:
     status: str
     token: str
     ping: str
-    execute: Callable  # (vectors, params, report) -> (layout, status text, stopped)
+    execute: Callable  # (vectors, params, report, **inputs) -> (layout, status text, stopped, meta)
+    inputs: Callable  # (workspace, data, subset, spherized, params, start) -> (inputs, result-key extras)
     streams_layout: bool
+    start: str | None = None  # the store saying what a job continues from, for kinds that can
 
 
 KINDS = [
-    JobKind("tsne", ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, ids.TSNE_TOKEN, ids.TSNE_PING, run_tsne, True),
-    JobKind("umap", ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, ids.UMAP_TOKEN, ids.UMAP_PING, run_umap, False),
+    JobKind(
+        "tsne",
+        ids.TSNE_RUN,
+        ids.TSNE_STOP,
+        ids.TSNE_STATUS,
+        ids.TSNE_TOKEN,
+        ids.TSNE_PING,
+        run_tsne,
+        tsne_inputs,
+        True,
+        ids.TSNE_START,
+    ),
+    JobKind(
+        "umap",
+        ids.UMAP_RUN,
+        ids.UMAP_STOP,
+        ids.UMAP_STATUS,
+        ids.UMAP_TOKEN,
+        ids.UMAP_PING,
+        run_umap,
+        umap_inputs,
+        False,
+    ),
 ]
 
 
@@ -106,6 +179,7 @@ def layout() -> html.Div:
     """The jobs' tokens and the timers that tell the server a running job's page is still open."""
     return html.Div(
         [dcc.Store(id=kind.token) for kind in KINDS]
+        + [dcc.Store(id=kind.start) for kind in KINDS if kind.start]
         + [dcc.Interval(id=kind.ping, interval=PING_MS, disabled=True) for kind in KINDS]
     )
 
@@ -113,6 +187,61 @@ def layout() -> html.Div:
 def register(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots) -> None:
     for kind in KINDS:
         register_kind(app, workspace, manager, board, slots, kind)
+    register_tsne_continue(app, workspace, board)
+
+
+def register_tsne_continue(app, workspace: Workspace, board: JobBoard) -> None:
+    """Resume and Perturb: enabled when they have a layout to work on; Perturb while a job runs tells it."""
+    app.clientside_callback(
+        TSNE_TOKEN_JS,
+        Output(ids.TSNE_TOKEN, "data"),
+        Output(ids.TSNE_START, "data"),
+        Input(ids.TSNE_RUN, "n_clicks"),
+        Input(ids.TSNE_RESUME, "n_clicks"),
+        Input(ids.TSNE_PERTURB, "n_clicks"),
+        State(ids.TSNE_RUN, "disabled"),
+        State(ids.PROJECTION_STORE, "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        Output(ids.TSNE_RESUME, "disabled"),
+        Output(ids.TSNE_PERTURB, "disabled"),
+        Input(ids.PROJECTION_STORE, "data"),
+        Input(ids.TSNE_RUN, "disabled"),
+        Input(ids.DIMENSION, "value"),
+        *[Input(f, "value") for f in ids.FORM_FIELDS["tsne"].values()],
+        State(ids.VIEW_STORE, "data"),
+        State(ids.SPHERIZE, "value"),
+    )
+    def enable(drawn, running, dimension, *rest):
+        *form, view, spherize = rest
+        if running:
+            return True, False
+        view = View.from_json(view)
+        if view is None or not drawn or drawn.get("method") != "tsne" or drawn.get("view") != scatter.view_token(view):
+            return True, True
+        data = workspace.dataset(view.tensor)
+        n = data.n if view.subset is None else view.subset.size
+        try:
+            params, _ = layout_params("tsne", dimension, n, dict(zip(ids.FORM_FIELDS["tsne"], form)))
+        except (ProjectorError, ValueError):
+            return True, True
+        stopped = stopped_layout(workspace, data, view.subset, bool(spherize), drawn.get("result"), params)
+        return stopped is None, stopped is None
+
+    @app.callback(
+        Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
+        Input(ids.TSNE_PERTURB, "n_clicks"),
+        State(ids.TSNE_RUN, "disabled"),
+        State(ids.TSNE_TOKEN, "data"),
+        prevent_initial_call=True,
+    )
+    def nudge(_clicks, running, token):
+        if not running or not token:
+            return no_update  # no job runs: the click starts one from the perturbed layout
+        board.nudge(token)
+        return "perturbing at the next frame…"
 
 
 def queued(ahead: int, slots: JobSlots) -> str:
@@ -142,6 +271,7 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
         State(ids.DIMENSION, "value"),
         State(ids.SPHERIZE, "value"),
         *[State(f, "value") for f in ids.FORM_FIELDS[kind.method].values()],
+        *([State(kind.start, "data")] if kind.start else []),
         background=True,
         manager=manager,
         progress=progress,
@@ -156,6 +286,8 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
     )
     @reports_errors(3)
     def run(set_progress, token, view, session, dimension, spherize, *form):
+        start = form[-1] if kind.start else None
+        form = form[:-1] if kind.start else form
         die_with_parent()
         view = View.from_json(view)
         if view is None:
@@ -166,27 +298,31 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
         board.started(token, view.token)
         try:
             with board.heartbeat(token):
-                status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form)
+                status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form, start)
         except BaseException:
             board.finished(token, "failed")
             raise
         board.finished(token, "done")
         return status, done, banner
 
-    def compute(set_progress, token, view, session, dimension, spherize, form) -> tuple:
+    def compute(set_progress, token, view, session, dimension, spherize, form, start) -> tuple:
         data = workspace.dataset(view.tensor)
         subset = view.subset
         spherized = bool(spherize)
         n = data.n if subset is None else subset.size
         fields = dict(zip(ids.FORM_FIELDS[kind.method], form))
         params, note = layout_params(kind.method, dimension, n, fields)
-        result = workspace.result_key(data, subset, spherized, kind.method, params.as_dict())
+        if start and (start.get("token") != token or start.get("view") != scatter.view_token(view)):
+            start = None  # a record from an earlier click, or of another view
+        inputs, extra = kind.inputs(workspace, data, subset, spherized, params, start)
+        result = layout_key(workspace, data, subset, spherized, kind.method, params, **extra)
         done = {"method": kind.method, "view": view.token, "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
         board.claim(session, kind.method, token)  # one job of a kind per browser session: the newest
         stop = functools.partial(board.should_stop, token)
-        report = Report(set_progress, view, stop, total=0, streams=kind.streams_layout)
+        nudged = functools.partial(board.nudged, token)
+        report = Report(set_progress, view, stop, total=0, streams=kind.streams_layout, nudged=nudged)
 
         def waiting(ahead: int) -> bool:
             return report.stage(queued(ahead, slots), 0, 1)
@@ -197,13 +333,14 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
             vectors = workspace.vectors(data, subset, spherized)
             if note:
                 report.stage(note, 0, 1)
-            layout, text, stopped = kind.execute(vectors, params, report)
+            layout, text, stopped, facts = kind.execute(vectors, params, report, **inputs)
         if stopped:  # a partial layout is kept for this view but never served as the finished one
-            result = workspace.result_key(data, subset, spherized, kind.method, {**params.as_dict(), "stopped": token})
+            result = layout_key(workspace, data, subset, spherized, kind.method, params, **extra, stopped=token)
         log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], view.tensor, len(vectors), text)
         status = f"{note} {text}" if note else text
+        meta = {"status": text, **params.as_dict(), **facts, "points": points_key(workspace, data, subset, spherized)}
         try:
-            workspace.results.set(result, layout, meta={"status": text, **params.as_dict()})
+            workspace.results.set(result, layout, meta=meta)
         except (OSError, sqlite3.Error) as error:  # a full or read-only cache: show the layout all the same
             log.warning("Layout %s not stored: %s", result, error)
             warning = (

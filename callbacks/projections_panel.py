@@ -18,6 +18,7 @@ from projector.view import Opening, View
 from projector.workspace import Workspace
 
 DEFAULT_AXES = (0, 1, 2)
+NO_SUPERVISION = {"label": "none (unsupervised)", "value": ""}
 
 
 def _number(id_: str, label: str, value, **kwargs) -> html.Div:
@@ -58,13 +59,28 @@ def _pca_controls() -> html.Div:
     )
 
 
-def _job_controls(controls_id: str, fields: list, run_id: str, stop_id: str, status_id: str, hint: str) -> html.Div:
-    """A background-job tab: parameter fields, Run/Stop, a live status line and a hint."""
+def _job_controls(
+    controls_id: str,
+    fields: list,
+    run_id: str,
+    stop_id: str,
+    status_id: str,
+    hint: str,
+    extra: list | None = None,
+    more: list | None = None,
+) -> html.Div:
+    """A background-job tab: parameter fields (and ``extra`` ones below), Run/Stop (and ``more`` buttons), a
+    live status line and a hint."""
     return html.Div(
         [
             html.Div(fields, className="grid2"),
+            *(extra or []),
             html.Div(
-                [html.Button("Run", id=run_id, className="primary"), html.Button("Stop", id=stop_id, disabled=True)],
+                [
+                    html.Button("Run", id=run_id, className="primary"),
+                    html.Button("Stop", id=stop_id, disabled=True),
+                    *(more or []),
+                ],
                 className="buttons",
             ),
             html.Div(id=status_id, className="status", **{"aria-live": "polite"}),
@@ -79,14 +95,48 @@ def _tsne_controls() -> html.Div:
     fields = [
         _number(ids.TSNE_PERPLEXITY, "Perplexity", TSNE_DEFAULTS["perplexity"], min=1, step="any"),
         _text(ids.TSNE_LEARNING_RATE, "Learning rate", "auto", str(TSNE_DEFAULTS["learning_rate"])),
-        _number(ids.TSNE_ITERATIONS, "Iterations", TSNE_DEFAULTS["iterations"], min=10, step=1),
+        _number(
+            ids.TSNE_ITERATIONS, "Iterations", TSNE_DEFAULTS["iterations"], min=10, step=1, placeholder="until stopped"
+        ),
         _number(ids.TSNE_SEED, "Seed", TSNE_DEFAULTS["seed"], min=0, step=1),
+    ]
+    supervision = html.Div(
+        [
+            html.Label("Supervise with", htmlFor=ids.TSNE_SUPERVISE_COLUMN),
+            dcc.Dropdown(
+                id=ids.TSNE_SUPERVISE_COLUMN,
+                value=TSNE_DEFAULTS["supervise_column"],
+                options=[NO_SUPERVISION],
+                clearable=False,
+            ),
+            html.Label("Supervision weight (%)", htmlFor=ids.TSNE_SUPERVISE_WEIGHT),
+            html.Div(  # room for the end marks
+                dcc.Slider(
+                    id=ids.TSNE_SUPERVISE_WEIGHT,
+                    min=0,
+                    max=100,
+                    step=1,
+                    value=TSNE_DEFAULTS["supervise_weight"],
+                    marks={0: "0", 50: "50", 100: "100"},
+                    tooltip={"placement": "bottom"},
+                ),
+                style={"padding": "0 12px"},
+            ),
+        ],
+        className="field supervision",
+    )
+    buttons = [
+        html.Button("Resume", id=ids.TSNE_RESUME, disabled=True, title="Go on from the stopped layout on screen"),
+        html.Button("Perturb", id=ids.TSNE_PERTURB, disabled=True, title="Nudge the layout and go on optimising"),
     ]
     hint = (
         "Runs on the server on every point; the layout is redrawn as it forms. "
-        "Same parameters and seed give the same layout."
+        "Same parameters and seed give the same layout. Empty iterations run until stopped. "
+        "Supervision draws points with the same label together and pushes different labels apart."
     )
-    return _job_controls(ids.TSNE_CONTROLS, fields, ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, hint)
+    return _job_controls(
+        ids.TSNE_CONTROLS, fields, ids.TSNE_RUN, ids.TSNE_STOP, ids.TSNE_STATUS, hint, [supervision], buttons
+    )
 
 
 def _umap_controls() -> html.Div:
@@ -321,6 +371,20 @@ def register(app, workspace: Workspace) -> None:
         notes = (record or {}).get("notes")
         tab = (record or {}).get("tab")
         return {name: " ".join(notes) if notes and name == tab else no_update for name in STATUS}
+
+    @app.callback(
+        Output(ids.TSNE_SUPERVISE_COLUMN, "options"),
+        Output(ids.TSNE_SUPERVISE_COLUMN, "value"),
+        Input(ids.VIEW_STORE, "data"),
+        State(ids.TSNE_SUPERVISE_COLUMN, "value"),
+        prevent_initial_call=True,
+    )
+    def supervise_columns(view, current):
+        """The open tensor's metadata columns to supervise t-SNE with (a restored bookmark's choice is kept)."""
+        view = View.from_json(view)
+        columns = [] if view is None else [str(c) for c in workspace.dataset(view.tensor).metadata.columns]
+        options = [NO_SUPERVISION] + [{"label": c, "value": c} for c in columns]
+        return options, no_update if current in columns or current == "" else ""
 
     @app.callback(*[Output(c, "style") for c in TAB_CONTROLS.values()], Input(ids.PROJECTION_TABS, "value"))
     def show_tab(tab):

@@ -125,6 +125,14 @@ class JobBoard:
     def requested(self, token: str) -> bool:
         return bool(self._store.get(f"stop:{token}"))
 
+    def nudge(self, token: str) -> None:
+        """Ask a running t-SNE job to perturb its layout at its next frame."""
+        self._store.set(f"nudge:{token}", True)
+
+    def nudged(self, token: str) -> bool:
+        """Whether a perturbation was asked for since the last call (which takes it)."""
+        return bool(self._store.swap(f"nudge:{token}", False))
+
     def seen(self, token: str) -> None:
         """The job's page is still open (it says so every few seconds while the job runs)."""
         self._store.set(f"seen:{token}", time.time())

@@ -74,13 +74,56 @@ def layout_params(
     method: str, dimension: int | None, n: int, form: dict[str, Any]
 ) -> tuple[tsne.TSNEParams | umap.UMAPParams, str | None]:
     """Validated t-SNE or UMAP parameters for ``n`` points from the panel's ``form`` fields, and a note when
-    one had to be lowered. ``form`` holds ``perplexity, learning_rate, iterations, seed`` (t-SNE) or
-    ``n_neighbors, min_dist, seed`` (UMAP); InputError names a field that cannot be used."""
+    one had to be lowered. ``form`` holds ``perplexity, learning_rate, iterations, seed, supervise_column,
+    supervise_weight`` (t-SNE) or ``n_neighbors, min_dist, seed`` (UMAP); InputError names a field that
+    cannot be used."""
     if method == "tsne":
         return tsne.check_params(tsne.params_from_form(dimension, **form), n)
     if method == "umap":
         return umap.check_params(umap.params_from_form(dimension, **form), n)
     raise ValueError(f"not a layout method: {method!r}")
+
+
+def layout_key(
+    workspace: Workspace,
+    data: Dataset,
+    subset: np.ndarray | None,
+    spherized: bool,
+    method: str,
+    params: tsne.TSNEParams | umap.UMAPParams,
+    **extra: Any,
+) -> str:
+    """The shared result-cache key of a t-SNE/UMAP layout of ``params`` (and ``extra``, e.g. a stopped run's
+    token); a supervised t-SNE's also depends on the metadata its labels come from."""
+    described = params.as_dict()
+    if isinstance(params, tsne.TSNEParams) and params.supervised:
+        described["labels"] = data.metadata_hash
+    return workspace.result_key(data, subset, spherized, method, {**described, **extra})
+
+
+def points_key(workspace: Workspace, data: Dataset, subset: np.ndarray | None, spherized: bool) -> str:
+    """What a layout lays out (the tensor's content, the subset, spherize), to tell whether a stored layout
+    is of the points on screen."""
+    return workspace.result_key(data, subset, spherized, "points", {})
+
+
+def stopped_layout(
+    workspace: Workspace,
+    data: Dataset,
+    subset: np.ndarray | None,
+    spherized: bool,
+    result: str | None,
+    params: tsne.TSNEParams,
+) -> tsne.Start | None:
+    """The stopped t-SNE layout stored under ``result``, if a run of ``params`` on these points can continue
+    from it (see :func:`projector.tsne.can_continue`); None otherwise."""
+    meta = workspace.results.get_meta(result) if result else None
+    if result is None or meta is None or meta.get("points") != points_key(workspace, data, subset, spherized):
+        return None
+    if not tsne.can_continue(meta, params):
+        return None
+    layout = workspace.results.get(result)
+    return None if layout is None else tsne.Start(layout, int(meta["iteration"]))
 
 
 @dataclass(frozen=True)
@@ -117,7 +160,7 @@ def choose_spec(
             params, _ = layout_params(tab, len(axes), n, request.form)
         except ProjectorError as error:
             return pca_spec(axes), str(error)
-        result = workspace.result_key(data, subset, spherized, tab, params.as_dict())
+        result = layout_key(workspace, data, subset, spherized, tab, params)
         if workspace.results.get_meta(result) is not None:
             return layout_spec(tab, result, len(axes)), "Finished layout (from the shared cache)."
         return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."

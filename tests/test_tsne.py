@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.manifold import trustworthiness
 
 from projector.errors import InputError
 from projector.tsne import (
+    FORM_DEFAULTS,
+    Start,
     TSNEParams,
+    can_continue,
     check_params,
     max_perplexity,
     params_from_form,
+    perturb,
+    supervise_labels,
+    supervised_affinities,
     tsne,
 )
 
@@ -105,6 +112,9 @@ def test_bad_input_is_an_input_error(vectors, params, message):
 
 def test_params_from_form_splits_iterations():
     params = params_from_form(3, "12", "auto", 400, 7)
+    assert params_from_form(3, "12", "auto", 400, 7, "label", 0) == params  # weight 0: unsupervised
+    assert params_from_form(3, "12", "auto", 400, 7, "", 50) == params  # no column: unsupervised
+    assert params_from_form(2, **FORM_DEFAULTS) == params_from_form(2, 30, "auto", 750, 0)
     assert params == TSNEParams(
         n_components=3, perplexity=12.0, learning_rate="auto", n_iter=300, early_exaggeration_iter=100, random_state=7
     )
@@ -128,3 +138,122 @@ def test_parameters_are_capped_for_a_shared_server():
         check_params(params_from_form(2, 30, "auto", MAX_ITERATIONS + 1, 0), 10_000)
     params, _ = check_params(params_from_form(2, MAX_PERPLEXITY, "auto", MAX_ITERATIONS, 0), 10_000)
     assert params.perplexity == MAX_PERPLEXITY
+
+
+def two_overlapping_classes(n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes whose means differ by 0.6 standard deviations in one of 10 dimensions: mixed in the input."""
+    rng = np.random.default_rng(0)
+    classes = np.arange(n) % 2
+    vectors = rng.normal(size=(n, 10)).astype(np.float32)
+    vectors[:, 0] += 0.6 * classes
+    return vectors, classes
+
+
+def knn_purity(layout: np.ndarray, classes: np.ndarray, k: int = 10) -> float:
+    """The share of each point's k nearest neighbours in the layout that share its class."""
+    from sklearn.neighbors import NearestNeighbors
+
+    near = NearestNeighbors(n_neighbors=k + 1).fit(layout).kneighbors(layout, return_distance=False)[:, 1:]
+    return float((classes[near] == classes[:, None]).mean())
+
+
+def supervised(weight: float) -> TSNEParams:
+    return TSNEParams(**{**FAST.as_dict(), "supervise_column": "class", "supervise_weight": weight})
+
+
+def test_supervision_separates_labelled_classes():
+    vectors, classes = two_overlapping_classes()
+    labels = np.array([f"c{c}" for c in classes], dtype=object)
+    plain, _ = tsne(vectors, FAST)
+    guided, reached = tsne(vectors, supervised(50), labels=labels)
+    assert reached == 250 and guided.shape == (300, 2)
+    assert knn_purity(plain, classes) < 0.7  # the classes overlap in the input
+    assert knn_purity(guided, classes) > 0.95
+
+
+def test_weight_zero_is_unsupervised():
+    vectors, classes = two_overlapping_classes(120)
+    labels = np.array([f"c{c}" for c in classes], dtype=object)
+    params = supervised(0)
+    assert not params.supervised and params.as_dict() == SHORT.as_dict() | {
+        "n_iter": 150,
+        "early_exaggeration_iter": 100,
+    }
+    np.testing.assert_array_equal(tsne(vectors, params, labels=labels)[0], tsne(vectors, FAST)[0])
+
+
+def test_unlabeled_points_are_left_free():
+    vectors, classes = two_overlapping_classes()
+    labels = np.array([f"c{c}" for c in classes], dtype=object)
+    labels[::3] = ""  # a third without a label
+    guided, _ = tsne(vectors, supervised(50), labels=labels)
+    labelled = labels != ""
+    assert knn_purity(guided[labelled], classes[labelled]) > 0.8  # unsupervised: below 0.7
+    assert np.all(np.isfinite(guided))
+
+
+def test_supervised_affinities_follow_tensorboards_prior():
+    import scipy.sparse as sp
+
+    p = sp.csr_matrix(np.full((4, 4), 1 / 12) - np.eye(4) / 12)
+    labels = np.array(["a", "a", "b", ""], dtype=object)
+    q = supervised_affinities(p, labels, 100).toarray()
+    assert np.isclose(q.sum(), 1) and np.allclose(q, q.T)
+    # same label: 1/4 + 1/2; different labels: max(1/4 - 1, 1e-7); with the unlabeled point: 1/4
+    assert q[0, 1] > q[0, 3] > q[0, 2] > 0 and np.isclose(q[0, 1] / q[0, 3], 3.0)
+    np.testing.assert_allclose(supervised_affinities(p, labels, 0).toarray(), p.toarray())
+
+
+def test_supervise_labels_reads_a_metadata_column():
+    frame = pd.DataFrame({"word": ["a", "b", "c", "d"], "class": [1, None, 2, 1]})
+    assert supervise_labels(frame, "class").tolist() == ["1.0", "", "2.0", "1.0"]
+    assert supervise_labels(frame, "word", np.array([3, 0])).tolist() == ["d", "a"]
+    with pytest.raises(InputError, match="'size': not a metadata column"):
+        supervise_labels(frame, "size")
+
+
+def test_resume_goes_on_from_a_layout_and_counts_on(blobs):
+    stopped, reached = tsne(blobs, FAST, on_frame=lambda i, _: i >= 150)
+    assert reached == 150
+    frames: dict[int, np.ndarray] = {}
+    layout, done = tsne(
+        blobs, FAST, on_frame=lambda i, f: frames.update({i: f.copy()}) and False, start=Start(stopped, reached)
+    )
+    assert sorted(frames) == [175, 200, 225, 250] and done == 250  # counting on, no phase repeated
+    spread = np.ptp(stopped, axis=0).max()
+    assert np.abs(frames[175] - stopped).max() < 0.25 * spread  # from that layout, not a new initialisation
+    assert trustworthiness(blobs, layout, n_neighbors=10) > 0.9
+    with pytest.raises(InputError, match="Press Run instead"):
+        tsne(blobs, FAST, start=Start(stopped[:10], reached))
+
+
+def test_a_run_until_stopped_goes_on_until_then(blobs):
+    params = params_from_form(2, 30, "auto", None, 0)
+    assert params.n_iter is None and params.total is None and params.early_exaggeration_iter == 250
+    layout, reached = tsne(blobs, params, on_frame=lambda i, _: i >= 1300)
+    assert reached == 1300 and np.all(np.isfinite(layout))
+    with pytest.raises(ValueError, match="on_frame"):
+        tsne(blobs, params)
+
+
+def test_perturb_moves_points_a_bounded_amount(blobs):
+    layout, _ = tsne(blobs, SHORT)
+    moved = perturb(layout, seed=1)
+    radius = np.sqrt(((layout - layout.mean(axis=0)) ** 2).sum(axis=1)).max()
+    shift = np.abs(moved - (layout - layout.mean(axis=0)))
+    assert 0 < shift.max() <= 0.1 * radius and shift.mean() > 0.005 * radius
+    assert np.allclose(moved.mean(axis=0), 0, atol=1e-6 * radius)
+    nudges = iter([True])
+    nudged, _ = tsne(blobs, SHORT, on_frame=lambda i, _: False, nudge=lambda: next(nudges, False))
+    assert not np.allclose(nudged, layout)  # a running job takes a perturbation at its next frame
+
+
+def test_can_continue_only_a_stopped_run_of_the_same_parameters():
+    meta = {**FAST.as_dict(), "iteration": 100, "stopped": True, "status": "stopped"}
+    assert can_continue(meta, FAST)
+    assert not can_continue({**meta, "stopped": False}, FAST)
+    assert not can_continue(meta, TSNEParams(**{**FAST.as_dict(), "random_state": 3}))
+    assert not can_continue(meta, supervised(50))
+    assert not can_continue({**supervised(50).as_dict(), "iteration": 100, "stopped": True}, FAST)
+    assert not can_continue({**meta, "iteration": 250}, FAST)
+    assert not can_continue(None, FAST)
