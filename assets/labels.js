@@ -18,7 +18,7 @@
     const GAP = 6;  // px between a point and its label
     const HEIGHT = 15;  // px of a label's box, for the overlap test
     const MAX_CHARS = 40;  // longer labels are cut with an ellipsis
-    const state = {enabled: true, frame: 0, key: "", layer: null};
+    const state = {enabled: true, frame: 0, key: "", layer: null, costs: []};
     const widths = new Map();
     let context = null;
 
@@ -140,6 +140,7 @@
             clear();
             return;  // asleep until the selection or the switch changes
         }
+        const started = window.performance.now();
         const frame = placements(gd, set);
         const key = [frame.rect.left, frame.rect.top, frame.rect.width, frame.rect.height]
             .concat(frame.labels.map(function (label) { return label.join(","); }))
@@ -147,6 +148,10 @@
         if (key !== state.key) {
             draw(frame);
             state.key = key;
+        }
+        state.costs.push(window.performance.now() - started);
+        if (state.costs.length > 120) {
+            state.costs.shift();
         }
         state.frame = window.requestAnimationFrame(tick);
     }
@@ -167,7 +172,16 @@
         return state.enabled;
     }
 
-    window.projectorLabels = {wake: wake, show: show};
+    /* What the layer costs: milliseconds of script per frame (median of the last 120 frames it ran). */
+    function frameCost() {
+        if (!state.costs.length) {
+            return null;
+        }
+        const sorted = state.costs.slice().sort(function (a, b) { return a - b; });
+        return sorted[Math.floor(sorted.length / 2)];
+    }
+
+    window.projectorLabels = {wake: wake, show: show, frameCost: frameCost};
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         labels: {show: show},
     });

@@ -25,6 +25,12 @@ anything is timed. Every time below runs from the action to two animation frames
    event exactly as to a real click and sets ``clickData``; done when ``#neighbors-list`` has children. Both
    clicks are JavaScript events dispatched without Playwright's actionability waits.
 
+4. **click → labels drawn** (app only): a click on the second ``Fire-`` point, done when the labels layer
+   shows its label in bold beside it (its neighbours' labels come in the same frame).
+5. **labels layer, per frame** (app only): the camera turned in 30 steps (2D: zoomed in 30 steps) with a point
+   and its neighbours labelled; the median script time the layer spends per frame to place its labels
+   (``window.projectorLabels.frameCost()``). 2D measures it with the search's matches labelled.
+
 2D configurations (``100000x128/2d``, ``1000000x128/2d``) go beyond TensorBoard (which caps at 100k points):
 the app opens (3D, untimed), switches with the "2D" radio until ``_fullData[0].type === 'scattergl'``, then
 times ``--repeats`` rounds of *search → highlight drawn* and *clear → restyled* (``#clear-selection``, done when
@@ -115,6 +121,24 @@ EMIT_CLICK = f"""(i) => {{ const gd = {GD}; const t = gd._fullData[0];
     gd.emit('plotly_click', {{points: [point]}}); }}"""
 
 
+APP_ANCHOR_LABEL = """(before) => { const a = document.querySelector('.scatter-labels .label.anchor');
+    return !!a && a.textContent !== before; }"""
+ANCHOR_LABEL_TEXT = """() => { const a = document.querySelector('.scatter-labels .label.anchor');
+    return a ? a.textContent : null; }"""
+# Turn the 3D camera (or zoom the 2D axes) in steps, so the labels layer places its labels anew every frame.
+MOVE_VIEW = f"""async () => {{ const gd = {GD}; const three = gd._fullData[0].type === 'scatter3d';
+    for (let i = 0; i < 30; i++) {{
+        const a = 0.05 * (i + 1);
+        const update = three
+            ? {{'scene.camera.eye': {{x: 1.6 * Math.cos(a), y: 1.6 * Math.sin(a), z: 0.8}}}}
+            : {{'xaxis.range': gd._fullLayout.xaxis.range.map((v) => v * 0.98),
+                'yaxis.range': gd._fullLayout.yaxis.range.map((v) => v * 0.98)}};
+        await window.Plotly.relayout(gd, update);
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    }}
+    return window.projectorLabels.frameCost(); }}"""
+
+
 # ----------------------------------------------------------------------------------------------------- the logdir
 def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
     """N × D float32 in 6 clusters (one per type) as a TF2 checkpoint + projector config + label metadata."""
@@ -142,7 +166,7 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
     embedding.metadata_path = "metadata.tsv"
     projector.visualize_embeddings(str(path), config)
     fire = np.flatnonzero(cluster == TYPES.index("Fire"))
-    return {"matches": int(fire.size), "first_match": int(fire[0])}
+    return {"matches": int(fire.size), "first_match": int(fire[0]), "second_match": int(fire[1])}
 
 
 # ---------------------------------------------------------------------------------------------------- the servers
@@ -260,6 +284,24 @@ def app_click(page, point: int, timeout_s: float) -> float:
     return seconds
 
 
+def app_click_labels(page, point: int, timeout_s: float) -> float:
+    """A click → the clicked point's label drawn beside it (and its neighbours' labels)."""
+    before = page.evaluate(ANCHOR_LABEL_TEXT)
+    start = time.perf_counter()
+    page.evaluate(EMIT_CLICK, point)
+    page.wait_for_function(APP_ANCHOR_LABEL, arg=before, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
+def app_label_frame(page) -> float:
+    """Script time of the labels layer per frame while the view moves (seconds; median of its last frames)."""
+    cost = page.evaluate(MOVE_VIEW)
+    if cost is None:
+        raise RuntimeError("the labels layer drew no frame")
+    return float(cost) / 1000
+
+
 def app_clear(page, timeout_s: float) -> float:
     page.evaluate(SNAPSHOT_COLOR)
     start = time.perf_counter()
@@ -365,6 +407,8 @@ STEP_OPEN = "open → points drawn"
 STEP_SEARCH = "search → highlight drawn"
 STEP_CLICK = "click → neighbours listed"
 STEP_CLEAR = "clear → restyled"
+STEP_LABELS = "click → labels drawn"
+STEP_LABEL_FRAME = "labels layer, per frame"
 
 
 def attempt(samples: Samples, step: str, func) -> bool:
@@ -423,6 +467,8 @@ def app_page(
                 if not attempt(samples, STEP_SEARCH, lambda: app_search(page, data["matches"], timeout_s)):
                     return
                 settle(page, requests)
+                attempt(samples, STEP_LABEL_FRAME, lambda: app_label_frame(page))
+                settle(page, requests)
                 if not attempt(samples, STEP_CLEAR, lambda: app_clear(page, timeout_s)):
                     return
                 settle(page, requests)
@@ -434,6 +480,10 @@ def app_page(
         if attempt(samples, STEP_SEARCH, lambda: app_search(page, data["matches"], timeout_s)):
             settle(page, requests)
             attempt(samples, STEP_CLICK, lambda: app_click(page, data["first_match"], timeout_s))
+            settle(page, requests)
+            attempt(samples, STEP_LABELS, lambda: app_click_labels(page, data["second_match"], timeout_s))
+            settle(page, requests)
+            attempt(samples, STEP_LABEL_FRAME, lambda: app_label_frame(page))
             settle(page, requests)
             app_clear(page, timeout_s)  # untimed here: clear between repeats
             settle(page, requests)
@@ -495,10 +545,15 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
         if app_samples.errors and app_server is not None:
             print("  app log tail:\n" + tail(workdir / f"app-{tag}.log"), flush=True)
 
-    steps = [STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK] if config.view == "3d" else [STEP_SEARCH, STEP_CLEAR]
+    steps = (
+        [STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK, STEP_LABELS, STEP_LABEL_FRAME]
+        if config.view == "3d"
+        else [STEP_SEARCH, STEP_CLEAR, STEP_LABEL_FRAME]
+    )
     rows = []
     for step in steps:
-        ref_values = tb_samples.values.get(step, []) if config.view == "3d" else floor
+        app_only = step in (STEP_LABELS, STEP_LABEL_FRAME)  # no counterpart measured beside it
+        ref_values = [] if app_only else tb_samples.values.get(step, []) if config.view == "3d" else floor
         app_values = app_samples.values.get(step, [])
         ref = statistics.median(ref_values) if ref_values else None
         app = statistics.median(app_values) if app_values else None
