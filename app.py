@@ -21,6 +21,7 @@ from callbacks import (
     data_panel,
     edit_panel,
     ids,
+    images,
     inspector_panel,
     jobs,
     plot,
@@ -177,6 +178,7 @@ def create_app(config: Config) -> Dash:
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
     edit_panel.register(app, workspace)
+    images.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
     jobs.register(app, workspace, manager, JobBoard(root / "flags", redis_url=config.celery_broker), slots)
     session.install(app.server, prefix)

@@ -31,19 +31,25 @@ anything is timed. Every time below runs from the action to two animation frames
    and its neighbours labelled; the median script time the layer spends per frame to place its labels
    (``window.projectorLabels.frameCost()``). 2D measures it with the search's matches labelled.
 
-2D configurations (``100000x128/2d``, ``1000000x128/2d``) go beyond TensorBoard (which caps at 100k points):
+2D configurations (``10000x128/2d``, ``100000x128/2d``, ``1000000x128/2d``) go beyond TensorBoard (which caps
+at 100k points):
 the app opens (3D, untimed), switches with the "2D" radio until ``_fullData[0].type === 'scattergl'``, then
 times ``--repeats`` rounds of *search → highlight drawn* and *clear → restyled* (``#clear-selection``, done when
 ``marker.color`` differs from the highlighted copy), against plotly.js's own floor measured in the same browser:
 a page with ``plotly.min.js`` from the installed plotly package drawing a scattergl of the same N and timing one
-``Plotly.restyle(gd, {'marker.color': [Uint8Array codes]})`` to two frames (median of 5).
+``Plotly.restyle(gd, {'marker.color': [Uint8Array codes]})`` to two frames (median of 5). Up to 100k points
+the 2D logdir also has a sprite (16 × 16 px per point), and each round times *zoom to 2,000 points → images
+drawn*: a relayout to a square around the first ``Fire-`` point holding about 2,000 points, done when the
+plot's image layer covers those ranges (the browser found the points in view, the server drew their
+thumbnails, the picture was laid over the axes).
 
 The app is read only through its public component IDs and Plotly's decoded ``gd._fullData`` (never ``gd.data``),
 gd = ``document.querySelector('#scatter .js-plotly-plot')``. The TensorBoard side is in
 ``bench/tensorboard_projector.py``. Servers and browser share the machine: run it alone
 (``flock /tmp/heavy.lock …`` on a shared box) and compare only figures from one run.
 
-  .venv/bin/python bench/bench_browser.py [--configs 10000x128 100000x128 50000x768 100000x128/2d 1000000x128/2d]
+  .venv/bin/python bench/bench_browser.py [--configs 10000x128 100000x128 50000x768 10000x128/2d 100000x128/2d
+      1000000x128/2d]
       [--repeats 3] [--json results.json] [--app-root DIR]
 """
 
@@ -88,7 +94,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 900}
 TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
 QUERY = "Fire-"
-DEFAULT_CONFIGS = ["10000x128", "100000x128", "50000x768", "100000x128/2d", "1000000x128/2d"]
+DEFAULT_CONFIGS = ["10000x128", "100000x128", "50000x768", "10000x128/2d", "100000x128/2d", "1000000x128/2d"]
 FLOOR_RESTYLES = 5
 
 GD = "document.querySelector('#scatter .js-plotly-plot')"
@@ -139,9 +145,39 @@ MOVE_VIEW = f"""async () => {{ const gd = {GD}; const three = gd._fullData[0].ty
     return window.projectorLabels.frameCost(); }}"""
 
 
+# A square around the first point (the first Fire- row) holding about `count` points; returns its side.
+ZOOM_TO_POINTS = f"""(count) => {{ const gd = {GD}; const t = gd._fullData[0];
+    const d = new Float64Array(t._length);
+    for (let i = 0; i < t._length; i++) d[i] = Math.max(Math.abs(t.x[i] - t.x[0]), Math.abs(t.y[i] - t.y[0]));
+    const r = d.slice().sort()[Math.min(count, t._length - 1)];
+    window.Plotly.relayout(gd, {{'xaxis.range': [t.x[0] - r, t.x[0] + r], 'yaxis.range': [t.y[0] - r, t.y[0] + r]}});
+    return 2 * r; }}"""
+UNZOOM = f"() => window.Plotly.relayout({GD}, {{'xaxis.autorange': true, 'yaxis.autorange': true}})"
+IMAGES_DRAWN = f"""(side) => {{ const gd = {GD};
+    const image = (gd.layout.images || []).find((i) => i.name === 'points');
+    return !!image && Math.abs(image.sizex - side) < 1e-6 * Math.max(1, side); }}"""
+
+
 # ----------------------------------------------------------------------------------------------------- the logdir
-def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
-    """N × D float32 in 6 clusters (one per type) as a TF2 checkpoint + projector config + label metadata."""
+def write_sprite(path: Path, cluster: np.ndarray, cell: int = 16) -> None:
+    """One 16 × 16 px thumbnail per point (its cluster's colour, shaded by its row), row-first."""
+    from PIL import Image
+
+    n = len(cluster)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    colours = np.array([[230, 80, 40], [40, 110, 230], [60, 170, 70], [240, 200, 40], [140, 110, 90], [120, 210, 230]])
+    shade = np.linspace(0.6, 1.0, cell)[None, :, None] * np.linspace(0.6, 1.0, cell)[:, None, None]
+    sheet = np.zeros((rows * cell, columns * cell, 3), dtype=np.uint8)
+    for i, k in enumerate(cluster.tolist()):
+        r, c = divmod(i, columns)
+        sheet[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell] = (colours[k] * shade).astype(np.uint8)
+    Image.fromarray(sheet).save(path / "sprite.png")
+
+
+def write_logdir(path: Path, n: int, dim: int, seed: int = 0, sprite: bool = False) -> dict:
+    """N × D float32 in 6 clusters (one per type) as a TF2 checkpoint + projector config + label metadata
+    (and a sprite of one thumbnail per point when ``sprite``)."""
     import tensorflow as tf
     from tensorboard.plugins import projector
 
@@ -164,6 +200,10 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> dict:
     embedding = config.embeddings.add()
     embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
     embedding.metadata_path = "metadata.tsv"
+    if sprite:
+        write_sprite(path, cluster)
+        embedding.sprite.image_path = "sprite.png"
+        embedding.sprite.single_image_dim.extend([16, 16])
     projector.visualize_embeddings(str(path), config)
     fire = np.flatnonzero(cluster == TYPES.index("Fire"))
     return {"matches": int(fire.size), "first_match": int(fire[0]), "second_match": int(fire[1])}
@@ -302,6 +342,15 @@ def app_label_frame(page) -> float:
     return float(cost) / 1000
 
 
+def app_zoom_images(page, timeout_s: float) -> float:
+    """Zoom to about 2,000 points around the first ``Fire-`` point → their images drawn over the plot."""
+    start = time.perf_counter()
+    size = page.evaluate(ZOOM_TO_POINTS, 2000)
+    page.wait_for_function(IMAGES_DRAWN, arg=size, polling="raf", timeout=timeout_s * 1000)
+    page.evaluate(TWO_FRAMES)
+    return time.perf_counter() - start
+
+
 def app_clear(page, timeout_s: float) -> float:
     page.evaluate(SNAPSHOT_COLOR)
     start = time.perf_counter()
@@ -386,6 +435,11 @@ class Config:
     def name(self) -> str:
         return f"{self.n:,} × {self.dim} {self.view.upper()}"
 
+    @property
+    def sprite(self) -> bool:
+        """2D views up to 100k points get a sprite, to time images as points (TensorBoard's logdirs have none)."""
+        return self.view == "2d" and self.n <= 100_000
+
 
 @dataclass
 class Samples:
@@ -409,6 +463,7 @@ STEP_CLICK = "click → neighbours listed"
 STEP_CLEAR = "clear → restyled"
 STEP_LABELS = "click → labels drawn"
 STEP_LABEL_FRAME = "labels layer, per frame"
+STEP_IMAGES = "zoom to 2,000 points → images drawn"
 
 
 def attempt(samples: Samples, step: str, func) -> bool:
@@ -472,6 +527,12 @@ def app_page(
                 if not attempt(samples, STEP_CLEAR, lambda: app_clear(page, timeout_s)):
                     return
                 settle(page, requests)
+                if config.sprite:
+                    attempt(samples, STEP_IMAGES, lambda: app_zoom_images(page, timeout_s))
+                    page.evaluate(
+                        f"() => window.Plotly.relayout({GD}, {{'xaxis.autorange': true, 'yaxis.autorange': true}})"
+                    )
+                    settle(page, requests)
             return
         step = STEP_FIRST_OPEN if first else STEP_OPEN
         if not attempt(samples, step, lambda: app_open(page, server.url, config.n, timeout_s)) or first:
@@ -548,11 +609,11 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
     steps = (
         [STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK, STEP_LABELS, STEP_LABEL_FRAME]
         if config.view == "3d"
-        else [STEP_SEARCH, STEP_CLEAR, STEP_LABEL_FRAME]
+        else [STEP_SEARCH, STEP_CLEAR, STEP_LABEL_FRAME] + ([STEP_IMAGES] if config.sprite else [])
     )
     rows = []
     for step in steps:
-        app_only = step in (STEP_LABELS, STEP_LABEL_FRAME)  # no counterpart measured beside it
+        app_only = step in (STEP_LABELS, STEP_LABEL_FRAME, STEP_IMAGES)  # no counterpart measured beside it
         ref_values = [] if app_only else tb_samples.values.get(step, []) if config.view == "3d" else floor
         app_values = app_samples.values.get(step, [])
         ref = statistics.median(ref_values) if ref_values else None
@@ -639,15 +700,15 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         env = environment(browser, args.app_root, args.python)
         print("  ".join(f"{k}: {v}" for k, v in env.items()), flush=True)
-        logdirs: dict[tuple[int, int], tuple[Path, dict]] = {}
+        logdirs: dict[tuple[int, int, bool], tuple[Path, dict]] = {}
         try:
             for config in args.configs:
                 print(f"{config.name}", flush=True)
-                key = (config.n, config.dim)
+                key = (config.n, config.dim, config.sprite)
                 if key not in logdirs:
-                    path = workdir / f"logdir-{config.n}x{config.dim}"
+                    path = workdir / f"logdir-{config.n}x{config.dim}{'-sprite' if config.sprite else ''}"
                     start = time.perf_counter()
-                    logdirs[key] = (path, write_logdir(path, config.n, config.dim))
+                    logdirs[key] = (path, write_logdir(path, config.n, config.dim, sprite=config.sprite))
                     print(
                         f"  logdir written in {time.perf_counter() - start:.1f} s "
                         f"({logdirs[key][1]['matches']:,} labels match {QUERY!r})",

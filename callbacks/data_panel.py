@@ -16,6 +16,7 @@ from callbacks.common import banner, read_query, reports_errors
 from projector.colors import ColumnKind
 from projector.errors import MetadataError, TensorError
 from projector.export import metadata_download_tsv
+from projector.thumbnails import MAX_IMAGES
 from projector.uploads import (
     DEFAULT_MAX_REQUEST_MB,
     MB,
@@ -60,6 +61,27 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                 className="checkbox",
             ),
             dcc.Store(id=ids.LABELS_SHOWN),
+            html.Div(
+                [
+                    dcc.Checklist(
+                        id=ids.IMAGES_TOGGLE,
+                        options=[{"label": " Images as points (2D)", "value": "on"}],
+                        value=["on"],
+                        persistence=True,
+                        persistence_type="local",
+                        className="checkbox",
+                    ),
+                    html.Div(
+                        f"Each point is drawn as its image while {MAX_IMAGES:,} points or fewer are in view: "
+                        "zoom in on a larger plot to see them.",
+                        className="hint",
+                    ),
+                ],
+                id=ids.IMAGES_ROW,
+                hidden=True,
+            ),
+            dcc.Store(id=ids.IMAGES_INFO),
+            dcc.Store(id=ids.IMAGES_SHOWN),
             html.Label("Color by", htmlFor=ids.COLOR_BY),
             dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),
             dcc.Checklist(

@@ -39,7 +39,7 @@ def layout() -> html.Div:
                         id=ids.EDIT_BY_COLUMN,
                         type="text",
                         list=COLUMNS_LIST,
-                        placeholder="Column, or a new one",
+                        placeholder="Column",
                         autoComplete="off",
                         maxLength=100,
                     ),

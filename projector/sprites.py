@@ -32,6 +32,7 @@ class SpriteSheet:
     cells: np.ndarray | None = None
     _png_cache: dict[int, bytes] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _scaled: dict[tuple[int, int], Image.Image] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def columns(self) -> int:
@@ -73,6 +74,25 @@ class SpriteSheet:
     def thumbnail_data_uri(self, i: int) -> str:
         """Point ``i``'s thumbnail as ``data:image/png;base64,...`` for an ``<img src>``."""
         return "data:image/png;base64," + base64.b64encode(self.thumbnail_png(i)).decode("ascii")
+
+    def scaled_cell(self, size: int) -> tuple[int, int]:
+        """The (width, height) of a thumbnail scaled so its longer side is ``size`` px."""
+        w, h = self.cell
+        scale = size / max(w, h)
+        return max(1, round(w * scale)), max(1, round(h * scale))
+
+    def scaled_thumbnail(self, i: int, size: int) -> Image.Image:
+        """Point ``i``'s thumbnail (RGBA) scaled to :meth:`scaled_cell` (cached)."""
+        with self._lock:
+            cached = self._scaled.get((i, size))
+        if cached is not None:
+            return cached
+        image = self.thumbnail(i).convert("RGBA").resize(self.scaled_cell(size), Image.Resampling.BOX)
+        with self._lock:
+            if len(self._scaled) > 20_000:
+                self._scaled.clear()
+            self._scaled[(i, size)] = image
+        return image
 
     def take(self, rows: np.ndarray) -> SpriteSheet:
         """The sprite of the points ``rows`` (indices into this sheet's points), sharing the image."""

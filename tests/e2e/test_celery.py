@@ -14,7 +14,7 @@ import numpy as np
 import psutil
 import pytest
 
-from tests.e2e.conftest import ROOT, RunningApp, free_port
+from tests.e2e.conftest import ARTIFACTS, ROOT, RunningApp, free_port
 from tests.e2e.test_explore import wait_points, wait_text
 from tests.logdirs import write_tf2_logdir
 
@@ -40,6 +40,8 @@ def celery_app_url(tmp_path_factory, artifacts):
         "PROJECTOR_LOGDIR": str(logdir),
         "PROJECTOR_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),  # not the web server's
         "PROJECTOR_CELERY_BROKER": broker,
+        "NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"),  # UMAP's code, compiled once per suite as for the apps
+        "PROJECTOR_WARM_UP": "data",  # t-SNE only here: no minute of UMAP compilation before the first task
     }
     worker_log = open(artifacts / "celery-worker.log", "w")
     worker = subprocess.Popen(

@@ -1,0 +1,87 @@
+"""Images as points: in 2D each point of a tensor with a sprite is drawn as its thumbnail, following zoom and
+pan; 3D and the switch turned off draw none."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.test_explore import GRAPH, open_app, point_pixel
+from tests.e2e.test_interaction import settle
+
+pytestmark = pytest.mark.e2e
+
+LAYER = """(sel) => { const gd = document.querySelector(sel);
+    const images = (gd.layout.images || []).filter((i) => i.name === 'points');
+    return images.length ? {x: images[0].x, y: images[0].y, sizex: images[0].sizex, sizey: images[0].sizey,
+        source: images[0].source.slice(0, 22)} : null; }"""
+RANGES = """(sel) => { const l = document.querySelector(sel)._fullLayout;
+    return [l.xaxis.range.slice(), l.yaxis.range.slice()]; }"""
+
+
+def wait_layer(page, present: bool = True) -> dict | None:
+    page.wait_for_function(f"(sel) => (({LAYER})(sel) !== null) === {str(present).lower()}", arg=GRAPH)
+    return page.evaluate(LAYER, GRAPH)
+
+
+def screenshot(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(int)
+
+
+def thumbnail_shown(shot: np.ndarray, at: tuple[float, float]) -> bool:
+    """Whether the 9 × 9 px around ``at`` hold a thumbnail's grey pixels (the test sprite is random greys)."""
+    x, y = round(at[0]), round(at[1])
+    patch = shot[y - 4 : y + 5, x - 4 : x + 5]
+    grey = (np.ptp(patch, axis=2) <= 6).all()
+    return bool(grey and patch.std() > 20)  # greys of many shades: not one marker colour, not the paper
+
+
+def test_points_are_drawn_as_their_images_in_2d(page, app_url, clustered_logdir, artifacts):
+    _, vectors, _ = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    settle(page)
+    assert page.is_visible("#images-toggle")  # the tensor has a sprite
+    assert page.evaluate(LAYER, GRAPH) is None  # 3D: no image layer
+
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
+    layer = wait_layer(page)
+    (x0, x1), (y0, y1) = page.evaluate(RANGES, GRAPH)
+    assert layer["source"].startswith("data:image/png;base64")
+    assert layer["x"] == pytest.approx(x0) and layer["y"] == pytest.approx(y1)
+    assert layer["sizex"] == pytest.approx(x1 - x0) and layer["sizey"] == pytest.approx(y1 - y0)
+    page.wait_for_timeout(300)
+    shot = screenshot(page)
+    shown = [thumbnail_shown(shot, point_pixel(page, i)) for i in range(0, 240, 12)]
+    assert sum(shown) >= 15, shown  # nearly every point (a few hide under a neighbour's image)
+    page.screenshot(path=str(artifacts / "e2e-images-2d.png"))
+
+    # The picture lies over the points without taking their hover.
+    x, y = point_pixel(page, 0)
+    page.mouse.move(x, y)
+    page.wait_for_function("() => !!document.querySelector('#scatter .hoverlayer .hovertext')")
+
+    # Zooming in asks for the picture of what is now in view; it covers the new ranges.
+    box = page.locator(GRAPH).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(
+        f"([sel, before]) => {{ const l = ({LAYER})(sel); return l && Math.abs(l.sizex - before) > 1e-6; }}",
+        arg=[GRAPH, layer["sizex"]],
+    )
+    (x0, x1), _ = page.evaluate(RANGES, GRAPH)
+    assert page.evaluate(LAYER, GRAPH)["sizex"] == pytest.approx(x1 - x0)
+
+    # The switch turns them off, and on again.
+    page.get_by_label("Images as points (2D)").uncheck()
+    wait_layer(page, present=False)
+    page.get_by_label("Images as points (2D)").check()
+    wait_layer(page)
+
+    # 3D draws none.
+    page.get_by_text("3D", exact=True).click()
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scatter3d'", arg=GRAPH)
+    wait_layer(page, present=False)

@@ -1,0 +1,59 @@
+"""The image layer: the thumbnails of the points in view, centred on their pixels, on a transparent picture."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from projector.errors import InputError
+from projector.sprites import SpriteSheet
+from projector.thumbnails import MAX_IMAGES, layer_png
+
+
+def sheet(n: int = 4, cell: int = 8) -> SpriteSheet:
+    """A sprite of ``n`` flat-coloured thumbnails: point i is (40 i, 255 − 40 i, 128)."""
+    columns = 2
+    rows = (n + columns - 1) // columns
+    image = Image.new("RGB", (columns * cell, rows * cell))
+    for i in range(n):
+        r, c = divmod(i, columns)
+        image.paste((40 * i, 255 - 40 * i, 128), (c * cell, r * cell, c * cell + cell, r * cell + cell))
+    return SpriteSheet(image, (cell, cell), n)
+
+
+def decoded(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def test_each_thumbnail_is_centred_on_its_pixel_and_the_rest_is_transparent():
+    pixels = decoded(layer_png(sheet(), [1, 3], [[20, 30], [70.4, 4]], 100, 50, size=16))
+    assert pixels.shape == (50, 100, 4)
+    assert tuple(pixels[30, 20]) == (40, 215, 128, 255)
+    assert tuple(pixels[30 - 7, 20 - 7]) == (40, 215, 128, 255) and pixels[30 - 9, 20, 3] == 0  # 16 px wide
+    assert tuple(pixels[4, 70]) == (120, 135, 128, 255)
+    assert pixels[45, 95, 3] == 0  # transparent where no point is
+    assert tuple(pixels[0, 70]) == (120, 135, 128, 255)  # a thumbnail at the edge is cut, not dropped
+
+
+def test_rows_follow_the_sprite_cells_of_a_subset():
+    subset = sheet().take(np.array([3, 0]))  # point 0 of the subset is cell 3
+    pixels = decoded(layer_png(subset, [0], [[8, 8]], 16, 16, size=16))
+    assert tuple(pixels[8, 8]) == (120, 135, 128, 255)
+
+
+@pytest.mark.parametrize(
+    ("rows", "pixels", "width", "size", "message"),
+    [
+        ([0, 1], [[1, 1]], 10, 24, "one pixel position per point"),
+        ([4], [[1, 1]], 10, 24, "not in this tensor"),
+        ([0], [[1, 1]], 0, 24, "at most 4096 px"),
+        ([0], [[1, 1]], 10, 25, "Thumbnail size"),
+        ([0] * (MAX_IMAGES + 1), [[1, 1]] * (MAX_IMAGES + 1), 10, 24, "zoom in"),
+    ],
+)
+def test_bad_requests_get_a_clear_message(rows, pixels, width, size, message):
+    with pytest.raises(InputError, match=message):
+        layer_png(sheet(), rows, pixels, width, 10, size=size)
