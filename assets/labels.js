@@ -162,6 +162,15 @@
         }
     }
 
+    /* Place the labels at once (the selection changed), then follow the view frame by frame. */
+    function now() {
+        if (state.frame) {
+            window.cancelAnimationFrame(state.frame);
+            state.frame = 0;
+        }
+        tick();
+    }
+
     /* The switch's clientside callback: on unless unticked. */
     function show(value) {
         state.enabled = Array.isArray(value) ? value.length > 0 : Boolean(value);
@@ -181,7 +190,7 @@
         return sorted[Math.floor(sorted.length / 2)];
     }
 
-    window.projectorLabels = {wake: wake, show: show, frameCost: frameCost};
+    window.projectorLabels = {wake: wake, now: now, show: show, frameCost: frameCost};
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         labels: {show: show},
     });

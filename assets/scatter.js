@@ -150,7 +150,9 @@
     let scheduled = false;
 
     /* Reconcile once the texts that came with the payload are painted: payloads that arrive together
-     * (a colour and a selection) make one update, and "N matches" never waits for the redraw. */
+     * (a colour and a selection) make one update, and "N matches" never waits for the redraw. What needs no
+     * restyle (the lists' mark of the clicked point, the labels on the plot) is painted a frame before it:
+     * a restyle of a large 3D trace holds the page for about a second. */
     function schedule() {
         if (scheduled) {
             return;
@@ -158,12 +160,20 @@
         scheduled = true;
         window.requestAnimationFrame(function () {
             window.setTimeout(function () {
-                scheduled = false;
-                reconcile(graph());
                 markAnchor();
                 if (window.projectorLabels) {
-                    window.projectorLabels.wake();
+                    window.projectorLabels.now();
                 }
+                window.requestAnimationFrame(function () {
+                    window.setTimeout(function () {
+                        scheduled = false;
+                        reconcile(graph());
+                        markAnchor();
+                        if (window.projectorLabels) {
+                            window.projectorLabels.wake();
+                        }
+                    }, 0);
+                });
             }, 0);
         });
     }

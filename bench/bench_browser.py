@@ -29,7 +29,8 @@ anything is timed. Every time below runs from the action to two animation frames
    shows its label in bold beside it (its neighbours' labels come in the same frame).
 5. **labels layer, per frame** (app only): the camera turned in 30 steps (2D: zoomed in 30 steps) with a point
    and its neighbours labelled; the median script time the layer spends per frame to place its labels
-   (``window.projectorLabels.frameCost()``). 2D measures it with the search's matches labelled.
+   (``window.projectorLabels.frameCost()``). 2D measures it with the search's matches labelled, up to 100k
+   points (30 redraws of a million points would take minutes).
 
 2D configurations (``10000x128/2d``, ``100000x128/2d``, ``1000000x128/2d``) go beyond TensorBoard (which caps
 at 100k points):
@@ -522,8 +523,9 @@ def app_page(
                 if not attempt(samples, STEP_SEARCH, lambda: app_search(page, data["matches"], timeout_s)):
                     return
                 settle(page, requests)
-                attempt(samples, STEP_LABEL_FRAME, lambda: app_label_frame(page))
-                settle(page, requests)
+                if config.n <= 100_000:  # 30 redraws of a million points would take minutes for a sub-ms figure
+                    attempt(samples, STEP_LABEL_FRAME, lambda: app_label_frame(page))
+                    settle(page, requests)
                 if not attempt(samples, STEP_CLEAR, lambda: app_clear(page, timeout_s)):
                     return
                 settle(page, requests)
