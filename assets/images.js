@@ -2,7 +2,8 @@
  * each is drawn as its sprite thumbnail: after every zoom, pan or redraw the points in view are found here,
  * their rows and pixel positions posted to the server, and the picture it draws of their thumbnails laid
  * over the axes as one Plotly layout image, which follows zoom and pan with the points. With more points in
- * view, a note over the plot says so; 3D views, tensors without a sprite and the switch off draw none.
+ * view, a note over the plot says so. In 3D the clicked point's image and its nearest neighbours' show in a
+ * strip along the plot's lower edge instead. Tensors without a sprite and the switch off show none.
  *
  * The image is set with Plotly.update (which emits no `plotly_relayout`: the graph's relayoutData keeps the
  * user's zoom). A redraw that drops it brings it back; requests are made only when what is in view changed.
@@ -12,7 +13,8 @@
 
     const SIZE = 24;  // px of a thumbnail's longer side (projector.thumbnails.SIZES)
     const PAUSE_MS = 120;  // after the last zoom or pan step
-    const state = {info: null, enabled: true, key: "", asked: "", timer: 0, note: null, turn: 0};
+    const STRIP_NEIGHBOURS = 15;  // 3D: neighbours whose images show beside the clicked one's
+    const state = {info: null, enabled: true, key: "", asked: "", timer: 0, note: null, strip: null, turn: 0};
     const arrays = new WeakMap();  // coordinate array -> serial number: a new layout is a new array
     let serial = 0;
 
@@ -107,6 +109,49 @@
         });
     }
 
+    /* 3D: the clicked point's image and its nearest neighbours' in a strip along the plot's lower edge,
+     * taken from the inspector (its details and neighbours list carry them). */
+    function strip(gd, on) {
+        const anchor = on && document.querySelector("#point-details img.thumb.large");
+        const element = state.strip;
+        if (!anchor) {
+            if (element) {
+                element.style.display = "none";
+            }
+            return;
+        }
+        const items = [[anchor.src, "clicked"]].concat(
+            Array.from(document.querySelectorAll("#neighbors-list > li")).slice(0, STRIP_NEIGHBOURS).map(
+                function (entry) {
+                    const img = entry.querySelector("img");
+                    return img ? [img.src, entry.title || ""] : null;
+                }
+            ).filter(Boolean)
+        );
+        if (!state.strip) {
+            state.strip = document.createElement("div");
+            state.strip.className = "images-strip";
+            state.strip.setAttribute("aria-label", "Images of the clicked point and its nearest neighbours");
+            document.body.appendChild(state.strip);
+        }
+        const key = items.map(function (item) { return item[0].length + ":" + item[0].slice(-24); }).join("|");
+        if (state.strip.dataset.key !== key) {
+            state.strip.replaceChildren.apply(state.strip, items.map(function (item, i) {
+                const img = document.createElement("img");
+                img.src = item[0];
+                img.title = i === 0 ? "The clicked point" : item[1];
+                img.className = i === 0 ? "anchor" : "";
+                return img;
+            }));
+            state.strip.dataset.key = key;
+        }
+        const rect = gd.getBoundingClientRect();
+        state.strip.style.left = rect.left + 12 + "px";
+        state.strip.style.top = rect.bottom - 62 + "px";
+        state.strip.style.maxWidth = rect.width - 24 + "px";
+        state.strip.style.display = "flex";
+    }
+
     function update() {
         state.timer = 0;
         const gd = graph();
@@ -117,6 +162,7 @@
         }
         const info = state.info;
         const drawn = (gd.data[0] && gd.data[0].meta) || {};
+        strip(gd, state.enabled && info && info.sprite && full.type === "scatter3d" && drawn.view === info.view);
         const on = state.enabled && info && info.sprite && full.type !== "scatter3d" && drawn.view === info.view;
         if (!on) {
             note(gd, "");

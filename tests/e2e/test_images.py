@@ -1,5 +1,5 @@
 """Images as points: in 2D each point of a tensor with a sprite is drawn as its thumbnail, following zoom and
-pan; 3D and the switch turned off draw none."""
+pan; in 3D the clicked point's and its neighbours' images show beside the plot; the switch turns them off."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PIL import Image
 
 from tests.e2e.test_explore import GRAPH, open_app, point_pixel
 from tests.e2e.test_interaction import settle
+from tests.e2e.test_labels import CLICK
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +82,18 @@ def test_points_are_drawn_as_their_images_in_2d(page, app_url, clustered_logdir,
     page.get_by_label("Images as points (2D)").check()
     wait_layer(page)
 
-    # 3D draws none.
+    # 3D draws no image layer: the clicked point's image and its nearest neighbours' show beside it instead.
     page.get_by_text("3D", exact=True).click()
     page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scatter3d'", arg=GRAPH)
     wait_layer(page, present=False)
+    assert not page.is_visible(".images-strip")
+    page.evaluate(CLICK, [GRAPH, 5])
+    page.wait_for_selector(".images-strip img.anchor", state="visible")
+    strip = page.eval_on_selector_all(".images-strip img", "(els) => els.map((e) => e.src)")
+    neighbours = page.eval_on_selector_all("#neighbors-list > li img", "(els) => els.map((e) => e.src)")
+    assert len(strip) == 16
+    assert strip[0] == page.get_attribute("#point-details img.thumb.large", "src")
+    assert strip[1:] == neighbours[:15]
+    page.screenshot(path=str(artifacts / "e2e-images-3d.png"))
+    page.click("#clear-selection")
+    page.wait_for_selector(".images-strip", state="hidden")
