@@ -213,7 +213,6 @@ def register(app, workspace: Workspace) -> None:
             "opening": Input(ids.BOOKMARK_OPENING, "data"),
             "k": Input(ids.NEIGHBORS_K, "value"),
             "metric": Input(ids.DISTANCE_METRIC, "value"),
-            "label_by": Input(ids.LABEL_BY, "value"),
             "_edited": Input(ids.METADATA_EDITED, "data"),
         },
         state={
@@ -222,6 +221,7 @@ def register(app, workspace: Workspace) -> None:
             "projection": State(ids.PROJECTION_STORE, "data"),
             "spherize": State(ids.SPHERIZE, "value"),
             "current": State(ids.SELECTION_STORE, "data"),
+            "label_by": State(ids.LABEL_BY, "value"),
         },
         prevent_initial_call=True,
     )
@@ -238,13 +238,13 @@ def register(app, workspace: Workspace) -> None:
         opening,
         k,
         metric,
-        label_by,
         _edited,
         mode,
         radius,
         projection,
         spherize,
         current,
+        label_by,
     ):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
         view = View.from_json(view)
@@ -279,7 +279,7 @@ def register(app, workspace: Workspace) -> None:
             if sel is None:
                 return outcome(SELECT_OUTPUTS)
             texts = {}
-        elif trigger in (ids.LABEL_BY, ids.METADATA_EDITED):  # the same selection, named anew
+        elif trigger == ids.METADATA_EDITED:  # the same selection, named anew after Edit by
             sel = Selection.from_json(current, key)
             if sel is None:
                 return outcome(SELECT_OUTPUTS)
