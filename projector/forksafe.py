@@ -5,6 +5,8 @@ database in process memory; a fork taken while another thread is inside an SQLit
 lock that no thread of the child will ever release, and the child's own use of that database then reports
 "database is locked" or waits for ever. :class:`Cache` is a ``diskcache.Cache`` whose every operation holds
 :data:`GATE` shared, and a fork waits until no operation is under way (and lets none start until it is done).
+A thread's connection is closed under the gate too when the thread ends; left to the thread's teardown, its
+close would run outside any operation and could be caught by a fork.
 """
 
 from __future__ import annotations
@@ -92,8 +94,33 @@ _OPERATIONS = (
 ).split()
 
 
+class _Closer:
+    """Closes one thread's connection, under the gate, when that thread's locals are torn down."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        if os.getpid() != self.pid:
+            return  # another thread's locals torn down in a forked child, before the gate is reset there
+        try:
+            with GATE.held():
+                self.connection.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown or an already broken connection
+            pass
+
+
 class Cache(diskcache.Cache):  # type: ignore[misc]
     """A ``diskcache.Cache`` that a fork of the process never catches in the middle of an operation."""
+
+    @property
+    def _con(self) -> Any:
+        connection = diskcache.Cache._con.fget(self)
+        closer = getattr(self._local, "closer", None)
+        if closer is None or closer.connection is not connection:
+            self._local.closer = _Closer(connection)
+        return connection
 
     @contextlib.contextmanager
     def transact(self, retry: bool = False) -> Iterator[None]:

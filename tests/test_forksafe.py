@@ -126,3 +126,28 @@ def test_a_value_being_computed_at_the_fork_is_computed_again_in_the_child():
     thread.join()
     assert code == 0
     assert cache.get_or_compute(kind, "k", lambda: "again") == "parent"
+
+
+def test_a_thread_that_ends_closes_its_connection_under_the_gate(tmp_path):
+    """An ending thread's SQLite close is held back while a fork is under way, like any operation."""
+    cache = forksafe.Cache(str(tmp_path / "c"))
+    used, leave = threading.Event(), threading.Event()
+
+    def user() -> None:
+        cache.set("a", 1)
+        used.set()
+        leave.wait(5)
+
+    thread = threading.Thread(target=user)
+    thread.start()
+    used.wait(5)
+    forksafe.GATE.before_fork()
+    try:
+        leave.set()
+        thread.join(0.5)
+        closing_waited = thread.is_alive()
+    finally:
+        forksafe.GATE.after_fork_in_parent()
+    thread.join(5)
+    assert closing_waited and not thread.is_alive()
+    assert cache.get("a") == 1
