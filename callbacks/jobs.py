@@ -377,10 +377,8 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
         name = METHOD_NAMES[kind.method]
         if ended:  # the job's poll loop ended without its answer
             shown = View.from_json(view)
-            if state["started"] and shown is not None and state["started"]["view"] != shown.token:
-                return "stopped: the view changed", no_update
-            if not state["started"]:
-                return no_update, no_update
+            if not state["started"] or (shown is not None and state["started"]["view"] != shown.token):
+                return no_update, no_update  # cancelled by a change of view, whose drawing says where it stands
             message = (
                 f"The {name} job ended without a result: its process was killed (out of memory?). "
                 "Press Run to try again, perhaps on fewer points."
