@@ -12,7 +12,7 @@ from dash.exceptions import MissingCallbackContextException
 from flask import has_request_context
 
 from callbacks import ids, session
-from callbacks.common import banner, read_query, reports_errors
+from callbacks.common import banner, outcome, read_query, reports_errors
 from projector.colors import ColumnKind
 from projector.errors import MetadataError, TensorError
 from projector.export import metadata_download_tsv
@@ -187,11 +187,43 @@ def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | N
     return choices[0] if choices else None
 
 
-def column_options(kinds: list[ColumnKind]) -> tuple[list[dict], list[dict]]:
-    """Dropdown options for label-by (every column, or the row index) and colour-by."""
-    label_options = [{"label": k.name, "value": k.name} for k in kinds]
-    label_options.append({"label": "index (row number)", "value": INDEX_COLUMN})
-    return label_options, [k.option for k in kinds]
+def column_options(kinds: list[ColumnKind]) -> dict[str, list[dict]]:
+    """Dropdown options for label-by (every column, or the row index), colour-by and the two searches
+    (every column, or all of them at once), under the keys of :data:`OPEN_OUTPUTS`."""
+    labels = [{"label": k.name, "value": k.name} for k in kinds]
+    labels.append({"label": "index (row number)", "value": INDEX_COLUMN})
+    searches = [{"label": "all columns", "value": ""}, *labels]
+    return {
+        "label_options": labels,
+        "color_options": [k.option for k in kinds],
+        "search_options": searches,
+        "custom_options": searches,
+    }
+
+
+OPEN_OUTPUTS = {
+    "label_options": Output(ids.LABEL_BY, "options"),
+    "label": Output(ids.LABEL_BY, "value"),
+    "color_options": Output(ids.COLOR_BY, "options"),
+    "color": Output(ids.COLOR_BY, "value"),
+    "search_options": Output(ids.SEARCH_COLUMN, "options"),
+    "search": Output(ids.SEARCH_COLUMN, "value"),
+    "custom_options": Output(ids.CUSTOM_COLUMN, "options"),
+    "custom": Output(ids.CUSTOM_COLUMN, "value"),
+    "shape": Output(ids.DIMENSIONALITY, "children"),
+    "view": Output(ids.VIEW_STORE, "data", allow_duplicate=True),
+    "sharing": Output(ids.UPLOAD_SHARING, "children"),
+    "share_hidden": Output(ids.UPLOAD_SHARE, "hidden"),
+    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+}
+
+EDITED_OUTPUTS = {
+    "label_options": Output(ids.LABEL_BY, "options", allow_duplicate=True),
+    "color_options": Output(ids.COLOR_BY, "options", allow_duplicate=True),
+    "search_options": Output(ids.SEARCH_COLUMN, "options", allow_duplicate=True),
+    "custom_options": Output(ids.CUSTOM_COLUMN, "options", allow_duplicate=True),
+    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
+}
 
 
 def register(app, workspace: Workspace) -> None:
@@ -240,69 +272,41 @@ def register(app, workspace: Workspace) -> None:
         messages = [*listing.problems, f"Run {run!r} holds no 2-D tensor to project."]
         return options, None, banner(messages)
 
-    @app.callback(
-        Output(ids.LABEL_BY, "options"),
-        Output(ids.LABEL_BY, "value"),
-        Output(ids.COLOR_BY, "options"),
-        Output(ids.COLOR_BY, "value"),
-        Output(ids.SEARCH_COLUMN, "options"),
-        Output(ids.SEARCH_COLUMN, "value"),
-        Output(ids.CUSTOM_COLUMN, "options"),
-        Output(ids.CUSTOM_COLUMN, "value"),
-        Output(ids.DIMENSIONALITY, "children"),
-        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        Output(ids.UPLOAD_SHARING, "children"),
-        Output(ids.UPLOAD_SHARE, "hidden"),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.TENSOR_SELECT, "value"),
-        prevent_initial_call=True,
-    )
-    @reports_errors(13)
+    @app.callback(output=OPEN_OUTPUTS, inputs={"key": Input(ids.TENSOR_SELECT, "value")}, prevent_initial_call=True)
+    @reports_errors(OPEN_OUTPUTS)
     def open_tensor(key):
         if key is None:
-            return [], None, [], None, [], None, [], None, "", None, "", True, no_update
+            nothing = dict.fromkeys(("label_options", "color_options", "search_options", "custom_options"), [])
+            unset = dict.fromkeys(("label", "color", "search", "custom", "view"))
+            return outcome(OPEN_OUTPUTS, **nothing, **unset, shape="", sharing="", share_hidden=True)
         data = workspace.dataset(key)
-        label_options, color_options = column_options(workspace.column_kinds(data))
         label = default_label_column(list(data.metadata.columns))
-        search_options = [{"label": "all columns", "value": ""}] + label_options
-        shape = f"{data.n:,} points × {data.dim:,} dimensions"
-        view = View(key).to_json()
-        messages = banner([*workspace.listing(data.spec.run).problems, *data.warnings], "warning")
         who_sees, share_hidden = sharing(workspace.upload_status(key), data.spec.name)
-        return (
-            label_options,
-            label,
-            color_options,
-            workspace.default_color_column(data),
-            search_options,
-            label,
-            search_options,
-            label,
-            shape,
-            view,
-            who_sees,
-            share_hidden,
-            messages,
-        )
+        return {
+            **column_options(workspace.column_kinds(data)),
+            "label": label,
+            "color": workspace.default_color_column(data),
+            "search": label,
+            "custom": label,
+            "shape": f"{data.n:,} points × {data.dim:,} dimensions",
+            "view": View(key).to_json(),
+            "sharing": who_sees,
+            "share_hidden": share_hidden,
+            "banner": banner([*workspace.listing(data.spec.run).problems, *data.warnings], "warning"),
+        }
 
     @app.callback(
-        Output(ids.LABEL_BY, "options", allow_duplicate=True),
-        Output(ids.COLOR_BY, "options", allow_duplicate=True),
-        Output(ids.SEARCH_COLUMN, "options", allow_duplicate=True),
-        Output(ids.CUSTOM_COLUMN, "options", allow_duplicate=True),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.METADATA_EDITED, "data"),
-        State(ids.TENSOR_SELECT, "value"),
+        output=EDITED_OUTPUTS,
+        inputs={"edited": Input(ids.METADATA_EDITED, "data")},
+        state={"key": State(ids.TENSOR_SELECT, "value")},
         prevent_initial_call=True,
     )
-    @reports_errors(5)
+    @reports_errors(EDITED_OUTPUTS)
     def edited_columns(edited, key):
         """The columns after Edit by gave points values (perhaps in a new column); the choices stay."""
         if not edited or edited.get("tensor") != key:
-            return (no_update,) * 5
-        label_options, color_options = column_options(workspace.column_kinds(key))
-        search_options = [{"label": "all columns", "value": ""}] + label_options
-        return label_options, color_options, search_options, search_options, no_update
+            return outcome(EDITED_OUTPUTS)
+        return outcome(EDITED_OUTPUTS, **column_options(workspace.column_kinds(key)))
 
     @app.callback(
         Output(ids.RUN_SELECT, "options", allow_duplicate=True),
