@@ -9,7 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
 from dash import Dash, DiskcacheManager, dcc, html
@@ -33,7 +33,7 @@ from callbacks import (
 from callbacks.common import banner_layout
 from projector import forksafe
 from projector.cache import default_cache_dir
-from projector.jobs import JobBoard, JobSlots
+from projector.jobs import ABANDONED_S, MIN_ABANDONED_S, JobBoard, JobSlots
 from projector.shelf import BookmarkShelf
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
@@ -56,6 +56,7 @@ class Config:
     max_request_mb: float = serving.DEFAULT_MAX_REQUEST_MB  # bigger requests (uploads) are refused with 413
     max_jobs: int = 0  # t-SNE/UMAP runs at once on this machine (0: one per core); more wait in a queue
     job_time_limit_s: int = 7200  # a Celery task running longer is stopped
+    job_abandon_s: float = ABANDONED_S  # a job whose page has not said it is open for this long stops
 
     def job_slots(self) -> int:
         return self.max_jobs or os.cpu_count() or 1
@@ -180,7 +181,7 @@ def create_app(config: Config) -> Dash:
     edit_panel.register(app, workspace)
     images.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
-    jobs.register(app, workspace, manager, JobBoard(root / "flags", redis_url=config.celery_broker), slots)
+    jobs.register(app, workspace, manager, JobBoard(root / "flags", config.celery_broker, config.job_abandon_s), slots)
     session.install(app.server, prefix)
     url_state.register(app)
     theme.register(app)
@@ -205,70 +206,108 @@ def job_manager(config: Config):
     return CeleryManager(celery_app)
 
 
-def positive(kind: type) -> Callable[[str], float]:
-    """An argparse type: a number of ``kind`` above zero."""
+def positive(kind: type, least: float = 0) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` above zero (and at least ``least``)."""
 
     def parse(text: str):
         value = kind(text)
-        if value <= 0:
+        if value <= 0 or value < least:
             raise ValueError(text)
         return value
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = f"positive {kind.__name__}" + (f" of at least {least:g}" if least else "")
     return parse
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Explore the embeddings of a TensorBoard logdir.")
-    parser.add_argument("--logdir", help="TensorBoard logdir (default: a built-in demo of scikit-learn's digits)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
-    parser.add_argument(
-        "--url-prefix",
-        default=os.environ.get("PROJECTOR_URL_PREFIX", "/"),
-        help="path prefix when served behind a reverse proxy, e.g. /ml/projector/",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        default=os.environ.get("PROJECTOR_CACHE_DIR"),
-        help="where finished layouts and job state are kept (default ~/.cache/embedding-projector)",
-    )
-    parser.add_argument(
-        "--celery-broker",
-        default=os.environ.get("PROJECTOR_CELERY_BROKER"),
-        help="run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes",
-    )
-    parser.add_argument(
+@dataclass(frozen=True)
+class Option:
+    """One setting: a command-line flag whose default comes from a ``PROJECTOR_*`` environment variable."""
+
+    flag: str
+    help: str
+    default: Any = None
+    type: Callable[[str], Any] | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def env(self) -> str:
+        return "PROJECTOR_" + self.flag.removeprefix("--").upper().replace("-", "_")
+
+    def from_env(self) -> Any:
+        """The default, or the environment variable's value (a bad one stops the program, naming it)."""
+        text = os.environ.get(self.env)
+        if text is None:
+            return self.default
+        try:
+            value = self.type(text) if self.type else text
+        except ValueError:
+            value = None
+        if value is None or (self.choices and value not in self.choices):
+            expected = (
+                f"one of {', '.join(self.choices)}" if self.choices else f"a {getattr(self.type, '__name__', '')}"
+            )
+            raise SystemExit(f"{self.env}={text}: give {expected} (as for {self.flag})")
+        return value
+
+
+OPTIONS = [
+    Option("--logdir", "TensorBoard logdir (default: a built-in demo of scikit-learn's digits)"),
+    Option("--host", "interface to listen on (default 127.0.0.1)", "127.0.0.1"),
+    Option("--port", "port to listen on (default 8050)", 8050, int),
+    Option("--url-prefix", "path prefix when served behind a reverse proxy, e.g. /ml/projector/", "/"),
+    Option("--cache-dir", "where finished layouts and job state are kept (default ~/.cache/embedding-projector)"),
+    Option("--celery-broker", "run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes"),
+    Option(
         "--warm-up",
+        "start-up work done in the background before anyone asks: read the first tensor and compute its PCA "
+        "(data), and compile UMAP (all, the default)",
+        "all",
         choices=STEPS,
-        default=os.environ.get("PROJECTOR_WARM_UP", "all"),
-        help="start-up work done in the background before anyone asks: read the first tensor and "
-        "compute its PCA (data), and compile UMAP (all, the default)",
-    )
-    parser.add_argument(
+    ),
+    Option(
         "--threads",
-        type=positive(int),
-        default=os.environ.get("PROJECTOR_THREADS", str(serving.DEFAULT_THREADS)),
-        help=f"requests served at once (default {serving.DEFAULT_THREADS})",
-    )
-    parser.add_argument(
+        f"requests served at once (default {serving.DEFAULT_THREADS})",
+        serving.DEFAULT_THREADS,
+        positive(int),
+    ),
+    Option(
         "--max-request-mb",
-        type=positive(float),
-        default=os.environ.get("PROJECTOR_MAX_REQUEST_MB", str(serving.DEFAULT_MAX_REQUEST_MB)),
-        help="largest request, and so upload, the server takes; bigger ones are refused "
+        "largest request, and so upload, the server takes; bigger ones are refused "
         f"(default {serving.DEFAULT_MAX_REQUEST_MB}; a file's upload is 4/3 of its size)",
-    )
-    parser.add_argument(
+        float(serving.DEFAULT_MAX_REQUEST_MB),
+        positive(float),
+    ),
+    Option(
         "--max-jobs",
-        type=positive(int),
-        default=os.environ.get("PROJECTOR_MAX_JOBS", str(os.cpu_count() or 1)),
-        help="t-SNE/UMAP runs at once (default: one per core); more wait in a queue that shows their place",
-    )
-    parser.add_argument(
+        "t-SNE/UMAP runs at once (default: one per core); more wait in a queue that shows their place",
+        0,
+        positive(int),
+    ),
+    Option(
+        "--job-abandon-after",
+        f"seconds a layout job runs on after its page is closed (default {ABANDONED_S:g}; at least "
+        f"{MIN_ABANDONED_S:g}, as an open page says so every few seconds)",
+        ABANDONED_S,
+        positive(float, MIN_ABANDONED_S),
+    ),
+    Option(
         "--trusted-proxy",
-        default=os.environ.get("PROJECTOR_TRUSTED_PROXY"),
-        help="address of the reverse proxy whose X-Forwarded-For/Host/Proto/Port headers are believed ('*': any)",
-    )
+        "address of the reverse proxy whose X-Forwarded-For/Host/Proto/Port headers are believed ('*': any)",
+    ),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; each flag's default comes from its ``PROJECTOR_*`` environment variable, if set."""
+    parser = argparse.ArgumentParser(description="Explore the embeddings of a TensorBoard logdir.")
+    for option in OPTIONS:
+        parser.add_argument(
+            option.flag,
+            type=option.type,
+            choices=option.choices,
+            default=option.from_env(),
+            help=f"{option.help} [{option.env}]",
+        )
     parser.add_argument(
         "--debug",
         action="store_true",
@@ -277,11 +316,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = parse_args(argv)
-    if args.debug:
-        serving.check_debug_host(args.host)  # before any start-up work
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The app's configuration from parsed settings (the logdir checked, or the demo's when none is given)."""
     if args.logdir:
         logdir = Path(args.logdir)
         if not logdir.is_dir():
@@ -289,48 +325,40 @@ def main(argv: list[str] | None = None) -> None:
     else:
         logdir = demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
-    app = create_app(
-        Config(
-            logdir=logdir,
-            url_prefix=args.url_prefix,
-            cache_dir=args.cache_dir,
-            celery_broker=args.celery_broker,
-            warm_up=args.warm_up,
-            max_request_mb=args.max_request_mb,
-            max_jobs=args.max_jobs,
-        )
+    return Config(
+        logdir=logdir,
+        url_prefix=args.url_prefix,
+        cache_dir=args.cache_dir,
+        celery_broker=args.celery_broker,
+        warm_up=args.warm_up,
+        max_request_mb=args.max_request_mb,
+        max_jobs=args.max_jobs,
+        job_abandon_s=args.job_abandon_after,
     )
-    log.info("Serving %s on http://%s:%d%s", logdir, args.host, args.port, app.config.requests_pathname_prefix)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    if args.debug:
+        serving.check_debug_host(args.host)  # before any start-up work
+    config = config_from_args(args)
+    app = create_app(config)
+    log.info("Serving %s on http://%s:%d%s", config.logdir, args.host, args.port, app.config.requests_pathname_prefix)
     serving.serve(
         app,
         host=args.host,
         port=args.port,
         threads=args.threads,
-        max_bytes=serving.max_request_bytes(args.max_request_mb),
+        max_bytes=config.max_request_bytes(),
         trusted_proxy=args.trusted_proxy,
         debug=args.debug,
     )
 
 
 def config_from_env() -> Config:
-    """The app's configuration from PROJECTOR_* variables (WSGI servers and Celery workers)."""
-    logdir = os.environ.get("PROJECTOR_LOGDIR")
-    if not logdir:
-        logdir = demo_logdir()
-    max_request_mb = os.environ.get("PROJECTOR_MAX_REQUEST_MB", str(serving.DEFAULT_MAX_REQUEST_MB))
-    try:
-        max_request_mb = positive(float)(max_request_mb)
-    except ValueError:
-        raise SystemExit(f"PROJECTOR_MAX_REQUEST_MB={max_request_mb}: give a number of MB above 0") from None
-    return Config(
-        logdir,
-        os.environ.get("PROJECTOR_URL_PREFIX", "/"),
-        os.environ.get("PROJECTOR_CACHE_DIR"),
-        os.environ.get("PROJECTOR_CELERY_BROKER"),
-        os.environ.get("PROJECTOR_WARM_UP", "all"),
-        max_request_mb,
-        max_jobs=int(os.environ.get("PROJECTOR_MAX_JOBS") or 0),
-    )
+    """The app's configuration from PROJECTOR_* variables alone (WSGI servers and Celery workers)."""
+    return config_from_args(parse_args([]))
 
 
 def __getattr__(name: str):

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 STOP_TTL_S = 3600
 ABANDONED_S = 30.0  # a job nobody has asked about for this long is stopped (its page is gone)
+MIN_ABANDONED_S = 10.0  # an open page says so every 2.5 s (callbacks.jobs.PING_MS): leave room for a slow one
 POLL_S = 0.5  # how often a queued job looks for a free slot
 HEARTBEAT_S = 1.0  # how often a job says it is alive
 LOST_S = 5.0  # a job silent for this long is dead (its process killed, its worker or Redis gone)
@@ -116,8 +117,9 @@ class JobBoard:
     which may be on other machines.
     """
 
-    def __init__(self, directory: str | Path, redis_url: str | None = None) -> None:
+    def __init__(self, directory: str | Path, redis_url: str | None = None, abandon_s: float = ABANDONED_S) -> None:
         self._store: _DiskStore | _RedisStore = _RedisStore(redis_url) if redis_url else _DiskStore(directory)
+        self.abandon_s = abandon_s
 
     def request(self, token: str) -> None:
         self._store.set(f"stop:{token}", True)
@@ -137,10 +139,10 @@ class JobBoard:
         """The job's page is still open (it says so every few seconds while the job runs)."""
         self._store.set(f"seen:{token}", time.time())
 
-    def abandoned(self, token: str, after_s: float = ABANDONED_S) -> bool:
-        """Whether the job's page has not said it is open for ``after_s`` seconds."""
+    def abandoned(self, token: str) -> bool:
+        """Whether the job's page has not said it is open for :attr:`abandon_s` seconds."""
         last = self._store.get(f"seen:{token}")
-        return last is None or time.time() - float(last) > after_s
+        return last is None or time.time() - float(last) > self.abandon_s
 
     def should_stop(self, token: str) -> bool:
         """A stop was requested, or nobody waits for the job any more."""

@@ -103,6 +103,25 @@ def test_a_request_over_the_limit_is_refused_and_the_page_knows_the_limits(logdi
     assert {u.max_size for u in uploads} == {max_upload_bytes(MB)}
 
 
+def test_every_flag_takes_its_default_from_the_environment(monkeypatch, logdir):
+    monkeypatch.setenv("PROJECTOR_LOGDIR", str(logdir))
+    monkeypatch.setenv("PROJECTOR_JOB_ABANDON_AFTER", "12")
+    monkeypatch.setenv("PROJECTOR_WARM_UP", "none")
+    monkeypatch.setenv("PROJECTOR_MAX_JOBS", "3")
+    config = projector_app.config_from_env()
+    assert (config.job_abandon_s, config.warm_up, config.max_jobs) == (12.0, "none", 3)
+    assert projector_app.config_from_args(projector_app.parse_args(["--job-abandon-after", "20"])).job_abandon_s == 20
+    monkeypatch.setenv("PROJECTOR_WARM_UP", "some")
+    with pytest.raises(SystemExit, match="PROJECTOR_WARM_UP=some: give one of all, data, none"):
+        projector_app.parse_args([])
+
+
+def test_a_job_outlives_its_closed_page_for_at_least_ten_seconds(capsys):
+    with pytest.raises(SystemExit):
+        projector_app.parse_args(["--job-abandon-after", "5"])
+    assert "--job-abandon-after" in capsys.readouterr().err
+
+
 def test_wsgi_configuration_reads_the_request_limit(monkeypatch, logdir):
     monkeypatch.setenv("PROJECTOR_LOGDIR", str(logdir))
     monkeypatch.setenv("PROJECTOR_MAX_REQUEST_MB", "5")

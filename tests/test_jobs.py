@@ -31,6 +31,8 @@ def test_a_job_nobody_asks_about_is_abandoned(tmp_path, monkeypatch):
     now = time.time()
     monkeypatch.setattr(jobs.time, "time", lambda: now + jobs.ABANDONED_S + 1)
     assert flags.abandoned("t") and flags.should_stop("t")
+    patient = JobBoard(tmp_path, abandon_s=jobs.ABANDONED_S + 10)  # the server's --job-abandon-after
+    assert not patient.abandoned("t")
 
 
 def test_a_session_runs_one_job_of_a_kind_the_newest(tmp_path):
