@@ -40,14 +40,7 @@
     }
 
     function noteElement() {
-        if (!state.note) {
-            const element = document.createElement("div");
-            element.className = "images-note";
-            element.setAttribute("role", "status");
-            document.body.appendChild(element);
-            state.note = element;
-        }
-        return state.note;
+        return window.projectorScatter.overlay(state, "note", "images-note", {role: "status"});
     }
 
     function note(gd, text) {
@@ -128,12 +121,9 @@
                 }
             ).filter(Boolean)
         );
-        if (!state.strip) {
-            state.strip = document.createElement("div");
-            state.strip.className = "images-strip";
-            state.strip.setAttribute("aria-label", "Images of the clicked point and its nearest neighbours");
-            document.body.appendChild(state.strip);
-        }
+        window.projectorScatter.overlay(state, "strip", "images-strip", {
+            "aria-label": "Images of the clicked point and its nearest neighbours",
+        });
         const key = items.map(function (item) { return item[0].length + ":" + item[0].slice(-24); }).join("|");
         if (state.strip.dataset.key !== key) {
             state.strip.replaceChildren.apply(state.strip, items.map(function (item, i) {

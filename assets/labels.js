@@ -45,14 +45,7 @@
     }
 
     function layer() {
-        if (!state.layer) {
-            const element = document.createElement("div");
-            element.className = "scatter-labels";
-            element.setAttribute("aria-hidden", "true");
-            document.body.appendChild(element);
-            state.layer = element;
-        }
-        return state.layer;
+        return window.projectorScatter.overlay(state, "layer", "scatter-labels", {"aria-hidden": "true"});
     }
 
     function clear() {

@@ -449,9 +449,21 @@
         return {view: highlight.view, points: points};
     }
 
+    // An element over the page (placed over the plot by its caller), made once and kept as holder[key].
+    function overlay(holder, key, className, attributes) {
+        if (!holder[key]) {
+            const element = document.createElement("div");
+            element.className = className;
+            Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
+            document.body.appendChild(element);
+            holder[key] = element;
+        }
+        return holder[key];
+    }
+
     window.projectorScatter = {
         pointStyle: pointStyle, decode: decode, reconcile: reconcile, graph: graph, pointPixel: pointPixel,
-        labelled: labelled,
+        labelled: labelled, overlay: overlay,
     };
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         projector: {restyle: restyle, frame: frame, searchQuery: searchQuery},
