@@ -38,19 +38,35 @@ class ForkGate:
     def held(self) -> Iterator[None]:
         depth: int = getattr(self._local, "depth", 0)
         if depth == 0:
-            with self._condition:
-                while self._forking:
-                    self._condition.wait()
-                self._holders += 1
+            self._enter()
         self._local.depth = depth + 1
         try:
             yield
         finally:
             self._local.depth = depth
             if depth == 0:
-                with self._condition:
-                    self._holders -= 1
-                    self._condition.notify_all()
+                self._leave()
+
+    @contextlib.contextmanager
+    def held_at_teardown(self) -> Iterator[None]:
+        """Hold the gate from a thread's teardown, where nothing holds it already (and a thread-local
+        touched now would be made anew and never freed)."""
+        self._enter()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    def _enter(self) -> None:
+        with self._condition:
+            while self._forking:
+                self._condition.wait()
+            self._holders += 1
+
+    def _leave(self) -> None:
+        with self._condition:
+            self._holders -= 1
+            self._condition.notify_all()
 
     @property
     def holders(self) -> int:
@@ -102,10 +118,10 @@ class _Closer:
         self.pid = os.getpid()
 
     def __del__(self) -> None:
-        if os.getpid() != self.pid:
-            return  # another thread's locals torn down in a forked child, before the gate is reset there
         try:
-            with GATE.held():
+            if os.getpid() != self.pid:
+                return  # another thread's locals torn down in a forked child, before the gate is reset there
+            with GATE.held_at_teardown():
                 self.connection.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown or an already broken connection
             pass
