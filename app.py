@@ -7,7 +7,7 @@ import functools
 import logging
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
@@ -219,6 +219,17 @@ def positive(kind: type, least: float = 0) -> Callable[[str], float]:
     return parse
 
 
+def whole(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+whole.__name__ = "whole number"
+
+
 @dataclass(frozen=True)
 class Option:
     """One setting: a command-line flag whose default comes from a ``PROJECTOR_*`` environment variable."""
@@ -228,15 +239,17 @@ class Option:
     default: Any = None
     type: Callable[[str], Any] | None = None
     choices: tuple[str, ...] | None = None
+    environment: bool = True  # False: the command line only (where the server listens)
 
     @property
-    def env(self) -> str:
-        return "PROJECTOR_" + self.flag.removeprefix("--").upper().replace("-", "_")
+    def env(self) -> str | None:
+        return "PROJECTOR_" + self.flag.removeprefix("--").upper().replace("-", "_") if self.environment else None
 
     def from_env(self) -> Any:
-        """The default, or the environment variable's value (a bad one stops the program, naming it)."""
-        text = os.environ.get(self.env)
-        if text is None:
+        """The default, or the environment variable's value when set and not empty (a bad one stops the
+        program, naming it)."""
+        text = os.environ.get(self.env) if self.env else None
+        if not text:
             return self.default
         try:
             value = self.type(text) if self.type else text
@@ -252,8 +265,9 @@ class Option:
 
 OPTIONS = [
     Option("--logdir", "TensorBoard logdir (default: a built-in demo of scikit-learn's digits)"),
-    Option("--host", "interface to listen on (default 127.0.0.1)", "127.0.0.1"),
-    Option("--port", "port to listen on (default 8050)", 8050, int),
+    # Not from the environment: PROJECTOR_PORT is what Kubernetes and Docker links set for a service so named.
+    Option("--host", "interface to listen on (default 127.0.0.1)", "127.0.0.1", environment=False),
+    Option("--port", "port to listen on (default 8050)", 8050, int, environment=False),
     Option("--url-prefix", "path prefix when served behind a reverse proxy, e.g. /ml/projector/", "/"),
     Option("--cache-dir", "where finished layouts and job state are kept (default ~/.cache/embedding-projector)"),
     Option("--celery-broker", "run t-SNE/UMAP jobs on Celery workers via this Redis URL instead of local processes"),
@@ -279,9 +293,9 @@ OPTIONS = [
     ),
     Option(
         "--max-jobs",
-        "t-SNE/UMAP runs at once (default: one per core); more wait in a queue that shows their place",
+        "t-SNE/UMAP runs at once (default, or 0: one per core); more wait in a queue that shows their place",
         0,
-        positive(int),
+        whole,
     ),
     Option(
         "--job-abandon-after",
@@ -306,7 +320,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             type=option.type,
             choices=option.choices,
             default=option.from_env(),
-            help=f"{option.help} [{option.env}]",
+            help=f"{option.help} [{option.env}]" if option.env else option.help,
         )
     parser.add_argument(
         "--debug",
@@ -321,7 +335,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     if args.logdir:
         logdir = Path(args.logdir)
         if not logdir.is_dir():
-            raise SystemExit(f"--logdir {args.logdir}: no such directory")
+            raise SystemExit(f"--logdir (or PROJECTOR_LOGDIR) {args.logdir}: no such directory")
     else:
         logdir = demo_logdir()
         log.info("No --logdir given: showing the demo logdir %s", logdir)
@@ -367,6 +381,8 @@ def __getattr__(name: str):
         return create_app(config_from_env()).server
     if name == "celery_app":
         config = config_from_env()
+        if "PROJECTOR_WARM_UP" not in os.environ:  # a worker serves no page: its pool starts at once instead
+            config = replace(config, warm_up="none")
         if not config.celery_broker:
             raise RuntimeError("Set PROJECTOR_CELERY_BROKER (e.g. redis://localhost:6379/0) to run a Celery worker.")
         return create_app(config).celery_app

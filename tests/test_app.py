@@ -111,6 +111,11 @@ def test_every_flag_takes_its_default_from_the_environment(monkeypatch, logdir):
     config = projector_app.config_from_env()
     assert (config.job_abandon_s, config.warm_up, config.max_jobs) == (12.0, "none", 3)
     assert projector_app.config_from_args(projector_app.parse_args(["--job-abandon-after", "20"])).job_abandon_s == 20
+    monkeypatch.setenv("PROJECTOR_PORT", "tcp://10.0.0.7:80")  # Kubernetes' service variable: not ours
+    monkeypatch.setenv("PROJECTOR_MAX_JOBS", "0")  # one per core
+    monkeypatch.setenv("PROJECTOR_CACHE_DIR", "")  # empty: unset
+    args = projector_app.parse_args([])
+    assert (args.port, args.max_jobs, args.cache_dir) == (8050, 0, None)
     monkeypatch.setenv("PROJECTOR_WARM_UP", "some")
     with pytest.raises(SystemExit, match="PROJECTOR_WARM_UP=some: give one of all, data, none"):
         projector_app.parse_args([])
@@ -119,7 +124,7 @@ def test_every_flag_takes_its_default_from_the_environment(monkeypatch, logdir):
 def test_a_job_outlives_its_closed_page_for_at_least_ten_seconds(capsys):
     with pytest.raises(SystemExit):
         projector_app.parse_args(["--job-abandon-after", "5"])
-    assert "--job-abandon-after" in capsys.readouterr().err
+    assert "argument --job-abandon-after: invalid" in capsys.readouterr().err
 
 
 def test_wsgi_configuration_reads_the_request_limit(monkeypatch, logdir):
