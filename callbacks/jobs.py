@@ -6,7 +6,7 @@ import functools
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -20,7 +20,7 @@ from projector.dataset import Dataset
 from projector.errors import InputError, ProjectorError
 from projector.jobs import LOST_S, JobBoard, JobQueueDown, JobSlots, die_with_parent, pack_layout
 from projector.projection import METHOD_NAMES, layout_key, layout_params, points_key, stopped_layout
-from projector.tsne import Start, perturb, supervise_labels, tsne
+from projector.tsne import perturb, supervise_labels, tsne
 from projector.umap import umap_layout
 from projector.view import View
 from projector.workspace import Workspace
@@ -96,7 +96,9 @@ def run_tsne(vectors: np.ndarray, params, report: Report, **inputs) -> tuple[np.
     stopped = params.total is None or reached < params.total
     of = "" if params.total is None else f" of {params.total}"
     text = f"iteration {reached}{of}: {'stopped' if stopped else 'done'}"
-    return layout, text, stopped, {"iteration": reached, "stopped": stopped}
+    early = start.early_exaggeration_iter if start and start.early_exaggeration_iter is not None else None
+    early = params.early_exaggeration_iter if early is None else early  # the phase a continuation goes on from
+    return layout, text, stopped, {"iteration": reached, "stopped": stopped, "early_exaggeration_iter": early}
 
 
 def tsne_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, params, start: dict | None):
@@ -110,10 +112,11 @@ def tsne_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, pa
     begin = stopped_layout(workspace, data, subset, spherized, start.get("from"), params)
     if begin is None:
         raise InputError(
-            "The t-SNE layout to continue is no longer cached, or other settings are chosen now: press Run."
+            "The t-SNE layout to continue is no longer cached, was made with other settings than those chosen "
+            "now, or has already run the iterations asked for: press Run, or ask for more iterations."
         )
     if start.get("perturb"):
-        begin = Start(perturb(begin.layout), begin.iteration)
+        begin = replace(begin, layout=perturb(begin.layout))
     inputs["start"] = begin
     return inputs, {"continued": start["token"]}  # never served as the layout of a run from scratch
 
@@ -377,7 +380,7 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
         name = METHOD_NAMES[kind.method]
         if ended:  # the job's poll loop ended without its answer
             shown = View.from_json(view)
-            if not state["started"] or (shown is not None and state["started"]["view"] != shown.token):
+            if not state["started"] or shown is None or state["started"]["view"] != shown.token:
                 return no_update, no_update  # cancelled by a change of view, whose drawing says where it stands
             message = (
                 f"The {name} job ended without a result: its process was killed (out of memory?). "

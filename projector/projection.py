@@ -115,15 +115,20 @@ def stopped_layout(
     result: str | None,
     params: tsne.TSNEParams,
 ) -> tsne.Start | None:
-    """The stopped t-SNE layout stored under ``result``, if a run of ``params`` on these points can continue
-    from it (see :func:`projector.tsne.can_continue`); None otherwise."""
+    """The t-SNE layout stored under ``result`` (stopped, or finished short of ``params``' iterations), if a run
+    of ``params`` on these points can continue from it (see :func:`projector.tsne.can_continue`); else None."""
     meta = workspace.results.get_meta(result) if result else None
     if result is None or meta is None or meta.get("points") != points_key(workspace, data, subset, spherized):
         return None
     if not tsne.can_continue(meta, params):
         return None
     layout = workspace.results.get(result)
-    return None if layout is None else tsne.Start(layout, int(meta["iteration"]))
+    early = meta.get("early_exaggeration_iter")
+    return (
+        None
+        if layout is None
+        else tsne.Start(layout, int(meta["iteration"]), early if isinstance(early, int) else None)
+    )
 
 
 @dataclass(frozen=True)

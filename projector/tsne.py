@@ -77,10 +77,12 @@ FORM_DEFAULTS: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Start:
-    """Where a continued run begins: a layout (N × k) reached at ``iteration``."""
+    """Where a continued run begins: a layout (N × k) reached at ``iteration`` by a run whose early
+    exaggeration lasted ``early_exaggeration_iter`` iterations (None: as the new run's parameters say)."""
 
     layout: np.ndarray
     iteration: int
+    early_exaggeration_iter: int | None = None
 
 
 def max_perplexity(n: int) -> float:
@@ -160,14 +162,29 @@ def perturb(layout: np.ndarray, seed: int | None = None) -> np.ndarray:
     return cast(np.ndarray, moved - moved.mean(axis=0))
 
 
+# What a continued run may change: how long it goes on.
+_LENGTH = ("n_iter", "early_exaggeration_iter")
+
+
 def can_continue(meta: Mapping[str, Any] | None, params: TSNEParams) -> bool:
-    """Whether a stored layout (its result-cache ``meta``) is a stopped run of exactly ``params``."""
-    if not meta or not meta.get("stopped") or not isinstance(meta.get("iteration"), int):
+    """Whether a stored layout (its result-cache ``meta``) can be continued by a run of ``params``: a run,
+    stopped or finished, of the same settings but perhaps another iteration count, short of ``params``' total."""
+    if not meta or not isinstance(meta.get("iteration"), int):
         return False
-    wanted = params.as_dict()
+    wanted = {name: value for name, value in params.as_dict().items() if name not in _LENGTH}
     stored = {name: meta.get(name) for name in wanted}
     extra = {"supervise_column", "supervise_weight"} & set(meta) - set(wanted)  # a supervised run's layout
     return stored == wanted and not extra and (params.total is None or meta["iteration"] < params.total)
+
+
+def phase_params(params: TSNEParams, start: Start | None) -> TSNEParams:
+    """The phases of a run continuing ``start``: the early exaggeration of the run it continues (not repeated
+    when that run had passed it), then the normal phase up to ``params``' total."""
+    if start is None or start.early_exaggeration_iter is None:
+        return params
+    total = params.total
+    early = start.early_exaggeration_iter if total is None else min(start.early_exaggeration_iter, total)
+    return replace(params, early_exaggeration_iter=early, n_iter=None if total is None else total - early)
 
 
 def tsne(
@@ -226,7 +243,8 @@ def tsne(
         n_jobs=os.cpu_count() or 1,
     )
     embedding = _initial(estimator, data, params, labels, start)
-    embedding = _fit_in_phases(estimator, embedding, _phases(estimator, params, state.offset), state)
+    phases = _phases(estimator, phase_params(params, start), state.offset)
+    embedding = _fit_in_phases(estimator, embedding, phases, state)
     return np.asarray(embedding, dtype=np.float32), state.iteration
 
 

@@ -6,6 +6,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.manifold import trustworthiness
 
+from projector import tsne as tsne_module
 from projector.errors import InputError
 from projector.tsne import (
     FORM_DEFAULTS,
@@ -16,6 +17,7 @@ from projector.tsne import (
     max_perplexity,
     params_from_form,
     perturb,
+    phase_params,
     supervise_labels,
     supervised_affinities,
     tsne,
@@ -248,12 +250,31 @@ def test_perturb_moves_points_a_bounded_amount(blobs):
     assert not np.allclose(nudged, layout)  # a running job takes a perturbation at its next frame
 
 
-def test_can_continue_only_a_stopped_run_of_the_same_parameters():
+def test_can_continue_only_a_run_of_the_same_settings():
     meta = {**FAST.as_dict(), "iteration": 100, "stopped": True, "status": "stopped"}
     assert can_continue(meta, FAST)
-    assert not can_continue({**meta, "stopped": False}, FAST)
+    assert can_continue({**meta, "stopped": False}, FAST)  # finished at 100 of fewer
     assert not can_continue(meta, TSNEParams(**{**FAST.as_dict(), "random_state": 3}))
     assert not can_continue(meta, supervised(50))
     assert not can_continue({**supervised(50).as_dict(), "iteration": 100, "stopped": True}, FAST)
     assert not can_continue({**meta, "iteration": 250}, FAST)
     assert not can_continue(None, FAST)
+
+
+def test_a_run_goes_on_with_another_iteration_count_without_repeating_its_early_phase(blobs, monkeypatch):
+    meta = {**FAST.as_dict(), "iteration": 250, "stopped": False, "status": "done"}  # a finished run
+    longer = TSNEParams(n_iter=350, early_exaggeration_iter=250)
+    assert can_continue(meta, longer) and can_continue(meta, TSNEParams(n_iter=None, early_exaggeration_iter=250))
+    assert not can_continue(meta, FAST)  # nothing left to run
+    # Stopped at 150: past its own early phase (100), short of the longer run's (250).
+    stopped, reached = tsne(blobs, FAST, on_frame=lambda i, _: i >= 150)
+    start = Start(stopped, reached, FAST.early_exaggeration_iter)
+    assert phase_params(longer, start).early_exaggeration_iter == 100 and phase_params(longer, start).total == 600
+    planned = []
+    phases = tsne_module._phases
+    monkeypatch.setattr(tsne_module, "_phases", lambda *args: planned.append(phases(*args)) or planned[-1])
+    frames: dict[int, np.ndarray] = {}
+    layout, done = tsne(blobs, longer, on_frame=lambda i, f: frames.update({i: f.copy()}) and False, start=start)
+    assert [length for length, _, _ in planned[0]] == [0, 450]  # no exaggeration again; on to 600
+    assert done == 600 and min(frames) == 175
+    assert trustworthiness(blobs, layout, n_neighbors=10) > 0.9

@@ -108,3 +108,24 @@ def test_stop_then_resume_counts_on_and_perturb(page, controls_app):
     wait_text(page, "#tsne-status", ": stopped$", timeout=30_000)
     assert page.evaluate(COORDS, GRAPH) != before
     assert page.is_enabled("#tsne-run")
+
+
+def test_a_finished_run_goes_on_when_more_iterations_are_asked(page, controls_app):
+    open_tsne(page, controls_app, "100")
+    page.click("#tsne-run")
+    wait_text(page, "#tsne-status", "iteration 100 of 100: done", timeout=120_000)
+    time.sleep(1)
+    assert page.is_disabled("#tsne-resume")  # nothing left to run at this setting
+    page.fill("#tsne-iterations", "300")
+    page.press("#tsne-iterations", "Enter")
+    page.wait_for_function("() => !document.querySelector('#tsne-resume').disabled", timeout=30_000)
+    page.click("#tsne-resume")
+    seen = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (seen and seen[-1] == 300):
+        seen.append(iteration(page) or 0)
+        time.sleep(0.1)
+    wait_text(page, "#tsne-status", "iteration 300 of 300: done", timeout=60_000)
+    streamed = [i for i in seen if i not in (0, 100)]
+    assert streamed and all(i > 100 for i in streamed), seen  # from where the finished run ended
+    wait_points(page, N)
