@@ -41,7 +41,6 @@ def celery_app_url(tmp_path_factory, artifacts):
         "PROJECTOR_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),  # not the web server's
         "PROJECTOR_CELERY_BROKER": broker,
         "NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"),  # UMAP's code, compiled once per suite as for the apps
-        "PROJECTOR_WARM_UP": "data",  # t-SNE only here: no minute of UMAP compilation before the first task
     }
     worker_log = open(artifacts / "celery-worker.log", "w")
     worker = subprocess.Popen(
