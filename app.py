@@ -381,8 +381,8 @@ def __getattr__(name: str):
         return create_app(config_from_env()).server
     if name == "celery_app":
         config = config_from_env()
-        if "PROJECTOR_WARM_UP" not in os.environ:  # a worker serves no page: its pool starts at once instead
-            config = replace(config, warm_up="none")
+        if not os.environ.get("PROJECTOR_WARM_UP"):  # imports and data warmed before the pool forks; UMAP's
+            config = replace(config, warm_up="data")  # compilation, a minute, would hold the pool back instead
         if not config.celery_broker:
             raise RuntimeError("Set PROJECTOR_CELERY_BROKER (e.g. redis://localhost:6379/0) to run a Celery worker.")
         return create_app(config).celery_app
