@@ -32,30 +32,25 @@ class ForkGate:
         self._condition = threading.Condition()
         self._holders = 0
         self._forking = False
-        self._local = threading.local()
+        # How deep each holding thread is, by thread id: no thread-local, which a thread's teardown (where a
+        # connection may be closed under the gate) would make anew and never free.
+        self._depths: dict[int, int] = {}
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        depth: int = getattr(self._local, "depth", 0)
+        me = threading.get_ident()
+        depth = self._depths.get(me, 0)
         if depth == 0:
             self._enter()
-        self._local.depth = depth + 1
+        self._depths[me] = depth + 1
         try:
             yield
         finally:
-            self._local.depth = depth
             if depth == 0:
+                del self._depths[me]
                 self._leave()
-
-    @contextlib.contextmanager
-    def held_at_teardown(self) -> Iterator[None]:
-        """Hold the gate from a thread's teardown, where nothing holds it already (and a thread-local
-        touched now would be made anew and never freed)."""
-        self._enter()
-        try:
-            yield
-        finally:
-            self._leave()
+            else:
+                self._depths[me] = depth
 
     def _enter(self) -> None:
         with self._condition:
@@ -75,7 +70,7 @@ class ForkGate:
     def before_fork(self) -> None:
         self._condition.acquire()
         self._forking = True
-        mine = 1 if getattr(self._local, "depth", 0) else 0  # a thread cannot wait for itself
+        mine = 1 if self._depths.get(threading.get_ident()) else 0  # a thread cannot wait for itself
         while self._holders > mine:
             self._condition.wait()
 
@@ -119,11 +114,15 @@ class _Closer:
 
     def __del__(self) -> None:
         try:
-            if os.getpid() != self.pid:
-                return  # another thread's locals torn down in a forked child, before the gate is reset there
-            with GATE.held_at_teardown():
-                self.connection.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown or an already broken connection
+            if self.connection is None or os.getpid() != self.pid:
+                return  # replaced after a close, or another thread's locals torn down in a forked child
+            with GATE.held():  # at a thread's teardown: waits out a fork; inside an operation: holds it off
+                connection, self.connection = self.connection, None
+                try:
+                    connection.close()
+                finally:
+                    del connection  # another thread's (a whole cache freed): SQLite closes it here, gated too
+        except Exception:  # noqa: BLE001 - interpreter shutdown, another thread's connection, a broken one
             pass
 
 
@@ -135,6 +134,8 @@ class Cache(diskcache.Cache):  # type: ignore[misc]
         connection = diskcache.Cache._con.fget(self)
         closer = getattr(self._local, "closer", None)
         if closer is None or closer.connection is not connection:
+            if closer is not None:
+                closer.connection = None  # diskcache closed that one when it made this one
             self._local.closer = _Closer(connection)
         return connection
 

@@ -151,3 +151,35 @@ def test_a_thread_that_ends_closes_its_connection_under_the_gate(tmp_path):
     thread.join(5)
     assert closing_waited and not thread.is_alive()
     assert cache.get("a") == 1
+
+
+def test_a_connection_closed_inside_an_operation_does_not_wait_for_a_pending_fork(tmp_path):
+    """A cache freed while this thread holds the gate closes its connection at once: the fork it would
+    wait for is itself waiting for this thread."""
+    import gc
+    import sqlite3
+
+    forking = threading.Thread(target=lambda: (forksafe.GATE.before_fork(), forksafe.GATE.after_fork_in_parent()))
+    seen = []
+
+    def work() -> None:
+        a, b = forksafe.Cache(str(tmp_path / "a")), forksafe.Cache(str(tmp_path / "b"))
+        b.set("x", 1)
+        connection = b._con
+        with a.transact():
+            forking.start()
+            time.sleep(0.3)
+            seen.append(forksafe.GATE._forking)  # the fork waits for this thread's operation
+            del b
+            gc.collect()
+            try:
+                connection.execute("SELECT 1")
+            except sqlite3.ProgrammingError as error:
+                seen.append(str(error))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(10)
+    forking.join(10)
+    assert not worker.is_alive() and not forking.is_alive()
+    assert seen == [True, "Cannot operate on a closed database."]
