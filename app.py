@@ -187,6 +187,7 @@ def create_app(config: Config) -> Dash:
     theme.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
     app.celery_app = getattr(manager, "handle", None) if config.celery_broker else None
+    app.warmup = warmup
     return app
 
 
@@ -385,7 +386,9 @@ def __getattr__(name: str):
             config = replace(config, warm_up="data")  # compilation, a minute, would hold the pool back instead
         if not config.celery_broker:
             raise RuntimeError("Set PROJECTOR_CELERY_BROKER (e.g. redis://localhost:6379/0) to run a Celery worker.")
-        return create_app(config).celery_app
+        app = create_app(config)
+        app.warmup.wait()  # before the pool forks, not during it: a library imported meanwhile (h5py) would
+        return app.celery_app  # find its after-fork handler run without its before-fork one
     raise AttributeError(name)
 
 
