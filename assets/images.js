@@ -169,8 +169,10 @@
             return;
         }
         note(gd, "");
+        const highlight = window.projectorScatter.lit();
+        const lit = highlight && highlight.view === info.view ? highlight : null;
         const key = [info.view, arrayId(full.x), arrayId(full.y), xa.range.join(","), ya.range.join(","),
-            xa._length, ya._length].join("|");
+            xa._length, ya._length, lit ? lit.token : ""].join("|");
         if (key === state.key && hasImages(gd)) {
             return;
         }
@@ -184,6 +186,8 @@
         const body = {
             tensor: info.tensor, rows: rows, pixels: found.pixels, size: SIZE,
             width: Math.round(xa._length), height: Math.round(ya._length),
+            // With a highlight, the other points' images are dimmed, as their markers are.
+            lit: lit ? found.positions.map(function (p) { return lit.positions.has(p); }) : null,
         };
         const range = {x: xa.range.slice(), y: ya.range.slice()};
         fetch(prefix() + "_projector/image-layer", {

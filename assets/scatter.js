@@ -420,6 +420,23 @@
      * matches, a drag); with the view their plotted positions belong to. */
     const LABELLED_SELECTED = 100;
 
+    /* The plot positions the highlight lights up (the selection, the clicked point and its neighbours), as a
+     * Set with the highlight's token, or null when nothing is highlighted. */
+    function lit() {
+        const highlight = wanted.highlight;
+        if (!highlight || !highlight.token) {
+            return null;
+        }
+        const positions = new Set(highlight.positions ? decodedOnce(highlight.token, highlight.positions) : []);
+        if (highlight.near) {
+            decodedOnce(highlight.token + ":near", highlight.near).forEach(function (p) { positions.add(p); });
+        }
+        if (highlight.anchor !== null && highlight.anchor !== undefined) {
+            positions.add(highlight.anchor);
+        }
+        return {token: highlight.token, view: highlight.view, positions: positions};
+    }
+
     function labelled() {
         const highlight = wanted.highlight;
         if (!highlight || !highlight.token) {
@@ -463,7 +480,7 @@
 
     window.projectorScatter = {
         pointStyle: pointStyle, decode: decode, reconcile: reconcile, graph: graph, pointPixel: pointPixel,
-        labelled: labelled, overlay: overlay,
+        labelled: labelled, lit: lit, overlay: overlay,
     };
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         projector: {restyle: restyle, frame: frame, searchQuery: searchQuery},

@@ -72,6 +72,7 @@ def register(app, workspace: Workspace) -> None:
                 int(body.get("width", 0)),
                 int(body.get("height", 0)),
                 int(body.get("size", 24)),
+                body.get("lit"),
             )
         except (ProjectorError, TypeError, ValueError) as error:
             return Response(str(error), status=400, mimetype="text/plain")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from projector.errors import InputError
 from projector.sprites import SpriteSheet
-from projector.thumbnails import MAX_IMAGES, layer_png
+from projector.thumbnails import FAINT, MAX_IMAGES, layer_png
 
 
 def sheet(n: int = 4, cell: int = 8) -> SpriteSheet:
@@ -36,6 +36,16 @@ def test_each_thumbnail_is_centred_on_its_pixel_and_the_rest_is_transparent():
     assert tuple(pixels[4, 70]) == (120, 135, 128, 255)
     assert pixels[45, 95, 3] == 0  # transparent where no point is
     assert tuple(pixels[0, 70]) == (120, 135, 128, 255)  # a thumbnail at the edge is cut, not dropped
+
+
+def test_a_highlight_leaves_the_other_images_faint_and_beneath():
+    # Two overlapping thumbnails: the highlighted one (row 3) is drawn whole and on top, the other faint.
+    pixels = decoded(layer_png(sheet(), [1, 3], [[20, 20], [26, 20]], 60, 40, size=16, lit=[False, True]))
+    assert tuple(pixels[20, 26]) == (120, 135, 128, 255)  # row 3 over the overlap
+    assert pixels[20, 14, 3] == FAINT and tuple(pixels[20, 14, :3]) == (40, 215, 128)  # row 1 alone: faint
+    assert decoded(layer_png(sheet(), [1], [[20, 20]], 60, 40, size=16, lit=[True]))[20, 20, 3] == 255
+    with pytest.raises(InputError, match="one highlight flag per point"):
+        layer_png(sheet(), [1, 3], [[20, 20], [26, 20]], 60, 40, size=16, lit=[True])
 
 
 def test_rows_follow_the_sprite_cells_of_a_subset():

@@ -19,6 +19,7 @@ LAYER = """(sel) => { const gd = document.querySelector(sel);
     const images = (gd.layout.images || []).filter((i) => i.name === 'points');
     return images.length ? {x: images[0].x, y: images[0].y, sizex: images[0].sizex, sizey: images[0].sizey,
         source: images[0].source.slice(0, 22)} : null; }"""
+SOURCE = """(sel) => (document.querySelector(sel).layout.images || []).find((i) => i.name === 'points').source"""
 RANGES = """(sel) => { const l = document.querySelector(sel)._fullLayout;
     return [l.xaxis.range.slice(), l.yaxis.range.slice()]; }"""
 
@@ -30,6 +31,12 @@ def wait_layer(page, present: bool = True) -> dict | None:
 
 def screenshot(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(int)
+
+
+def contrast(shot: np.ndarray, at) -> float:
+    """How much the 9 × 9 px around ``at`` vary (a thumbnail of random greys: much; a faint one: little)."""
+    x, y = round(at[0]), round(at[1])
+    return float(shot[y - 4 : y + 5, x - 4 : x + 5].std())
 
 
 def thumbnail_shown(shot: np.ndarray, at: tuple[float, float]) -> bool:
@@ -64,6 +71,30 @@ def test_points_are_drawn_as_their_images_in_2d(page, app_url, clustered_logdir,
     x, y = point_pixel(page, 0)
     page.mouse.move(x, y)
     page.wait_for_function("() => !!document.querySelector('#scatter .hoverlayer .hovertext')")
+
+    # A search lights its matches' images; the others are faint, as their markers are dimmed.
+    rows = clustered_logdir[2]
+    before = page.evaluate(SOURCE, GRAPH)
+    with page.expect_request(
+        lambda r: r.url.endswith("_projector/image-layer") and bool(r.post_data_json["lit"])
+    ) as asked:
+        page.fill("#search-input", "cat")
+        page.press("#search-input", "Enter")
+    body = asked.value.post_data_json
+    assert len(body["lit"]) == len(body["rows"]) >= 200
+    assert {r for r, on in zip(body["rows"], body["lit"]) if on} == {i for i, r in enumerate(rows) if "cat" in r[0]}
+    page.wait_for_function(f"([sel, s]) => ({SOURCE})(sel) !== s", arg=[GRAPH, before])
+    page.wait_for_timeout(300)
+    shot = screenshot(page)
+    page.screenshot(path=str(artifacts / "e2e-images-2d-search.png"))
+    at = {i: np.array(point_pixel(page, i)) for i in range(len(rows))}
+    cats = [i for i, r in enumerate(rows) if "cat" in r[0]]
+    alone = [i for i in at if i not in cats and min(np.abs(at[i] - at[c]).max() for c in cats) > 16]
+    lit_contrast = np.median([contrast(shot, at[i]) for i in cats])
+    faint_contrast = np.median([contrast(shot, at[i]) for i in alone])
+    assert alone and lit_contrast > 1.5 * faint_contrast, (lit_contrast, faint_contrast)
+    with page.expect_request(lambda r: r.url.endswith("_projector/image-layer") and r.post_data_json["lit"] is None):
+        page.click("#clear-selection")
 
     # Zooming in asks for the picture of what is now in view; it covers the new ranges.
     box = page.locator(GRAPH).bounding_box()
