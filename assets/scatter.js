@@ -116,11 +116,9 @@
                 return false;
             }
             const on = highlight && highlight.token;
-            const positions = on ? decodedOnce(highlight.token, highlight.positions) : null;
-            const near = on && highlight.near ? decodedOnce(highlight.token + ":near", highlight.near) : null;
-            const levels = on && highlight.levels ? decodedOnce(highlight.token + ":levels", highlight.levels) : null;
+            const h = on ? highlightArrays(highlight) : {positions: null, near: null, levels: null};
             const dimension = trace.type === "scatter3d" ? 3 : 2;
-            const s = pointStyle(style, codes, positions, on ? highlight.anchor : null, dimension, near, levels);
+            const s = pointStyle(style, codes, h.positions, on ? highlight.anchor : null, dimension, h.near, h.levels);
             data["marker.color"] = [s.color];
             data["marker.size"] = [s.size];
             if (style.token !== drawn.style) {
@@ -420,6 +418,19 @@
      * matches, a drag); with the view their plotted positions belong to. */
     const LABELLED_SELECTED = 100;
 
+    /* A highlight's arrays, decoded once per token: the selected positions, the neighbours (nearest first)
+     * and their distance levels; null where the highlight has none. */
+    function highlightArrays(highlight) {
+        function array(suffix, encoded) {
+            return encoded ? decodedOnce(highlight.token + suffix, encoded) : null;
+        }
+        return {
+            positions: array("", highlight.positions),
+            near: array(":near", highlight.near),
+            levels: array(":levels", highlight.levels),
+        };
+    }
+
     /* The plot positions the highlight lights up (the selection, the clicked point and its neighbours), as a
      * Set with the highlight's token, or null when nothing is highlighted. */
     function lit() {
@@ -427,10 +438,9 @@
         if (!highlight || !highlight.token) {
             return null;
         }
-        const positions = new Set(highlight.positions ? decodedOnce(highlight.token, highlight.positions) : []);
-        if (highlight.near) {
-            decodedOnce(highlight.token + ":near", highlight.near).forEach(function (p) { positions.add(p); });
-        }
+        const h = highlightArrays(highlight);
+        const positions = new Set(h.positions || []);
+        (h.near || []).forEach(function (p) { positions.add(p); });
         if (highlight.anchor !== null && highlight.anchor !== undefined) {
             positions.add(highlight.anchor);
         }
@@ -450,18 +460,15 @@
                 points.push({position: position, kind: kind});
             }
         }
+        const h = highlightArrays(highlight);
         add(highlight.anchor, "anchor");
-        if (highlight.near) {
-            const near = decodedOnce(highlight.token + ":near", highlight.near);
-            for (let k = 0; k < near.length; k++) {
-                add(near[k], "near");
-            }
+        const near = h.near || [];
+        for (let k = 0; k < near.length; k++) {
+            add(near[k], "near");
         }
-        if (highlight.positions) {
-            const positions = decodedOnce(highlight.token, highlight.positions);
-            for (let k = 0; k < positions.length && k < LABELLED_SELECTED; k++) {
-                add(positions[k], "selected");
-            }
+        const positions = h.positions || [];
+        for (let k = 0; k < positions.length && k < LABELLED_SELECTED; k++) {
+            add(positions[k], "selected");
         }
         return {view: highlight.view, points: points};
     }
