@@ -16,6 +16,7 @@ MAX_IMAGES = 5_000  # points in view drawn as images at most: more would cover o
 MAX_SIDE = 4096  # px of the layer picture
 SIZES = (16, 24, 32, 48, 64)  # px of a thumbnail's longer side on screen
 FAINT = 64  # opacity (of 255) of the images of points a highlight leaves out, as their markers are dimmed
+_FAINT_ALPHA = [a * FAINT // 255 for a in range(256)]  # alpha → faint alpha, built once for every thumbnail
 
 
 def layer_png(
@@ -52,7 +53,7 @@ def layer_png(
         thumb = sprite.scaled_thumbnail(row, size)
         if not on:
             thumb = thumb.copy()
-            thumb.putalpha(thumb.getchannel("A").point(lambda a: a * FAINT // 255))
+            thumb.putalpha(thumb.getchannel("A").point(_FAINT_ALPHA))
         _over(layer, thumb, int(round(x - cw / 2)), int(round(y - ch / 2)))
     buffer = io.BytesIO()
     layer.save(buffer, format="PNG", compress_level=1)
