@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlparse
 
-from dash import Dash, DiskcacheManager, dcc, html
+from dash import Dash, dcc, html
 from flask import has_request_context, request
 
 import serving
@@ -33,7 +33,7 @@ from callbacks import (
 from callbacks.common import banner_layout
 from projector import forksafe
 from projector.cache import default_cache_dir
-from projector.jobs import ABANDONED_S, MIN_ABANDONED_S, JobBoard, JobSlots
+from projector.jobs import ABANDONED_S, MIN_ABANDONED_S, JobBoard, JobLogs, JobSlots
 from projector.shelf import BookmarkShelf
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
@@ -181,7 +181,8 @@ def create_app(config: Config) -> Dash:
     edit_panel.register(app, workspace)
     images.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
-    jobs.register(app, workspace, manager, JobBoard(root / "flags", config.celery_broker, config.job_abandon_s), slots)
+    board = JobBoard(root / "flags", config.celery_broker, config.job_abandon_s)
+    jobs.register(app, workspace, manager, board, slots, JobLogs(root / "job-logs"))
     session.install(app.server, prefix)
     url_state.register(app)
     theme.register(app)
@@ -194,7 +195,7 @@ def create_app(config: Config) -> Dash:
 def job_manager(config: Config):
     """Where background jobs run: local processes (diskcache) or Celery workers (Redis)."""
     if not config.celery_broker:
-        return DiskcacheManager(forksafe.Cache(str(config.cache_root() / "jobs")))
+        return jobs.TrackedDiskcacheManager(forksafe.Cache(str(config.cache_root() / "jobs")))
     try:
         from celery import Celery
     except ImportError:

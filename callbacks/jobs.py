@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
-from dash import Input, Output, State, dcc, html, no_update
+from dash import DiskcacheManager, Input, Output, State, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner as banner_of
@@ -18,7 +20,16 @@ from callbacks.common import reports_errors
 from projector import scatter
 from projector.dataset import Dataset
 from projector.errors import InputError, ProjectorError
-from projector.jobs import LOST_S, JobBoard, JobQueueDown, JobSlots, die_with_parent, pack_layout
+from projector.jobs import (
+    LOST_S,
+    JobBoard,
+    JobLogs,
+    JobQueueDown,
+    JobSlots,
+    death_cause,
+    die_with_parent,
+    pack_layout,
+)
 from projector.projection import METHOD_NAMES, layout_key, layout_params, points_key, stopped_layout
 from projector.tsne import perturb, supervise_labels, tsne
 from projector.umap import umap_layout
@@ -53,6 +64,43 @@ function(run, resume, perturb, running, drawn) {
     return [token, {token: token, from: drawn.result, view: drawn.view, perturb: perturbing}];
 }
 """ % {"run": ids.TSNE_RUN, "perturb": ids.TSNE_PERTURB}
+
+
+class TrackedDiskcacheManager(DiskcacheManager):
+    """Dash's ``DiskcacheManager`` that keeps its job processes, so that the server can tell how one ended
+    (its exit status or signal) after Dash has seen it end."""
+
+    KEEP = 256  # processes remembered, newest last
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._processes: collections.OrderedDict[int, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def call_job_fn(self, key, job_fn, args, context):
+        from multiprocess import Process  # Dash's own choice of process class
+
+        process = Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
+        process.start()
+        with self._lock:
+            self._processes[process.pid] = process
+            while len(self._processes) > self.KEEP:
+                self._processes.popitem(last=False)
+        return process.pid
+
+    def exit_code(self, pid: Any, wait_s: float = 1.0) -> int | None:
+        """The exit code of job process ``pid`` (negative: the signal), or None if it is not one of ours."""
+        with self._lock:
+            process = self._processes.get(pid) if isinstance(pid, int) else None
+        if process is None:
+            return None
+        process.join(wait_s)  # Dash saw it end: its status is there or about to be
+        return process.exitcode
+
+
+def exit_code_of(manager, pid: Any) -> int | None:
+    """A job process's exit code where the manager knows it (local processes; not Celery's workers)."""
+    return manager.exit_code(pid) if isinstance(manager, TrackedDiskcacheManager) else None
 
 
 @dataclass
@@ -187,9 +235,9 @@ def layout() -> html.Div:
     )
 
 
-def register(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots) -> None:
+def register(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, logs: JobLogs) -> None:
     for kind in KINDS:
-        register_kind(app, workspace, manager, board, slots, kind)
+        register_kind(app, workspace, manager, board, slots, logs, kind)
     register_tsne_continue(app, workspace, board)
 
 
@@ -253,7 +301,9 @@ def queued(ahead: int, slots: JobSlots) -> str:
     return f"queued: {ahead} {'layout' if ahead == 1 else 'layouts'} ahead of this one"
 
 
-def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, kind: JobKind) -> None:
+def register_kind(
+    app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, logs: JobLogs, kind: JobKind
+) -> None:
     app.clientside_callback(
         NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"), prevent_initial_call=True
     )
@@ -297,6 +347,8 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
             raise InputError("Open a tensor before running a layout.")
         if not token or not session:
             raise InputError("This page has no session on the server: reload it, then press Run again.")
+        if isinstance(manager, TrackedDiskcacheManager) and isinstance(token, str) and len(token) <= 64:
+            logs.capture(token)  # (a Celery worker's stderr stays on its own machine)
         board.seen(token)
         board.started(token, view.token)
         try:
@@ -304,8 +356,10 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
                 status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form, start)
         except BaseException:
             board.finished(token, "failed")
+            logs.discard(token)
             raise
         board.finished(token, "done")
+        logs.discard(token)
         return status, done, banner
 
     def compute(set_progress, token, view, session, dimension, spherize, form, start) -> tuple:
@@ -382,10 +436,15 @@ def register_kind(app, workspace: Workspace, manager, board: JobBoard, slots: Jo
             shown = View.from_json(view)
             if not state["started"] or shown is None or state["started"]["view"] != shown.token:
                 return no_update, no_update  # cancelled by a change of view, whose drawing says where it stands
-            message = (
-                f"The {name} job ended without a result: its process was killed (out of memory?). "
-                "Press Run to try again, perhaps on fewer points."
+            cause = death_cause(
+                exit_code_of(manager, state["started"].get("pid")),
+                logs.last_line(token),
+                state["started"].get("oom_kills"),
             )
+            logs.discard(token)
+            log.warning("%s job %s ended without a result: its process %s", name, token, cause)
+            fewer = ", perhaps on fewer points" if "out-of-memory" in cause else ""
+            message = f"The {name} job ended without a result: its process {cause}. Press Run to try again{fewer}."
             return f"failed: {message}", banner_of([message])
         silent = state["silent_s"]
         if not state["started"] and time.time() - board.waiting_since(token) > UNTAKEN_S:

@@ -8,11 +8,14 @@ import base64
 import contextlib
 import ctypes
 import fcntl
+import hashlib
 import io
 import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -157,8 +160,9 @@ class JobBoard:
         return None
 
     def started(self, token: str, view: str) -> None:
-        """The job began (on the view named ``view``)."""
-        self._store.set(f"started:{token}", {"view": view, "at": time.time()})
+        """The job began (on the view named ``view``), in this process."""
+        record = {"view": view, "at": time.time(), "pid": os.getpid(), "oom_kills": oom_kills()}
+        self._store.set(f"started:{token}", record)
         self.beat(token)
 
     def beat(self, token: str) -> None:
@@ -314,3 +318,102 @@ def die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: the server's own shutdown stops its jobs
         log.debug("prctl(PR_SET_PDEATHSIG) is not available here")
+
+
+MEMORY_EVENTS = Path("/sys/fs/cgroup/memory.events")  # cgroup v2: counts the OOM killer's kills in this group
+TAIL_BYTES = 4096  # of a job's stderr, read for its last line
+
+
+def oom_kills(events: Path = MEMORY_EVENTS) -> int | None:
+    """How many processes the kernel's out-of-memory killer has killed in this cgroup (None: not known)."""
+    try:
+        for line in events.read_text().splitlines():
+            name, _, count = line.partition(" ")
+            if name == "oom_kill":
+                return int(count)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def death_cause(exitcode: int | None, last_line: str = "", oom_before: int | None = None) -> str:
+    """What a job process that ended without a result died of, as the end of "its process …".
+
+    ``exitcode`` is the process's (negative: the signal that ended it; None: not known here, as for a
+    Celery worker's); ``last_line`` the last line it wrote to stderr; ``oom_before`` :func:`oom_kills`
+    when it started, so that a SIGKILL is blamed on memory only when the OOM killer did kill since.
+    """
+    said = f": {last_line}" if last_line else ""
+    if exitcode is None:
+        return f"ended{said}" if said else "ended, and how is not known on this server"
+    if exitcode >= 0:
+        return f"exited with status {exitcode}{said}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = f"signal {-exitcode}"
+    if exitcode == -signal.SIGKILL:
+        now = oom_kills()
+        if oom_before is not None and now is not None and now > oom_before:
+            return "was killed by the kernel's out-of-memory killer (SIGKILL): the layout needed more memory"
+        return f"was killed (SIGKILL){said}"
+    if exitcode == -signal.SIGABRT:
+        return f"aborted{said}" if said else "aborted (SIGABRT)"
+    return f"was ended by {name}{said}"
+
+
+class JobLogs:
+    """What each local job process writes to stderr, copied to a file per job, so that the server can say what
+    a job that died wrote last (a C library's abort message, a Python traceback's last line)."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def path(self, token: str) -> Path:
+        # The token comes from the page: hashed, it names a file without naming a path.
+        return self.directory / f"{hashlib.sha256(token.encode()).hexdigest()[:32]}.stderr"
+
+    def capture(self, token: str) -> None:
+        """In a job process: copy file descriptor 2 into this job's file, still writing it where it went.
+
+        ``tee`` does the copying from outside the process, so even what is written just before an abort or a
+        signal reaches the file.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._prune()
+        path = self.path(token)
+        try:
+            tee = subprocess.Popen(["tee", "-a", str(path)], stdin=subprocess.PIPE, stdout=2, close_fds=True)
+        except OSError:  # no tee: the file alone
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            sys.stderr.flush()
+            os.dup2(fd, 2)
+            os.close(fd)
+            return
+        assert tee.stdin is not None
+        sys.stderr.flush()
+        os.dup2(tee.stdin.fileno(), 2)
+        tee.stdin.close()
+
+    def last_line(self, token: str) -> str:
+        """The last non-empty line the job wrote to stderr ("" if none), at most 300 characters."""
+        try:
+            with open(self.path(token), "rb") as file:
+                file.seek(0, os.SEEK_END)
+                file.seek(max(0, file.tell() - TAIL_BYTES))
+                tail = file.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in tail.splitlines() if line.strip()]
+        return lines[-1][:300] if lines else ""
+
+    def discard(self, token: str) -> None:
+        self.path(token).unlink(missing_ok=True)
+
+    def _prune(self, older_than_s: float = STOP_TTL_S) -> None:
+        """Forget the files of jobs nobody asked about (their page closed before they ended)."""
+        cutoff = time.time() - older_than_s
+        for path in self.directory.glob("*.stderr"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()

@@ -11,12 +11,18 @@ Euclidean output used here. ``tests/test_umap.py`` checks that the result still 
 umap-learn is imported lazily: the import (~1.5 s) and numba's compilation on the first fit (~6 s, plus
 ~17 s for pynndescent's the first time 4,096 or more points are laid out) are paid once per process;
 :func:`warm_up` pays them before a user waits.
+
+Job processes are forked from the process that warmed up (the server, a Celery worker's parent), so numba
+runs on its ``workqueue`` threading layer, which is fork-safe: its default on Linux, GNU OpenMP, aborts any
+forked child that runs parallel code once the parent has ("fork() called from a process already using GNU
+OpenMP"). ``tbb`` is fork-safe too and is kept when ``NUMBA_THREADING_LAYER`` asks for it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import sys
 import threading
@@ -37,6 +43,7 @@ INITIALISING = "initialising layout"
 OPTIMISING = "optimising layout"
 PROGRESS_STEPS = 50  # epoch reports per run (one every n_epochs / 50 epochs, and the last)
 MAX_SEED = 2**32 - 1
+FORK_SAFE_LAYERS = ("workqueue", "tbb")  # numba threading layers a forked child may use after its parent
 MAX_NEIGHBORS = 200  # a bound on one run's memory and time on a shared server
 
 
@@ -103,12 +110,29 @@ def params_from_form(dimension: Any, n_neighbors: Any, min_dist: Any, seed: Any)
     )
 
 
+def fork_safe_threading_layer() -> str:
+    """Make numba run parallel code on a fork-safe threading layer (before its first parallel run); its name.
+
+    ``NUMBA_THREADING_LAYER`` is kept when it names one of :data:`FORK_SAFE_LAYERS`; anything else (``omp``,
+    ``default``, unset) becomes ``workqueue``.
+    """
+    asked = os.environ.get("NUMBA_THREADING_LAYER", "").strip().lower()
+    layer = asked if asked in FORK_SAFE_LAYERS else "workqueue"
+    if asked and asked != layer:
+        log.warning("NUMBA_THREADING_LAYER=%s is not fork-safe for job processes; using %s", asked, layer)
+    os.environ["NUMBA_THREADING_LAYER"] = layer  # read when numba is imported
+    if "numba" in sys.modules:  # imported already: the layer is chosen at the first parallel run
+        sys.modules["numba"].config.THREADING_LAYER = layer
+    return layer
+
+
 def _import_umap() -> Any:
     """umap-learn without its Keras-based ParametricUMAP, which would import TensorFlow (~1.5 s, ~0.5 GB).
 
     ``umap/__init__.py`` treats a failed ``parametric_umap`` import as "TensorFlow not installed"; a
     ``None`` entry in ``sys.modules`` makes that import fail. Nothing here uses ParametricUMAP.
     """
+    fork_safe_threading_layer()
     if "umap" not in sys.modules and "tensorflow" not in sys.modules:
         sys.modules.setdefault("umap.parametric_umap", None)  # type: ignore[arg-type]
     try:

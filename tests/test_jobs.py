@@ -185,3 +185,40 @@ def test_a_layout_no_disk_takes_is_held_in_memory(tmp_path):
         ResultCache(tmp_path / "results").set("k", layout)
     results.hold("k", layout, {"status": "done"})
     assert np.array_equal(results.get("k"), layout) and results.get_meta("k") == {"status": "done"}
+
+
+def test_a_dead_job_says_what_it_died_of(tmp_path, monkeypatch):
+    fork = "fork() called from a process already using GNU OpenMP, this is unsafe."
+    assert jobs.death_cause(-signal.SIGABRT, fork) == f"aborted: {fork}"
+    assert jobs.death_cause(-signal.SIGABRT) == "aborted (SIGABRT)"
+    assert jobs.death_cause(-signal.SIGTERM, "Terminating: x") == "was ended by SIGTERM: Terminating: x"
+    assert jobs.death_cause(3, "ValueError: bad") == "exited with status 3: ValueError: bad"
+    assert jobs.death_cause(None) == "ended, and how is not known on this server"
+    events = tmp_path / "memory.events"
+    events.write_text("low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\n")
+    assert jobs.oom_kills(events) == 1 and jobs.oom_kills(tmp_path / "missing") is None
+    killed = jobs.death_cause(-signal.SIGKILL, "", oom_before=1)  # no OOM kill since the job started
+    assert killed == "was killed (SIGKILL)" and "memory" not in killed
+    monkeypatch.setattr(jobs, "oom_kills", lambda: 2)
+    assert "out-of-memory killer" in jobs.death_cause(-signal.SIGKILL, "", oom_before=1)
+
+
+def _abort_after_writing(logs: jobs.JobLogs) -> None:
+    logs.capture("job-token")
+    os.write(2, b"first line\nTerminating: the last words\n")
+    os.abort()
+
+
+def test_a_job_logs_last_line_survives_an_abort(tmp_path):
+    logs = jobs.JobLogs(tmp_path / "logs")
+    child = multiprocessing.get_context("fork").Process(target=_abort_after_writing, args=(logs,))
+    child.start()
+    child.join(20)
+    assert child.exitcode == -signal.SIGABRT
+    deadline = time.monotonic() + 5  # tee copies the last bytes as the pipe closes
+    while time.monotonic() < deadline and not logs.last_line("job-token"):
+        time.sleep(0.05)
+    assert logs.last_line("job-token") == "Terminating: the last words"
+    assert logs.path("../../etc/passwd").parent == tmp_path / "logs"  # a token names no path
+    logs.discard("job-token")
+    assert logs.last_line("job-token") == "" and not logs.path("job-token").exists()

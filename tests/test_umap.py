@@ -156,3 +156,58 @@ def test_neighbours_are_capped_for_a_shared_server():
     with pytest.raises(InputError, match="from 2 to 200"):
         check_params(UMAPParams(n_neighbors=MAX_NEIGHBORS + 1), 10_000)
     assert check_params(UMAPParams(n_neighbors=MAX_NEIGHBORS), 10_000)[0].n_neighbors == MAX_NEIGHBORS
+
+
+FORKED_AFTER_WARM_UP = """
+import threading
+import numpy as np
+from multiprocess import Process
+from projector import umap
+
+warm = threading.Thread(target=umap.warm_up, kwargs={"approximate_neighbours": False})
+warm.start()
+warm.join()  # as the server does: compiled, numba's threads started, in a thread of the parent
+
+
+def job():
+    vectors = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    assert umap.umap_layout(vectors, umap.UMAPParams(n_neighbors=10)).shape == (300, 2)
+
+
+codes = []
+for _ in range(2):  # two jobs in a row, each forked from the warmed-up parent
+    child = Process(target=job)
+    child.start()
+    child.join(120)
+    codes.append(child.exitcode)
+print("exit codes", codes)
+"""
+
+
+def test_a_job_forked_after_the_warm_up_runs_umap(tmp_path):
+    """The server's way: UMAP compiled (numba's thread pool started) in the parent, jobs forked from it. On
+    numba's GNU OpenMP layer the child aborts ("fork() called from a process already using GNU OpenMP")."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(root / "artifacts" / "numba-cache"), "PYTHONPATH": str(root)}
+    env.pop("NUMBA_THREADING_LAYER", None)
+    run = subprocess.run(
+        [sys.executable, "-c", FORKED_AFTER_WARM_UP], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert "exit codes [0, 0]" in run.stdout, run.stdout + run.stderr[-2000:]
+    assert "GNU OpenMP" not in run.stderr
+
+
+def test_numba_runs_on_a_fork_safe_threading_layer(monkeypatch):
+    from projector.umap import fork_safe_threading_layer
+
+    for asked, used in [("", "workqueue"), ("omp", "workqueue"), ("default", "workqueue"), ("tbb", "tbb")]:
+        monkeypatch.setenv("NUMBA_THREADING_LAYER", asked)
+        assert fork_safe_threading_layer() == used
+        assert __import__("os").environ["NUMBA_THREADING_LAYER"] == used
+    monkeypatch.setenv("NUMBA_THREADING_LAYER", "workqueue")
+    fork_safe_threading_layer()
