@@ -356,10 +356,10 @@ def register_kind(
                 status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form, start)
         except BaseException:
             board.finished(token, "failed")
-            logs.discard(token)
             raise
+        finally:
+            logs.discard(token)  # the job ended and said how: its stderr is not needed for a message
         board.finished(token, "done")
-        logs.discard(token)
         return status, done, banner
 
     def compute(set_progress, token, view, session, dimension, spherize, form, start) -> tuple:
