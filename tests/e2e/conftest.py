@@ -42,37 +42,41 @@ def free_port() -> int:
 
 
 class RunningApp:
-    """``python app.py`` in a subprocess, stopped at teardown."""
+    """``python app.py`` in a subprocess, stopped at teardown.
+
+    The warm-up is the shipped one (``all``: the data, then UMAP's compilation, in the server process the
+    jobs fork from); a module whose tests never run UMAP may pass ``warm_up="data"`` to start quicker.
+    ``home`` starts the app as the README does: no ``--logdir`` unless one is given, no ``--cache-dir``,
+    HOME and XDG_CACHE_HOME in ``home`` and numba's own caching.
+    """
 
     def __init__(
         self,
-        logdir: Path,
+        logdir: Path | None,
         log_path: Path,
         cache_dir: Path | None = None,
         prefix: str = "/",
         extra_args: tuple[str, ...] = (),
+        warm_up: str = "all",
+        home: Path | None = None,
     ) -> None:
-        cache_dir = cache_dir or Path(tempfile.mkdtemp(prefix="projector-cache-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{prefix}"
+        self.log_path = log_path
         self.log = open(log_path, "w")
+        args = ["--port", str(self.port), "--url-prefix", prefix, "--warm-up", warm_up, *extra_args]
+        if logdir is not None:
+            args[:0] = ["--logdir", str(logdir)]
+        if home is None:
+            args += ["--cache-dir", str(cache_dir or Path(tempfile.mkdtemp(prefix="projector-cache-")))]
+            env = {"NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"), **os.environ}  # compiled once per suite
+        else:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "PROJECTOR_"))}
+            env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "app.py"),
-                "--logdir",
-                str(logdir),
-                "--port",
-                str(self.port),
-                "--cache-dir",
-                str(cache_dir),
-                "--url-prefix",
-                prefix,
-                *(() if "--warm-up" in extra_args else ("--warm-up", "data")),  # UMAP compiles only where tested
-                *extra_args,
-            ],
+            [sys.executable, str(ROOT / "app.py"), *args],
             cwd=ROOT,
-            env={"NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"), **os.environ},  # compiled once per suite
+            env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -87,6 +91,15 @@ class RunningApp:
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError(f"app did not start within 60 s; see {log_path}")
+
+    def wait_log(self, text: str, timeout: float = 180) -> str:
+        """The server's log once it holds ``text``; fails on a timeout or when the app exits first."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_path.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not in the server's log ({self.log_path})")
+            time.sleep(0.3)
+        return self.log_path.read_text()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -123,10 +136,16 @@ def clustered_logdir(tmp_path_factory) -> tuple[Path, np.ndarray, list[list[str]
 
 
 @pytest.fixture(scope="session")
-def app_url(clustered_logdir, artifacts):
+def clustered_app(clustered_logdir, artifacts):
+    """The app most tests share, on the clustered logdir with the shipped warm-up."""
     running = RunningApp(clustered_logdir[0], artifacts / "app-clustered.log")
-    yield running.url
+    yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(clustered_app):
+    return clustered_app.url
 
 
 @pytest.fixture(scope="session")

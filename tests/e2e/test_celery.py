@@ -50,7 +50,9 @@ def celery_app_url(tmp_path_factory, artifacts):
         stdout=worker_log,
         stderr=subprocess.STDOUT,
     )
-    running = RunningApp(logdir, artifacts / "app-celery.log", cache_dir=cache, extra_args=("--celery-broker", broker))
+    running = RunningApp(  # the web server runs no job itself: its warm-up need not compile UMAP
+        logdir, artifacts / "app-celery.log", cache_dir=cache, extra_args=("--celery-broker", broker), warm_up="data"
+    )
     deadline = time.monotonic() + 90
     while "ready" not in (artifacts / "celery-worker.log").read_text() and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -86,6 +88,20 @@ def test_tsne_streams_from_a_celery_worker(page, celery_app_url):
     assert page.evaluate(
         "() => document.querySelector('#scatter .js-plotly-plot')._fullLayout.xaxis.title.text"
     ).startswith("t-SNE")  # the layout reached the web server through Redis
+
+
+def test_umap_runs_on_a_celery_worker(page, celery_app_url):
+    page.goto(celery_app_url[0])
+    wait_points(page, 600)
+    page.click('#projection-tabs .tab:has-text("UMAP")')
+    page.get_by_text("2D", exact=True).click()
+    page.click("#umap-run")
+    status = wait_text(page, "#umap-status", "done|failed|lost", timeout=240_000)  # compiles on its first run
+    assert status.startswith("done"), (status, page.inner_text("#error-banner"))
+    page.wait_for_function(  # the layout reached the web server through Redis
+        "() => document.querySelector('#scatter .js-plotly-plot')._fullLayout.xaxis.title.text === 'UMAP 1'"
+    )
+    wait_points(page, 600)
 
 
 def test_stop_reaches_the_worker_and_a_lost_worker_is_reported(page, celery_app_url):

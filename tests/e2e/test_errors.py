@@ -22,7 +22,7 @@ def broken_app(tmp_path_factory, artifacts):
     bad = root / "garbled"
     bad.mkdir()
     (bad / "projector_config.pbtxt").write_text("embeddings { tensor_name: 'x' \n sprite {{{ ")
-    running = RunningApp(root, artifacts / "app-broken.log")
+    running = RunningApp(root, artifacts / "app-broken.log", warm_up="data")
     yield running.url
     running.stop()
 

@@ -31,7 +31,7 @@ def job_processes(server: psutil.Process) -> list[psutil.Process]:
 
 def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(browser, logdir, artifacts, tmp_path):
     extra = ("--max-jobs", "1", "--job-abandon-after", "10")
-    running = RunningApp(logdir, artifacts / "app-jobs.log", cache_dir=tmp_path, extra_args=extra)
+    running = RunningApp(logdir, artifacts / "app-jobs.log", cache_dir=tmp_path, extra_args=extra, warm_up="data")
     try:
         first = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(first, running.url, "large", 8000)
@@ -53,7 +53,7 @@ def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(brow
 
 
 def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-stop.log", cache_dir=tmp_path)
+    running = RunningApp(logdir, artifacts / "app-jobs-stop.log", cache_dir=tmp_path, warm_up="data")
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "large", 8000)
@@ -71,7 +71,7 @@ def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path
 
 
 def test_a_killed_job_says_so_within_seconds(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-killed.log", cache_dir=tmp_path)
+    running = RunningApp(logdir, artifacts / "app-jobs-killed.log", cache_dir=tmp_path, warm_up="data")
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "large", 8000)
@@ -89,7 +89,7 @@ def test_a_killed_job_says_so_within_seconds(browser, logdir, artifacts, tmp_pat
 
 
 def test_a_cache_that_cannot_be_written_still_shows_the_layout(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-cache.log", cache_dir=tmp_path)
+    running = RunningApp(logdir, artifacts / "app-jobs-cache.log", cache_dir=tmp_path, warm_up="data")
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "small", 600)

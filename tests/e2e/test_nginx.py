@@ -93,6 +93,7 @@ def proxied(clustered_logdir, artifacts, tmp_path_factory):
         cache_dir=tmp_path_factory.mktemp("cache"),
         prefix=PREFIX,
         extra_args=("--trusted-proxy", "127.0.0.1"),
+        warm_up="data",
     )
     nginx = RunningNginx(app.port, tmp_path_factory.mktemp("nginx"), artifacts / "nginx-error.log")
     yield nginx

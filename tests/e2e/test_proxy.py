@@ -14,7 +14,7 @@ PREFIX = "/ml/projector/"
 
 @pytest.fixture(scope="module")
 def prefixed_url(clustered_logdir, artifacts):
-    running = RunningApp(clustered_logdir[0], artifacts / "app-prefix.log", prefix=PREFIX)
+    running = RunningApp(clustered_logdir[0], artifacts / "app-prefix.log", prefix=PREFIX, warm_up="data")
     yield running.url
     running.stop()
 

@@ -27,7 +27,7 @@ def long_labels_app(tmp_path_factory, artifacts):
     root = tmp_path_factory.mktemp("regex") / "logdir"
     vectors = np.random.default_rng(5).normal(size=(N, 8)).astype(np.float32)
     write_embedding(root, vectors, metadata=[label(i) for i in range(N)])
-    running = RunningApp(root, artifacts / "app-regex.log")
+    running = RunningApp(root, artifacts / "app-regex.log", warm_up="data")
     yield running.url
     running.stop()
 

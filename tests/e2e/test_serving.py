@@ -20,7 +20,11 @@ PREFIX = "/team/projector/"
 def limited(clustered_logdir, artifacts):
     log = artifacts / "app-serving.log"
     running = RunningApp(
-        clustered_logdir[0], log, prefix=PREFIX, extra_args=("--max-request-mb", "1", "--threads", "4")
+        clustered_logdir[0],
+        log,
+        prefix=PREFIX,
+        extra_args=("--max-request-mb", "1", "--threads", "4"),
+        warm_up="data",
     )
     yield running, log
     running.stop()

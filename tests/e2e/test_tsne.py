@@ -30,7 +30,7 @@ def tsne_app(tmp_path_factory, artifacts):
     root = tmp_path_factory.mktemp("tsne") / "logdir"
     write_tf2_logdir(root / "small", blobs(2000, 1), metadata_rows=[f"p{i}" for i in range(2000)])
     write_tf2_logdir(root / "large", blobs(8000, 2), metadata_rows=[f"q{i}" for i in range(8000)])
-    running = RunningApp(root, artifacts / "app-tsne.log", cache_dir=tmp_path_factory.mktemp("cache"))
+    running = RunningApp(root, artifacts / "app-tsne.log", cache_dir=tmp_path_factory.mktemp("cache"), warm_up="data")
     yield running.url
     running.stop()
 

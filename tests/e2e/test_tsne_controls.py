@@ -35,7 +35,9 @@ def controls_app(tmp_path_factory, artifacts, classes):
     rows = [[f"w{i}", f"class-{c}"] for i, c in enumerate(classes)]
     root = tmp_path_factory.mktemp("tsne-controls") / "logdir"
     write_tf2_logdir(root, vectors, metadata_rows=rows, header=["word", "kind"])
-    running = RunningApp(root, artifacts / "app-tsne-controls.log", cache_dir=tmp_path_factory.mktemp("cache"))
+    running = RunningApp(
+        root, artifacts / "app-tsne-controls.log", cache_dir=tmp_path_factory.mktemp("cache"), warm_up="data"
+    )
     yield running.url
     running.stop()
 

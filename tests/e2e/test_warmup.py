@@ -21,7 +21,7 @@ COMPUTED = "projector.workspace: PCA of "
 def test_visitors_are_served_from_the_warm_up(browser, clustered_logdir, artifacts):
     logdir, vectors, _ = clustered_logdir
     log_path = artifacts / "app-warmup.log"
-    running = RunningApp(logdir, log_path)
+    running = RunningApp(logdir, log_path, warm_up="data")
     try:
         deadline = time.monotonic() + 120
         while READY not in log_path.read_text() and time.monotonic() < deadline:
