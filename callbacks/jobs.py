@@ -78,15 +78,16 @@ class TrackedDiskcacheManager(DiskcacheManager):
         self._lock = threading.Lock()
 
     def call_job_fn(self, key, job_fn, args, context):
-        from multiprocess import Process  # Dash's own choice of process class
+        from multiprocess import active_children  # the process library Dash starts its jobs with
 
-        process = Process(target=job_fn, args=(key, self._make_progress_key(key), args, context))
-        process.start()
+        pid = super().call_job_fn(key, job_fn, args, context)
+        process = next((p for p in active_children() if p.pid == pid), None)  # None only if it ended already
         with self._lock:
-            self._processes[process.pid] = process
+            if process is not None:
+                self._processes[pid] = process
             while len(self._processes) > self.KEEP:
                 self._processes.popitem(last=False)
-        return process.pid
+        return pid
 
     def exit_code(self, pid: Any, wait_s: float = 1.0) -> int | None:
         """The exit code of job process ``pid`` (negative: the signal), or None if it is not one of ours."""
@@ -442,9 +443,9 @@ def register_kind(
                 state["started"].get("oom_kills"),
             )
             logs.discard(token)
-            log.warning("%s job %s ended without a result: its process %s", name, token, cause)
-            fewer = ", perhaps on fewer points" if "out-of-memory" in cause else ""
-            message = f"The {name} job ended without a result: its process {cause}. Press Run to try again{fewer}."
+            log.warning("%s job %s ended without a result: its process %s", name, token, cause.text)
+            fewer = ", perhaps on fewer points" if cause.out_of_memory else ""
+            message = f"The {name} job ended without a result: its process {cause.text}. Press Run to try again{fewer}."
             return f"failed: {message}", banner_of([message])
         silent = state["silent_s"]
         if not state["started"] and time.time() - board.waiting_since(token) > UNTAKEN_S:

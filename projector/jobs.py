@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -336,8 +336,16 @@ def oom_kills(events: Path = MEMORY_EVENTS) -> int | None:
     return None
 
 
-def death_cause(exitcode: int | None, last_line: str = "", oom_before: int | None = None) -> str:
-    """What a job process that ended without a result died of, as the end of "its process …".
+class Death(NamedTuple):
+    """What a job process that ended without a result died of: ``text`` ends "its process …";
+    ``out_of_memory`` when the kernel's OOM killer ended it (fewer points may then succeed)."""
+
+    text: str
+    out_of_memory: bool = False
+
+
+def death_cause(exitcode: int | None, last_line: str = "", oom_before: int | None = None) -> Death:
+    """What a job process that ended without a result died of.
 
     ``exitcode`` is the process's (negative: the signal that ended it; None: not known here, as for a
     Celery worker's); ``last_line`` the last line it wrote to stderr; ``oom_before`` :func:`oom_kills`
@@ -345,9 +353,9 @@ def death_cause(exitcode: int | None, last_line: str = "", oom_before: int | Non
     """
     said = f": {last_line}" if last_line else ""
     if exitcode is None:
-        return f"ended{said}" if said else "ended, and how is not known on this server"
+        return Death(f"ended{said}" if said else "ended, and how is not known on this server")
     if exitcode >= 0:
-        return f"exited with status {exitcode}{said}"
+        return Death(f"exited with status {exitcode}{said}")
     try:
         name = signal.Signals(-exitcode).name
     except ValueError:
@@ -355,11 +363,13 @@ def death_cause(exitcode: int | None, last_line: str = "", oom_before: int | Non
     if exitcode == -signal.SIGKILL:
         now = oom_kills()
         if oom_before is not None and now is not None and now > oom_before:
-            return "was killed by the kernel's out-of-memory killer (SIGKILL): the layout needed more memory"
-        return f"was killed (SIGKILL){said}"
+            return Death(
+                "was killed by the kernel's out-of-memory killer (SIGKILL): the layout needed more memory", True
+            )
+        return Death(f"was killed (SIGKILL){said}")
     if exitcode == -signal.SIGABRT:
-        return f"aborted{said}" if said else "aborted (SIGABRT)"
-    return f"was ended by {name}{said}"
+        return Death(f"aborted{said}" if said else "aborted (SIGABRT)")
+    return Death(f"was ended by {name}{said}")
 
 
 class JobLogs:

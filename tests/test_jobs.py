@@ -189,18 +189,19 @@ def test_a_layout_no_disk_takes_is_held_in_memory(tmp_path):
 
 def test_a_dead_job_says_what_it_died_of(tmp_path, monkeypatch):
     fork = "fork() called from a process already using GNU OpenMP, this is unsafe."
-    assert jobs.death_cause(-signal.SIGABRT, fork) == f"aborted: {fork}"
-    assert jobs.death_cause(-signal.SIGABRT) == "aborted (SIGABRT)"
-    assert jobs.death_cause(-signal.SIGTERM, "Terminating: x") == "was ended by SIGTERM: Terminating: x"
-    assert jobs.death_cause(3, "ValueError: bad") == "exited with status 3: ValueError: bad"
-    assert jobs.death_cause(None) == "ended, and how is not known on this server"
+    assert jobs.death_cause(-signal.SIGABRT, fork).text == f"aborted: {fork}"
+    assert jobs.death_cause(-signal.SIGABRT).text == "aborted (SIGABRT)"
+    assert jobs.death_cause(-signal.SIGTERM, "Terminating: x").text == "was ended by SIGTERM: Terminating: x"
+    assert jobs.death_cause(3, "ValueError: bad").text == "exited with status 3: ValueError: bad"
+    assert jobs.death_cause(None).text == "ended, and how is not known on this server"
     events = tmp_path / "memory.events"
     events.write_text("low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\n")
     assert jobs.oom_kills(events) == 1 and jobs.oom_kills(tmp_path / "missing") is None
     killed = jobs.death_cause(-signal.SIGKILL, "", oom_before=1)  # no OOM kill since the job started
-    assert killed == "was killed (SIGKILL)" and "memory" not in killed
+    assert killed == jobs.Death("was killed (SIGKILL)", out_of_memory=False)
     monkeypatch.setattr(jobs, "oom_kills", lambda: 2)
-    assert "out-of-memory killer" in jobs.death_cause(-signal.SIGKILL, "", oom_before=1)
+    oom = jobs.death_cause(-signal.SIGKILL, "", oom_before=1)
+    assert oom.out_of_memory and "out-of-memory killer" in oom.text
 
 
 def _abort_after_writing(logs: jobs.JobLogs) -> None:
