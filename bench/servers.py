@@ -34,10 +34,11 @@ class Server:
         log_path: Path,
         timeout_s: float = 180,
         cwd: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.log_path = log_path
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen(command, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while True:
             if self.process.poll() is not None:

@@ -4,8 +4,6 @@ runs in a row, 2D and 3D, before and after a t-SNE run."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.conftest import RunningApp
@@ -14,7 +12,6 @@ from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
 pytestmark = pytest.mark.e2e
 COMPILED = "Warm-up: UMAP compiled"
 DEMO_POINTS = 1797
-FIRST_RUN_S = 10  # the first UMAP of a fresh server on the demo, once the warm-up is done
 
 
 def projection_tab(page, name: str, dimension: str) -> None:
@@ -22,13 +19,12 @@ def projection_tab(page, name: str, dimension: str) -> None:
     page.get_by_text(dimension, exact=True).click()
 
 
-def run_to_the_end(page, method: str, timeout_s: float = 120) -> tuple[str, float]:
-    """Press the method's Run; its final status and the seconds it took (failures show the banner)."""
-    started = time.monotonic()
+def run_to_the_end(page, method: str, timeout_s: float = 120) -> str:
+    """Press the method's Run; its final status (a failure shows the banner's text)."""
     page.click(f"#{method}-run")
     status = wait_text(page, f"#{method}-status", "done|failed|lost|stopped", timeout=timeout_s * 1000)
     assert status.startswith(("done", "iteration")) and "done" in status, (status, page.inner_text("#error-banner"))
-    return status, time.monotonic() - started
+    return status
 
 
 def plotted(page) -> tuple[str, int, str]:
@@ -59,9 +55,8 @@ def test_umap_and_tsne_on_the_demo_as_the_readme_starts_it(browser, artifacts, t
         open_app(page, running.url, DEMO_POINTS)
 
         projection_tab(page, "UMAP", "2D")
-        _, first = run_to_the_end(page, "umap")
+        run_to_the_end(page, "umap")  # how soon: bench/bench_umap.py
         wait_plotted(page, "scattergl", DEMO_POINTS, "UMAP 1")
-        assert first <= FIRST_RUN_S, f"the first UMAP took {first:.1f} s after Run"
         page.screenshot(path=str(artifacts / "e2e-umap-demo-2d.png"))
 
         projection_tab(page, "t-SNE", "2D")
@@ -71,13 +66,13 @@ def test_umap_and_tsne_on_the_demo_as_the_readme_starts_it(browser, artifacts, t
         wait_plotted(page, "scattergl", DEMO_POINTS, "t-SNE 1")
 
         projection_tab(page, "UMAP", "3D")
-        status, _ = run_to_the_end(page, "umap")
+        status = run_to_the_end(page, "umap")
         assert status == "done"
         wait_plotted(page, "scatter3d", DEMO_POINTS, "UMAP 1")
 
         page.fill("#umap-neighbors", "8")
         page.press("#umap-neighbors", "Enter")
-        status, _ = run_to_the_end(page, "umap")
+        status = run_to_the_end(page, "umap")
         assert status == "done"  # computed again in a new job, not served from the cache
         wait_plotted(page, "scatter3d", DEMO_POINTS, "UMAP 1")
         page.screenshot(path=str(artifacts / "e2e-umap-demo-3d.png"))
@@ -95,7 +90,7 @@ def test_umap_twice_on_a_logdir_after_the_warm_up(page, clustered_app, clustered
     for neighbours in ("15", "6"):
         page.fill("#umap-neighbors", neighbours)
         page.press("#umap-neighbors", "Enter")
-        status, _ = run_to_the_end(page, "umap")
+        status = run_to_the_end(page, "umap")
         assert status == "done"
         wait_plotted(page, "scattergl", n, "UMAP 1")
     wait_points(page, n)
