@@ -45,6 +45,7 @@ PROGRESS_STEPS = 50  # epoch reports per run (one every n_epochs / 50 epochs, an
 MAX_SEED = 2**32 - 1
 FORK_SAFE_LAYERS = ("workqueue", "tbb")  # numba threading layers a forked child may use after its parent
 MAX_NEIGHBORS = 200  # a bound on one run's memory and time on a shared server
+APPROXIMATE_FROM = 4097  # points from which umap-learn finds neighbours with pynndescent
 
 
 @dataclass(frozen=True)
@@ -331,27 +332,13 @@ def umap_layout(
 
 
 def warm_up(approximate_neighbours: bool = True) -> None:
-    """Import umap-learn and compile its numba code with tiny fits, before a user waits for a layout.
+    """Import umap-learn and compile its numba code with small fits, before a user waits for a layout.
 
-    With ``approximate_neighbours`` it also compiles pynndescent, which umap-learn uses from 4,096 points
-    (~17 s once per process). Compiled code is inherited by job processes forked afterwards.
+    With ``approximate_neighbours`` the second fit has more than 4,096 points, umap-learn's threshold for
+    pynndescent, whose random-projection forest (~6 s) and descent (~17 s) compile only on data that
+    large. Compiled code is inherited by job processes forked afterwards.
     """
     rng = np.random.default_rng(0)
     umap_layout(rng.normal(size=(40, 4)).astype(np.float32), UMAPParams(n_neighbors=5))
     if approximate_neighbours:
-        from sklearn.utils import check_random_state
-        from umap.umap_ import nearest_neighbors
-
-        small = rng.normal(size=(80, 4)).astype(np.float32)
-        nearest_neighbors(
-            small,
-            10,
-            "euclidean",
-            {},
-            False,
-            check_random_state(0),
-            False,
-            use_pynndescent=True,
-            n_jobs=1,
-            verbose=False,
-        )
+        umap_layout(rng.normal(size=(APPROXIMATE_FROM, 4)).astype(np.float32), UMAPParams(n_neighbors=5))
