@@ -8,7 +8,16 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids
 from callbacks.common import banner, outcome, reports_errors
-from projector.bookmarks import METHODS, ViewState, dumps, full_coords, loads, read_bookmarks_file, restored_layout
+from projector.bookmarks import (
+    METHODS,
+    ViewState,
+    dumps,
+    full_coords,
+    loads,
+    read_bookmarks_file,
+    restored_layout,
+    restored_record,
+)
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
 from projector.projection import project
@@ -290,7 +299,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         data = workspace.dataset(view.tensor)
         subset, coords = restored_layout(state, entry["title"], data.n, data.dim)
         result = f"bookmark-{entry['id']}"
-        workspace.results.set(result, coords, meta={"bookmark": entry["title"]})
+        workspace.results.set(result, coords, meta=restored_record(state, entry["title"]))
         opening = Opening(
             entry["id"],
             state.method,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, overload
@@ -47,6 +47,7 @@ CUSTOM_DEFAULTS.update({f"{side}_regex": False for side in ("left", "right", "up
 _TB_SIDES = (("left", "XLeft"), ("right", "XRight"), ("up", "YUp"), ("down", "YDown"))
 SEARCH_DEFAULTS = {"query": "", "column": None, "regex": False}
 TB_LEARNING_RATE = 10  # TensorBoard's default t-SNE learning rate: written for our "auto", read back as "auto"
+MAX_TSNE_ITERATION = 10**9  # beyond any run: a larger tSNEIteration is damage, read as unknown (0)
 TB_SPHERIZE_DIMS = 50  # TensorBoard spherizes by default from this many dimensions on
 _TB_POSITION_3D = (0.45, 0.9, 1.6)  # TensorBoard's default cameras (scatterPlot.ts)
 _TB_POSITION_2D = (0.0, 0.0, 4.0)
@@ -79,6 +80,14 @@ class ViewState:
     spherize: bool = False
     run: str | None = None
     tensor: str | None = None
+
+    @property
+    def tsne_iteration(self) -> int | None:
+        """The t-SNE iteration a t-SNE layout was saved at (TensorBoard's ``tSNEIteration``), for its status
+        line; None for another projection or an iteration nobody recorded."""
+        if self.method != "tsne":
+            return None
+        return _iteration(self.tsne.get("iteration")) or None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ViewState):
@@ -205,7 +214,7 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
         "isSelected": False,
         "selectedProjection": state.method,
         "dataSetDimensions": [int(state.n_points), int(state.n_dims)],
-        "tSNEIteration": int(_number(tsne.get("iteration"), 0)),
+        "tSNEIteration": _iteration(tsne.get("iteration")),
         "tSNEPerplexity": _number(tsne.get("perplexity"), TSNE_DEFAULTS["perplexity"]),
         "tSNELearningRate": rate if rate and rate > 0 else TB_LEARNING_RATE,
         "tSNEis3d": dimension == 3,
@@ -392,6 +401,10 @@ def _read_state(
             "run": _text(ns.get("run")),
             "tensor": _text(ns.get("tensor")),
         }
+    if "iteration" in extras["tsne"] or _iteration(obj.get("tSNEIteration")):
+        # The State's own field describes its projections, which are what is restored; our copy under
+        # NAMESPACE is stale when TensorBoard ran t-SNE further and saved the bookmark again.
+        extras["tsne"]["iteration"] = _iteration(obj.get("tSNEIteration", extras["tsne"].get("iteration")))
     label = obj.get("label")
     return ViewState(
         label=label if isinstance(label, str) else "",
@@ -438,7 +451,7 @@ def _tensorboard_extras(obj: dict[str, Any], n_dims: int) -> dict[str, Any]:
     color = obj.get("selectedColorOptionName")
     perplexity = _number(obj.get("tSNEPerplexity"), 0.0)
     rate = _number(obj.get("tSNELearningRate"), 0.0)
-    iteration = int(_number(obj.get("tSNEIteration"), 0.0))
+    iteration = _iteration(obj.get("tSNEIteration"))
     neighbors = _number(obj.get("umapNeighbors"), 0.0)
     min_dist = _number(obj.get("umapMinDist"), -1.0)
     custom: dict[str, Any] = {"column": _text(obj.get("customSelectedSearchByMetadataOption")) or None}
@@ -482,6 +495,12 @@ def _saved_custom(value: Any) -> dict[str, Any]:
 def _saved(defaults: dict[str, Any], value: Any) -> dict[str, Any]:
     """Our saved dict as it was written; the defaults when it is missing."""
     return dict(value) if isinstance(value, dict) else dict(defaults)
+
+
+def _iteration(value: Any) -> int:
+    """A t-SNE iteration count from JSON (or a form): a whole number up to MAX_TSNE_ITERATION, else 0."""
+    number = _number(value)
+    return int(number) if number is not None and 0 <= number <= MAX_TSNE_ITERATION else 0
 
 
 def _is_index(value: Any) -> bool:
@@ -596,3 +615,20 @@ def restored_layout(state: ViewState, title: str, n: int, dim: int) -> tuple[np.
     if coords.size and not np.isfinite(coords).all():
         raise BookmarkError(f"Bookmark '{title}' lacks coordinates for some of its points.")
     return subset, coords
+
+
+def restored_record(state: ViewState, title: str) -> dict[str, Any]:
+    """The result-cache meta of the layout restored from bookmark ``title``: the title and, for t-SNE, the
+    ``iteration`` it was saved at, as a finished job's meta has it (what :func:`restored_status` reads)."""
+    record: dict[str, Any] = {"bookmark": title}
+    if state.tsne_iteration is not None:
+        record["iteration"] = state.tsne_iteration
+    return record
+
+
+def restored_status(dimension: int, record: Mapping[str, Any] | None) -> str:
+    """The projection tab's status line for a restored layout, from its result-cache meta ``record``:
+    ``Restored from a bookmark (2D) at iteration 948.`` for t-SNE, as TensorBoard shows the iteration."""
+    iteration = record.get("iteration") if isinstance(record, Mapping) else None
+    at = f" at iteration {iteration}" if _is_index(iteration) and iteration else ""
+    return f"Restored from a bookmark ({int(dimension)}D){at}."

@@ -454,3 +454,59 @@ def test_categorical_colouring_travels_as_tensorboards_switch():
     assert loaded.categorical is True
     del obj[NAMESPACE]  # as TensorBoard writes it
     assert from_tensorboard(obj, n_points=N, n_dims=D).categorical is True
+
+
+# --- the iteration a t-SNE layout was saved at ----------------------------------------------------------
+
+
+def _tensorboard_tsne(iteration, method="tsne") -> dict:
+    """A 2-D t-SNE state as TensorBoard's bookmark panel saves it (no NAMESPACE)."""
+    obj = to_tensorboard(ViewState("State 1", "tsne", 2, _coords(2), N, D))
+    del obj[NAMESPACE]
+    obj["selectedProjection"] = method
+    obj["tSNEIteration"] = iteration
+    if method == "pca":
+        obj["pcaComponentDimensions"] = [0, 1]
+        obj["projections"] = [{"pca-0": 1.0, "pca-1": 2.0} for _ in range(N)]
+    return obj
+
+
+def test_a_tensorboard_tsne_bookmark_says_the_iteration_it_was_saved_at():
+    from projector.bookmarks import restored_record, restored_status
+
+    state = from_tensorboard(_tensorboard_tsne(948), n_points=N, n_dims=D)
+    assert state.tsne_iteration == 948
+    record = restored_record(state, "State 1")
+    assert record == {"bookmark": "State 1", "iteration": 948}
+    assert restored_status(2, record) == "Restored from a bookmark (2D) at iteration 948."
+    assert json.loads(dumps([state]))[0]["tSNEIteration"] == 948  # and says it again when saved
+
+
+@pytest.mark.parametrize("iteration", [0, -5, "948x", 1e300, True, None])
+def test_an_unknown_or_damaged_iteration_is_not_shown(iteration):
+    from projector.bookmarks import restored_record, restored_status
+
+    state = from_tensorboard(_tensorboard_tsne(iteration), n_points=N, n_dims=D)
+    assert state.tsne_iteration is None
+    assert restored_status(2, restored_record(state, "b")) == "Restored from a bookmark (2D)."
+
+
+def test_only_a_tsne_layout_has_an_iteration():
+    from projector.bookmarks import restored_record, restored_status
+
+    state = from_tensorboard(_tensorboard_tsne(300, method="pca"), n_points=N, n_dims=D)
+    assert state.tsne_iteration is None and restored_record(state, "b") == {"bookmark": "b"}
+    assert restored_status(3, None) == "Restored from a bookmark (3D)."
+    assert restored_status(2, {"iteration": "948"}) == "Restored from a bookmark (2D)."  # a record is typed
+
+
+def test_the_iteration_of_the_projections_wins_over_our_stale_copy():
+    # TensorBoard keeps our NAMESPACE when it saves an uploaded bookmark again, after running t-SNE further.
+    obj = json.loads(dumps([_isolated_tsne()]))[0]
+    assert obj["tSNEIteration"] == 300 and obj[NAMESPACE]["tsne"]["iteration"] == 300
+    obj["tSNEIteration"] = 500
+    (loaded,) = loads(json.dumps([obj]), N, D)
+    assert loaded.tsne_iteration == 500 and loaded.tsne["iteration"] == 500
+    saved_without = ViewState("b", "tsne", 2, _coords(2), N, D, tsne={"perplexity": 5.0})  # the panel's fields
+    (loaded,) = loads(dumps([saved_without]), N, D)
+    assert loaded.tsne == {"perplexity": 5.0} and loaded.tsne_iteration is None

@@ -235,3 +235,114 @@ def test_plain_numeric_tsv_reads_exactly_as_before(monkeypatch):
     parse_tensor_text(text)
     big = word_lines([f"w{i}" for i in range(20_000)], np.ones((20_000, 50)))
     assert parse_tensor_text(big)[0].shape == (20_000, 50)  # pandas' C parser, no Python loop per line
+
+
+# --- memory follows what the file holds, never what it claims ----------------------------------------
+
+
+def traced_peak(parse, *args, **kwargs):
+    """``parse(*args, **kwargs)``'s result (or the exception it raised) and its peak traced memory."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        try:
+            outcome = parse(*args, **kwargs)
+        except TensorError as error:
+            outcome = error
+        return outcome, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_crafted_word_file_is_refused_with_memory_its_size_bounds():
+    # The fast parser fails on "new york"; the line-by-line reading once built a fixed-width string array of
+    # rows × dims × 5,000 characters × 4 bytes: 4 GB for this 0.6 MB file (40 GB for a million lines).
+    text = b"a 1 1\n" * 100_000 + b"new york 1 1\n" + b"b 1 " + b"1" * 5_000 + b"\n"
+    error, peak = traced_peak(parse_tensor_text, text, name="w.txt")
+    assert isinstance(error, TensorError)
+    assert str(error).startswith(
+        "Tensor file w.txt, line 100002, column 3: a cell of 5,000 characters is longer than any number"
+    )
+    assert peak < 20 * len(text)
+
+
+def test_a_multi_word_file_is_read_line_by_line_with_memory_its_size_bounds():
+    text = b"a 1 1\n" * 100_000 + b"new york 0.5 -2\n"
+    (vectors, words), peak = traced_peak(parse_tensor_text, text, name="w.txt")
+    assert vectors.shape == (100_001, 2) and vectors.dtype == np.float32
+    assert words.iloc[-1] == "new york" and vectors[-1].tolist() == [0.5, -2]
+    assert peak < 20 * len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a 1 2\nnew york 1 2\nb 3 " + "9" * 65 + "\n", "line 3, column 3: a cell of 65 characters is longer"),
+        ("a\t1\t2\nb\t0." + "1" * 78 + "\t2\nc\tnAn\t3\n", "line 2, column 2: a cell of 80 characters is longer"),
+        ("nAn\t2\n3\t0." + "4" * 68 + "\n", "line 2, column 2: a cell of 70 characters is longer than any number"),
+    ],
+)
+def test_a_cell_longer_than_any_number_names_its_line_and_column(text, message):
+    # "new york" and "nAn" (a spelling only Python reads) send each file to the line-by-line reading.
+    with pytest.raises(TensorError, match=f"^Tensor file t.txt, {message}"):
+        parse_tensor_text(text.encode(), name="t.txt")
+
+
+def test_a_long_word_is_still_a_word():
+    got, words = parse_tensor_text(("x" * 5_000 + " 1 2\nnew york 3 4\nb 5 6\n").encode(), name="w.txt")
+    assert words.str.len().tolist() == [5_000, 8, 1] and got.tolist() == [[1, 2], [3, 4], [5, 6]]
+
+
+def test_a_wide_one_line_tsv_is_not_given_to_pandas(monkeypatch):
+    # pandas' C parser costs ~1.5 KB and 40 µs a column: a 3 MB line of a million cells took 1.5 GB and 40 s.
+    import projector.tensors as tensors
+
+    def no_pandas(*_args, **_kwargs):
+        raise AssertionError("pandas read a file far wider than its size pays for")
+
+    monkeypatch.setattr(tensors.pd, "read_csv", no_pandas)
+    text = ("\t".join(["12"] * 300_000) + "\n").encode()
+    got, peak = traced_peak(parse_tensor_tsv, text)
+    assert got.shape == (1, 300_000) and (got == 12).all()
+    assert peak < 20 * len(text)
+    with pytest.raises(TensorError, match="line 2 has 300,001 values|line 2 has 300001 values"):
+        parse_tensor_tsv(text + ("\t".join(["1"] * 300_001) + "\n").encode(), name="t.tsv")
+
+
+def test_an_npy_header_claiming_more_than_the_file_holds_is_refused_before_allocating(tmp_path):
+    import io
+
+    from projector.tensors import parse_tensor_npy
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((2, 2), dtype=np.float32))
+    claim = buffer.getvalue().replace(b"(2, 2), }", b"(1000000000, 1000000000), }")
+    (tmp_path / "t.npy").write_bytes(claim)
+    error, peak = traced_peak(read_tensor_file, tmp_path / "t.npy", name="run/t.npy")
+    assert isinstance(error, TensorError) and peak < 1_000_000
+    assert "run/t.npy: its .npy header says shape (1000000000, 1000000000) of float32" in str(error)
+    assert "the file is cut short or damaged" in str(error)
+    assert peek_tensor_shape(tmp_path / "t.npy") is None
+    error, peak = traced_peak(parse_tensor_npy, claim, name="up.npy")
+    assert isinstance(error, TensorError) and "up.npy: its .npy header says" in str(error) and peak < 1_000_000
+    np.testing.assert_array_equal(parse_tensor_npy(buffer.getvalue()), np.zeros((2, 2)))
+    with pytest.raises(TensorError, match="up.npy holds object values"):
+        parse_tensor_npy(buffer.getvalue().replace(b"'<f4'", b"'|O' "), name="up.npy")
+
+
+def test_a_tensor_shape_is_multiplied_without_wrapping_around(tmp_path):
+    np.zeros(4, dtype="<f4").tofile(tmp_path / "t.bin")  # 16 bytes; np.prod((20, 922337203685477581)) wraps to 4
+    with pytest.raises(TensorError, match=r"has 16 bytes but tensor_shape \[20, 922337203685477581\] needs 73,786"):
+        read_tensor_file(tmp_path / "t.bin", (20, 922337203685477581), name="t.bin")
+    with pytest.raises(TensorError, match=r"tensor_shape \[-2, -2\] has a side that is not positive"):
+        read_tensor_file(tmp_path / "t.bin", (-2, -2), name="t.bin")
+    assert peek_tensor_shape(tmp_path / "t.bin", (20, 922337203685477581)) is None
+    assert peek_tensor_shape(tmp_path / "t.bin", (-2, -2)) is None
+
+
+def test_a_word2vec_header_after_blank_lines_and_an_endless_count():
+    got, words = parse_tensor_text(b"\n3 2\na 1 2\nb 3 4\nnew york 5 6\n", name="w.txt")
+    assert got.shape == (3, 2) and words.tolist() == ["a", "b", "new york"]
+    with pytest.raises(TensorError, match="line 1 has 1 values after its word"):  # once int()'s ValueError
+        parse_tensor_text(b"1" * 5_000 + b" 2\na 1 2\nb 3 4\n", name="w.txt")
