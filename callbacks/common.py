@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from dash import html, no_update
 
 from callbacks import ids
-from projector.errors import ProjectorError
+from projector.errors import ProjectorError, internal_text
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def user_message(error: Exception) -> str:
     """The text shown for an exception: ours verbatim, anything else as an internal error."""
     if isinstance(error, ProjectorError):
         return str(error)
-    return f"Internal error ({type(error).__name__}: {error}). The rest of the app still works; see the server log."
+    return f"Internal error ({internal_text(error)}). The rest of the app still works; see the server log."
 
 
 def reports_errors(outputs: int | dict) -> Callable:

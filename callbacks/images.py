@@ -3,25 +3,32 @@
 The browser (``assets/images.js``) finds the points in view after every zoom, pan or redraw and posts their
 rows and pixel positions to ``ROUTE``; the server answers one transparent PNG of their thumbnails, which the
 browser lays over the axes as a Plotly layout image (it follows zoom and pan with the points).
+
+The route trusts no client: its body is parsed strictly (:func:`projector.thumbnails.parse_request`) and at
+most MAX_RENDERS layers are drawn at once per process, others answered 503 at once rather than queued, so a
+burst of requests cannot hold a canvas for every server thread.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from dash import ClientsideFunction, Input, Output
 from flask import Response, request
 
 from callbacks import ids
-from projector.errors import ProjectorError
+from projector.errors import InputError, ProjectorError
 from projector.scatter import view_token
-from projector.thumbnails import MAX_IMAGES, layer_png
+from projector.thumbnails import MAX_IMAGES, MAX_REQUEST_BYTES, layer_png, parse_request
 from projector.view import View
 from projector.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 ROUTE = "_projector/image-layer"
+MAX_RENDERS = 2  # layers drawn at once per process: each holds a canvas of up to 38 MB
+BUSY = "The server is busy drawing images for others; try again in a moment."
 
 
 def register(app, workspace: Workspace) -> None:
@@ -56,24 +63,40 @@ def register(app, workspace: Workspace) -> None:
         Input(ids.IMAGES_TOGGLE, "value"),
     )
 
+    renders = threading.BoundedSemaphore(MAX_RENDERS)
+
     @app.server.route(app.config.routes_pathname_prefix + ROUTE, methods=["POST"])
     def image_layer() -> Response:
-        body = request.get_json(silent=True)
+        raw = _body()
+        if raw is None:
+            return _text(f"The image layer request is larger than {MAX_REQUEST_BYTES:,} bytes.", 413)
         try:
-            if not isinstance(body, dict):
-                raise ProjectorError("The image layer request is not JSON.")
-            data = workspace.dataset(str(body.get("tensor", "")))
+            ask = parse_request(raw)
+            data = workspace.dataset(ask.tensor)
             if data.sprite is None:
-                raise ProjectorError("This tensor has no images (no sprite in its projector config).")
-            png = layer_png(
-                data.sprite,
-                body.get("rows") or [],
-                body.get("pixels") or [],
-                int(body.get("width", 0)),
-                int(body.get("height", 0)),
-                int(body.get("size", 24)),
-                body.get("lit"),
-            )
-        except (ProjectorError, TypeError, ValueError) as error:
-            return Response(str(error), status=400, mimetype="text/plain")
+                raise InputError("This tensor has no images (no sprite in its projector config).")
+        except ProjectorError as error:
+            return _text(str(error), 400)
+        if not renders.acquire(blocking=False):
+            return _text(BUSY, 503, {"Retry-After": "1"})
+        try:
+            png = layer_png(data.sprite, ask.rows, ask.pixels, ask.width, ask.height, ask.size, ask.lit)
+        except ProjectorError as error:
+            return _text(str(error), 400)
+        finally:
+            renders.release()
         return Response(png, mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+def _body() -> bytes | None:
+    """The request's body, or None past MAX_REQUEST_BYTES (read no further than that)."""
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        return None
+    raw = request.stream.read(MAX_REQUEST_BYTES + 1)
+    return None if len(raw) > MAX_REQUEST_BYTES else raw
+
+
+def _text(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        message, status=status, mimetype="text/plain", headers={"Cache-Control": "no-store", **(headers or {})}
+    )

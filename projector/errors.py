@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 
 class ProjectorError(Exception):
@@ -48,3 +49,26 @@ def reason(error: BaseException, path: str | os.PathLike[str], shown: str) -> st
     for form in sorted((w for w in written if os.sep in w), key=len, reverse=True):
         text = text.replace(form, shown)
     return text
+
+
+# An absolute path (POSIX, home-relative, Windows drive or UNC) not inside a URL, a fraction or a relative path.
+_PART = r"[^\s'\"`()<>\[\]{},;|/\\]+"
+_ABSOLUTE_PATH = re.compile(rf"(?<![\w.~/\\:-])(?:~?/|[A-Za-z]:[\\/]|\\\\)(?:{_PART}[\\/]+)*{_PART}[\\/]?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with each absolute path cut to its last component (``/srv/cache/results/ab12.npy`` →
+    ``ab12.npy``): enough to tell files apart, nothing of the server's layout."""
+    return _ABSOLUTE_PATH.sub(_last_component, text)
+
+
+def _last_component(match: re.Match[str]) -> str:
+    path = match.group(0)
+    end = len(path.rstrip(".:!?"))  # a full stop after the path ends the sentence, not the file name
+    parts = [p for p in re.split(r"[\\/]", path[:end]) if p not in ("", "~") and not re.fullmatch("[A-Za-z]:", p)]
+    return (parts[-1] if parts else path[:end]) + path[end:]
+
+
+def internal_text(error: BaseException) -> str:
+    """``Type: text`` of an unexpected exception, for a user's message: without the server's absolute paths."""
+    return without_paths(f"{type(error).__name__}: {error}")

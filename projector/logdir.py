@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -126,6 +127,11 @@ def _is_run_dir(names: set[str], directory: str) -> bool:
     return os.path.isfile(os.path.join(directory, PLUGIN_DIR, CONFIG_FILENAME))
 
 
+def _skipped(name: str) -> bool:
+    """Directories the run search never enters: hidden ones and TensorBoard's plugin data."""
+    return name.startswith(".") or name == "plugins"
+
+
 def find_runs(logdir: str | Path) -> list[str]:
     """The runs of ``logdir`` as relative POSIX paths, ``"."`` (the logdir itself) first."""
     root = os.path.abspath(os.path.expanduser(os.fspath(logdir)))
@@ -135,7 +141,7 @@ def find_runs(logdir: str | Path) -> list[str]:
     for directory, dirnames, filenames in os.walk(root):
         relative = os.path.relpath(directory, root)
         depth = 0 if relative == os.curdir else relative.count(os.sep) + 1
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "plugins")
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(d))
         if depth >= MAX_DEPTH:
             dirnames[:] = []
         if _is_run_dir(set(filenames), directory):
@@ -143,11 +149,59 @@ def find_runs(logdir: str | Path) -> list[str]:
     return sorted(runs, key=lambda r: (r != ".", r))
 
 
-def _run_dir(logdir: str | Path, run: str) -> Path:
-    directory = confine(logdir, run)
-    if not directory.is_dir():
-        raise ConfigError(f"Run {run!r} is not a directory of the logdir; pick another run.")
-    return directory
+def run_name(logdir: str | Path, run: str) -> str:
+    """``run`` spelt as :func:`find_runs` lists it (``./a``, ``a/.`` and ``a//`` are ``a``); ConfigError if
+    the run list does not offer it.
+
+    One spelling per run keeps one cache entry per tensor, and no directory the list leaves out is opened.
+    Only the run's own path is checked, with the rules of find_runs' walk, not the whole logdir.
+    """
+    name = posixpath.normpath(run) if run else os.curdir
+    if not _offered(os.path.abspath(os.path.expanduser(os.fspath(logdir))), name):
+        raise ConfigError(f"Run {_quoted(run)} is not one of the logdir's runs; pick a run from the list.")
+    return name
+
+
+def _offered(root: str, run: str) -> bool:
+    """Whether find_runs(root) lists ``run`` (a normalised name)."""
+    parts = [] if run == os.curdir else run.split("/")
+    if len(parts) > MAX_DEPTH or any(not p or _skipped(p) or os.sep in p for p in parts):
+        return False  # also "", ".." and absolute names, which _skipped or the separators catch
+    directory = root
+    try:
+        for part in parts:
+            with os.scandir(directory) as entries:  # as os.walk: this exact name, and never through a symlink
+                if not any(e.name == part and e.is_dir(follow_symlinks=False) for e in entries):
+                    return False
+            directory = os.path.join(directory, part)
+        with os.scandir(directory) as entries:
+            files = {e.name for e in entries if not _is_dir(e)}
+    except (OSError, ValueError):  # unreadable, gone meanwhile, or a name holding NUL
+        return False
+    return _is_run_dir(files, directory)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _quoted(text: str, limit: int = 80) -> str:
+    """``text`` quoted for a message, cut short: it may come from a client."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _run_dir(root: Path, run: str) -> tuple[str, Path]:
+    """The run's listed name and directory; PathError if it leads out of the logdir, else ConfigError if unlisted."""
+    try:
+        name = run_name(root, run)
+    except ConfigError:
+        if "\0" not in run:  # which confine could not even resolve
+            confine(root, run)  # a run leading out of the logdir: PathError says so
+        raise
+    return name, root / name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +313,7 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
     shapes and checkpoint variable lists by file mtime and size.
     """
     root = Path(logdir).expanduser().resolve()
-    run_dir = _run_dir(root, run)
+    run, run_dir = _run_dir(root, run)
     listing = RunListing()
 
     def shown(path: str) -> str:
@@ -440,13 +494,14 @@ def _missing_variable_message(
 
 
 def find_spec(logdir: str | Path, key: str, cache: LRUCache | None = None) -> EmbeddingSpec:
-    """The embedding whose :attr:`EmbeddingSpec.key` is ``key``; ConfigError if it is gone."""
-    run = key.split(KEY_SEPARATOR, 1)[0]
+    """The embedding whose :attr:`EmbeddingSpec.key` is ``key`` (its run spelt any way :func:`run_name`
+    accepts; the spec returned has the run list's spelling); ConfigError if it is gone."""
+    run, _, name = key.partition(KEY_SEPARATOR)
     try:
         specs = list_embeddings(logdir, run, cache).specs
     except (ConfigError, PathError):
         specs = []
     for spec in specs:
-        if spec.key == key:
+        if spec.name == name:
             return spec
-    raise ConfigError(f"Tensor {key!r} is no longer in the logdir; pick another run or tensor.")
+    raise ConfigError(f"Tensor {_quoted(key)} is no longer in the logdir; pick another run or tensor.")

@@ -17,6 +17,7 @@ from projector.logdir import (
     find_runs,
     find_spec,
     list_embeddings,
+    run_name,
 )
 from tests.conftest import copy_logdir
 
@@ -355,3 +356,108 @@ def test_messages_name_paths_relative_to_the_logdir(tmp_path):
         list_embeddings(root, "file")
     for error in (gone.value, not_a_run.value):
         assert str(tmp_path) not in str(error)
+
+
+# --- one spelling per run ----------------------------------------------------------------------------
+
+
+def tsv_run(directory, name: str = "t") -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.tsv").write_text("".join(f"{i}\t{i % 3}\n" for i in range(5)))
+    write_config(directory, f'embeddings {{ tensor_name: "{name}" tensor_path: "{name}.tsv" }}\n')
+
+
+@pytest.fixture
+def runs_logdir(tmp_path):
+    """Runs the walk lists, and directories it leaves out: hidden, plugin data, too deep, linked, not runs."""
+    root = tmp_path / "logdir"
+    tsv_run(root)
+    tsv_run(root / "run")
+    tsv_run(root / "a" / "b")
+    (root / "ckpt").mkdir()
+    (root / "ckpt" / "model.ckpt-1.index").write_bytes(b"")
+    (root / "state").mkdir()
+    (root / "state" / "checkpoint").write_text("")
+    tsv_run(root / "keras" / "plugins" / "org_tensorflow_tensorboard_projector")
+    tsv_run(root / ".hidden")
+    tsv_run(root / "run" / "plugins" / "other")
+    tsv_run(root / "1" / "2" / "3" / "4" / "5" / "6")  # at the deepest level walked
+    tsv_run(root / "1" / "2" / "3" / "4" / "5" / "6" / "7")  # below it
+    (root / "only-events").mkdir()
+    (root / "only-events" / "events.out.tfevents.1").write_bytes(b"")
+    (root / "linked").symlink_to(root / "run")  # the walk does not follow links
+    (root / "dir-named-config" / CONFIG).mkdir(parents=True)  # a directory, not a config file
+    (root / "file").write_text("")
+    return root
+
+
+CONFIG = "projector_config.pbtxt"
+
+
+def test_run_name_accepts_exactly_what_find_runs_lists(runs_logdir):
+    listed = find_runs(runs_logdir)
+    assert listed == [".", "1/2/3/4/5/6", "a/b", "ckpt", "keras", "run", "state"]
+    candidates = {"."} | {
+        os.path.relpath(os.path.join(d, n), runs_logdir)
+        for d, dirnames, filenames in os.walk(runs_logdir, followlinks=True)
+        for n in dirnames + filenames
+    }
+    for candidate in sorted(candidates):
+        if candidate in listed:
+            assert run_name(runs_logdir, candidate) == candidate
+        else:
+            with pytest.raises(ConfigError, match="is not one of the logdir's runs; pick a run from the list"):
+                run_name(runs_logdir, candidate)
+
+
+@pytest.mark.parametrize(
+    ("alias", "run"),
+    [
+        ("./run", "run"),
+        ("run/.", "run"),
+        ("run/./.", "run"),
+        ("run//", "run"),
+        ("./a/./b/", "a/b"),
+        ("", "."),
+        ("./", "."),
+        ("././.", "."),
+        ("a/../run", "run"),
+    ],
+)
+def test_every_spelling_of_a_run_is_the_run_lists(runs_logdir, alias, run):
+    assert run_name(runs_logdir, alias) == run
+    listing = list_embeddings(runs_logdir, alias)
+    assert [s.key for s in listing.specs] == [f"{run}::t"]
+    spec = find_spec(runs_logdir, f"{alias}::t")
+    assert spec == find_spec(runs_logdir, f"{run}::t") and spec.run == run and spec.key == f"{run}::t"
+
+
+def test_aliases_share_one_dataset(runs_logdir, tmp_path):
+    from projector.workspace import Workspace
+
+    workspace = Workspace(runs_logdir, cache_root=tmp_path / "cache")
+    first = workspace.dataset("run::t")
+    for alias in ("./run::t", "run/.::t", "run/./.::t"):
+        assert workspace.dataset(alias) is first  # one cache entry, read and hashed once
+
+
+@pytest.mark.parametrize(
+    "run", ["only-events", "a", "linked", ".hidden", "keras/plugins", "run/plugins/other", "file", "nope", "a\0b"]
+)
+def test_a_run_the_list_does_not_offer_is_refused(runs_logdir, run):
+    with pytest.raises(ConfigError, match="is not one of the logdir's runs"):
+        list_embeddings(runs_logdir, run)
+    with pytest.raises(ConfigError, match=r"is no longer in the logdir; pick another run or tensor\.$"):
+        find_spec(runs_logdir, f"{run}::t")
+
+
+def test_a_run_outside_the_logdir_is_a_path_error_and_long_names_are_cut(runs_logdir, tmp_path):
+    tsv_run(tmp_path / "outside")
+    for run in ("../outside", str(tmp_path / "outside"), "../logdir/../outside"):
+        with pytest.raises(PathError, match="outside the logdir"):
+            list_embeddings(runs_logdir, run)
+        with pytest.raises(ConfigError, match="is no longer in the logdir"):
+            find_spec(runs_logdir, f"{run}::t")
+    with pytest.raises(ConfigError) as refused:
+        find_spec(runs_logdir, "x" * 100_000 + "::t")
+    assert len(str(refused.value)) < 200

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
+from projector import selection
 from projector.errors import InputError
-from projector.selection import default_radius, in_box, in_lasso, within_radius
+from projector.selection import MAX_LASSO_VERTICES, default_radius, in_box, in_lasso, within_radius
 
 GRID = np.array([[x, y] for y in range(5) for x in range(5)], dtype=float)  # row = 5*y + x
 
@@ -89,6 +92,73 @@ def test_lasso_matches_a_reference_on_random_points():
     )
     expected = np.flatnonzero(np.hypot(points[:, 0], points[:, 1]) < boundary)
     assert found.tolist() == expected.tolist()
+
+
+def reference_lasso(points: np.ndarray, xs, ys) -> np.ndarray:
+    """The textbook even-odd test, one pass over every point per edge."""
+    vx, vy = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    px, py = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), dtype=bool)
+    for x_a, y_a, x_b, y_b in zip(vx, vy, np.roll(vx, 1), np.roll(vy, 1)):
+        if y_a != y_b:
+            with np.errstate(invalid="ignore"):
+                inside ^= ((y_a > py) != (y_b > py)) & (px < x_a + (py - y_a) * (x_b - x_a) / (y_b - y_a))
+    return np.flatnonzero(inside)
+
+
+def random_polygons(rng, count: int):
+    """Concave stars of random radii and self-intersecting scribbles; some on the points' grid, for exact ties."""
+    for k in rng.integers(3, 300, size=count):
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radii = rng.uniform(0.05, 1.2, k)
+        yield radii * np.cos(angles), radii * np.sin(angles)
+        yield rng.uniform(-1.2, 1.2, k), rng.uniform(-1.2, 1.2, k)
+        yield rng.integers(-5, 6, k) / 5, rng.integers(-5, 6, k) / 5  # vertices and edges through grid points
+
+
+def test_lasso_equals_the_textbook_test_on_random_concave_polygons():
+    rng = np.random.default_rng(1)
+    grid = np.array([[x, y] for y in range(-5, 6) for x in range(-5, 6)], dtype=float) / 5
+    points = np.vstack([rng.uniform(-1.3, 1.3, size=(3000, 2)), grid, [[np.nan, 0.0], [0.0, np.inf]]])
+    for xs, ys in random_polygons(rng, 40):
+        assert in_lasso(points, xs, ys).tolist() == reference_lasso(points, xs, ys).tolist()
+
+
+def test_lasso_in_many_small_batches_gives_the_same_rows(monkeypatch):
+    rng = np.random.default_rng(2)
+    points = rng.uniform(-1, 1, size=(2000, 2))
+    monkeypatch.setattr(selection, "MIN_BATCH_PAIRS", 7)  # batches of a few edges, and edges longer than one
+    monkeypatch.setattr(selection, "MAX_BATCH_PAIRS", 7)
+    for xs, ys in random_polygons(rng, 10):
+        assert in_lasso(points, xs, ys).tolist() == reference_lasso(points, xs, ys).tolist()
+
+
+def test_a_lasso_of_too_many_vertices_is_refused():
+    angles = np.linspace(0, 2 * np.pi, MAX_LASSO_VERTICES, endpoint=False)
+    assert in_lasso(GRID, 3 * np.cos(angles) + 2, 3 * np.sin(angles) + 2).size == 25  # the limit itself is fine
+    xs, ys = [0.5, 2.5, 2.5] * 3334, [0.5, 0.5, 2.5] * 3334
+    with pytest.raises(InputError, match="The lasso has 10,002 vertices; at most 10,000 are allowed"):
+        in_lasso(GRID, xs, ys)
+
+
+def test_a_lasso_crossing_every_row_too_often_is_refused_at_once():
+    points = np.random.default_rng(3).uniform(-1, 1, size=(100_000, 2))
+    comb_x = np.linspace(-1, 1, MAX_LASSO_VERTICES)  # 10,000 teeth, each from bottom to top over every point
+    comb_y = np.where(np.arange(MAX_LASSO_VERTICES) % 2 == 0, -1.0, 1.0)
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"too often to test \(1,000,000,000 crossings, at most 20,000,000\)"):
+        in_lasso(points, comb_x, comb_y)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_long_lasso_over_many_points_is_fast():
+    points = np.random.default_rng(4).normal(size=(100_000, 2))
+    angles = np.linspace(0, 2 * np.pi, MAX_LASSO_VERTICES, endpoint=False)
+    radii = 2 + 0.5 * np.sin(37 * angles)  # concave: 37 lobes
+    started = time.perf_counter()
+    found = in_lasso(points, radii * np.cos(angles), radii * np.sin(angles))
+    assert time.perf_counter() - started < 2.0  # a Python loop over the vertices takes about ten times longer
+    assert 80_000 < found.size < 90_000
 
 
 def test_default_radius():

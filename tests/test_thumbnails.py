@@ -60,10 +60,12 @@ def test_rows_follow_the_sprite_cells_of_a_subset():
         ([0, 1], [[1, 1]], 10, 24, "one pixel position per point"),
         ([4], [[1, 1]], 10, 24, "not in this tensor"),
         ([0], [[1, 1]], 0, 24, "at most 4096 px"),
+        ([0], [[1, 1]], 4096, 24, "at most 9,437,184 px in all"),  # 4096 × 4096: a canvas of 64 MB
+        ([0] * 5, [[1, 1]] * 5, 10, 24, "not in this tensor"),  # more points than the tensor has
         ([0], [[1, 1]], 10, 25, "Thumbnail size"),
         ([0] * (MAX_IMAGES + 1), [[1, 1]] * (MAX_IMAGES + 1), 10, 24, "zoom in"),
     ],
 )
 def test_bad_requests_get_a_clear_message(rows, pixels, width, size, message):
     with pytest.raises(InputError, match=message):
-        layer_png(sheet(), rows, pixels, width, 10, size=size)
+        layer_png(sheet(), rows, pixels, width, width if width == 4096 else 10, size=size)
