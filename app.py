@@ -57,6 +57,8 @@ class Config:
     max_jobs: int = 0  # t-SNE/UMAP runs at once on this machine (0: one per core); more wait in a queue
     job_time_limit_s: int = 7200  # a Celery task running longer is stopped
     job_abandon_s: float = ABANDONED_S  # a job whose page has not said it is open for this long stops
+    upload_quota_mb: float = serving.DEFAULT_UPLOAD_QUOTA_MB  # what one browser session may keep uploaded
+    uploads_total_mb: float = serving.DEFAULT_UPLOADS_TOTAL_MB  # what every upload together may take
 
     def job_slots(self) -> int:
         return self.max_jobs or os.cpu_count() or 1
@@ -167,6 +169,7 @@ def create_app(config: Config) -> Dash:
     make_private_dir(root)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(root / "numba"))  # UMAP's compiled code outlives a restart
     workspace = Workspace(config.logdir, cache_root=root)
+    workspace.uploads.set_quotas(config.upload_quota_mb, config.uploads_total_mb)
     if config.celery_broker:  # finished layouts also go through Redis: workers may be on other machines
         import redis
 
@@ -183,7 +186,7 @@ def create_app(config: Config) -> Dash:
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
     board = JobBoard(root / "flags", config.celery_broker, config.job_abandon_s)
     jobs.register(app, workspace, manager, board, slots, JobLogs(root / "job-logs"))
-    session.install(app.server, prefix)
+    session.install(app.server, prefix, root)
     url_state.register(app)
     theme.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
@@ -294,6 +297,19 @@ OPTIONS = [
         positive(float),
     ),
     Option(
+        "--upload-quota-mb",
+        "uploaded tensors and metadata one browser session may keep, in MB stored; more are refused "
+        f"(default {serving.DEFAULT_UPLOAD_QUOTA_MB:,})",
+        float(serving.DEFAULT_UPLOAD_QUOTA_MB),
+        positive(float),
+    ),
+    Option(
+        "--uploads-total-mb",
+        f"uploads every session together may keep, in MB stored (default {serving.DEFAULT_UPLOADS_TOTAL_MB:,})",
+        float(serving.DEFAULT_UPLOADS_TOTAL_MB),
+        positive(float),
+    ),
+    Option(
         "--max-jobs",
         "t-SNE/UMAP runs at once (default, or 0: one per core); more wait in a queue that shows their place",
         0,
@@ -350,6 +366,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         max_request_mb=args.max_request_mb,
         max_jobs=args.max_jobs,
         job_abandon_s=args.job_abandon_after,
+        upload_quota_mb=args.upload_quota_mb,
+        uploads_total_mb=args.uploads_total_mb,
     )
 
 

@@ -9,6 +9,8 @@ from flask import Flask, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, format_mb
+from projector.uploads import DEFAULT_UPLOAD_QUOTA_MB as DEFAULT_UPLOAD_QUOTA_MB  # re-exported for app.py's
+from projector.uploads import DEFAULT_UPLOADS_TOTAL_MB as DEFAULT_UPLOADS_TOTAL_MB  # flags, as DEFAULT_MAX_REQUEST_MB
 
 log = logging.getLogger("projector")
 

@@ -176,7 +176,7 @@ def requester() -> str | None:
         cookies = ctx.cookies  # a background job: the cookies of the request that started it
     except (LookupError, MissingCallbackContextException):
         return None
-    return cookies.get(session.COOKIE) or ""
+    return session.of_cookies(cookies) or ""
 
 
 def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | None:

@@ -9,8 +9,10 @@ from typing import Any
 from projector import forksafe
 from projector.bookmarks import ViewState
 from projector.errors import BookmarkError
+from projector.uploads import MB, format_mb
 
 KEEP_S = 30 * 24 * 3600
+MAX_BYTES = 1024 * MB  # the whole shelf: it no longer evicts, so a full one refuses new states instead
 
 
 class BookmarkShelf:
@@ -18,16 +20,30 @@ class BookmarkShelf:
 
     Nothing is taken off the shelf when a user deletes a bookmark: that drops the entry from the browser's
     own list (:func:`without`), while the id may still be listed elsewhere (another tab, a teammate's). States
-    leave the shelf when they expire.
+    leave the shelf when they expire, never to make room for others (a bookmark is someone's work); a shelf
+    holding ``max_bytes`` refuses new ones.
     """
 
-    def __init__(self, directory: str | Path) -> None:
-        self._cache = forksafe.Cache(str(directory))
+    def __init__(self, directory: str | Path, max_bytes: int = MAX_BYTES) -> None:
+        self._cache = forksafe.Cache(str(directory), eviction_policy="none")
+        self.max_bytes = max_bytes
 
     def put(self, state: ViewState) -> str:
+        if self._full():
+            raise BookmarkError(
+                f"The server's bookmark shelf is full ({format_mb(self.max_bytes)}; bookmarks are kept 30 days): "
+                "download your bookmarks to keep them, and ask whoever runs the server to make room."
+            )
         key = uuid.uuid4().hex[:16]
         self._cache.set(key, state, expire=KEEP_S)
         return key
+
+    def _full(self) -> bool:
+        """Whether the shelf holds ``max_bytes`` even once its expired states are cleared."""
+        if self._cache.volume() < self.max_bytes:
+            return False
+        self._cache.expire()
+        return bool(self._cache.volume() >= self.max_bytes)
 
     def get(self, key: str) -> ViewState:
         state: ViewState | None = self._cache.get(key)

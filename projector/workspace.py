@@ -35,7 +35,7 @@ from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 from projector.tags import add_tag, apply_tags, tags_digest
-from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, owner_of, parse_tensor_upload
+from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, named, owner_of, parse_tensor_upload
 from projector.view import subset_digest
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,19 @@ class Workspace:
         upload = self._upload(key, owner)
         if upload.owner != owner:
             raise InputError(f"{upload.name!r} was uploaded in another browser; only that browser can share it.")
-        shared = self.uploads.share(upload.name)
+        shared = self.uploads.share(upload.id)
         if shared is None:
             raise ConfigError(not_available(upload.name))
         return shared
+
+    def delete_upload(self, key: str, session: str | None = None) -> Upload:
+        """Drop the session's uploaded tensor ``key`` (with the metadata given to it), freeing its quota."""
+        owner = self._uploader(session)
+        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
+        deleted = self.uploads.delete(upload.id, owner) if upload is not None else None
+        if deleted is None:
+            raise InputError("Only this browser's own uploads can be deleted here.")
+        return deleted
 
     def upload_status(self, key: str | None, session: str | None = None) -> str | None:
         """How the session sees uploaded tensor ``key``: uploads.PRIVATE, SHARED_BY_YOU or SHARED; None when
@@ -192,14 +201,15 @@ class Workspace:
         name = key.split("::", 1)[1]
         upload = self.uploads.upload(name)
         if upload is None or not upload.visible_to(owner):
-            raise ConfigError(not_available(name))
+            raise ConfigError(not_available(named(name)))
         return upload
 
     def _read_upload(self, upload: Upload) -> Dataset:
-        vectors = self.uploads.vectors(upload.name)
+        vectors = self.uploads.vectors(upload.id)
         if vectors is None:
             raise ConfigError(not_available(upload.name))
-        return dataset_from_arrays(vectors, self.uploads.labels(upload.name), name=upload.name)
+        data = dataset_from_arrays(vectors, self.uploads.labels(upload.id), name=upload.name)
+        return replace(data, spec=upload.spec())
 
     def resolve(self, tensor: str | Dataset) -> Dataset:
         """A dataset as given, or the one of tensor key ``tensor``: callbacks resolve a key once and pass it on."""
@@ -272,7 +282,7 @@ class Workspace:
 
 
 def upload_spec(upload: Upload) -> EmbeddingSpec:
-    return EmbeddingSpec(run=UPLOAD_RUN, name=upload.name, tensor_shape=upload.shape)
+    return upload.spec()
 
 
 def metadata_key(key: str, upload: Upload | None) -> str:

@@ -77,3 +77,19 @@ def test_serve_uses_waitress_unless_debug(monkeypatch):
     assert len(fake_waitress.calls) == 1
     with pytest.raises(SystemExit, match="refused on --host 0.0.0.0"):
         serving.serve(app, host="0.0.0.0", port=9000, debug=True)
+
+
+def test_the_upload_quotas_are_flags_with_environment_defaults(monkeypatch):
+    import app as projector_app
+
+    monkeypatch.delenv("PROJECTOR_UPLOAD_QUOTA_MB", raising=False)
+    monkeypatch.delenv("PROJECTOR_UPLOADS_TOTAL_MB", raising=False)
+    args = projector_app.parse_args([])
+    assert (args.upload_quota_mb, args.uploads_total_mb) == (1024, 8192)
+    assert (projector_app.Config(".").upload_quota_mb, projector_app.Config(".").uploads_total_mb) == (1024, 8192)
+    monkeypatch.setenv("PROJECTOR_UPLOAD_QUOTA_MB", "0.5")
+    args = projector_app.parse_args(["--uploads-total-mb", "20"])
+    assert (args.upload_quota_mb, args.uploads_total_mb) == (0.5, 20)
+    monkeypatch.setenv("PROJECTOR_UPLOADS_TOTAL_MB", "0")
+    with pytest.raises(SystemExit, match="PROJECTOR_UPLOADS_TOTAL_MB=0: give a positive float"):
+        projector_app.parse_args([])

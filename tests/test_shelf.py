@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pytest
 
 from projector.bookmarks import ViewState
 from projector.errors import BookmarkError
-from projector.shelf import BookmarkShelf, cursor_index, without
+from projector.shelf import KEEP_S, BookmarkShelf, cursor_index, without
 
 ENTRIES = [{"id": "a", "title": "one"}, {"id": "b", "title": "two"}, {"id": "c", "title": "three"}]
 
@@ -36,3 +39,26 @@ def test_deleting_an_entry_leaves_the_state_on_the_shelf(tmp_path):
     assert shelf.get(key).label == "kept"  # another browser listing this id still opens it
     with pytest.raises(BookmarkError):
         shelf.get("missing")
+
+
+def view(label: str = "v", n: int = 3) -> ViewState:
+    coords = np.zeros((n, 2), dtype=np.float32)
+    return ViewState(label=label, method="pca", dimension=2, coords=coords, n_points=n, n_dims=4)
+
+
+def test_the_shelf_never_evicts_and_a_full_one_refuses_until_states_expire(tmp_path, monkeypatch):
+    shelf = BookmarkShelf(tmp_path, max_bytes=10**9)
+    assert shelf._cache.eviction_policy == "none"
+    shelf._cache.reset("size_limit", 1)  # diskcache's limit, which other policies cull down to
+    keys = [shelf.put(view(str(i), n=10_000)) for i in range(10)]  # 80 KB each
+    shelf._cache.cull()
+    assert [shelf.get(k).label for k in keys] == [str(i) for i in range(10)]
+    shelf.max_bytes = shelf._cache.volume()
+    with pytest.raises(BookmarkError, match=r"bookmark shelf is full \(.*download your bookmarks"):
+        shelf.put(view())
+    assert shelf.get(keys[0]).label == "0"  # refusing a new one keeps the old ones
+    later = time.time() + KEEP_S + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert shelf.get(shelf.put(view("new"))).label == "new"  # the expired ones made room
+    with pytest.raises(BookmarkError, match="no longer on the server"):
+        shelf.get(keys[0])
