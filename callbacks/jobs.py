@@ -19,7 +19,7 @@ from callbacks.common import banner as banner_of
 from callbacks.common import reports_errors
 from projector import scatter
 from projector.dataset import Dataset
-from projector.errors import InputError, ProjectorError
+from projector.errors import InputError, ProjectorError, without_paths
 from projector.jobs import (
     LOST_S,
     JobBoard,
@@ -402,7 +402,8 @@ def register_kind(
         except (OSError, sqlite3.Error) as error:  # a full or read-only cache: show the layout all the same
             log.warning("Layout %s not stored: %s", result, error)
             warning = (
-                f"The {METHOD_NAMES[kind.method]} layout could not be saved in the server's cache ({error}); it is "
+                f"The {METHOD_NAMES[kind.method]} layout could not be saved in the server's cache "
+                f"({without_paths(str(error))}); it is "
                 "shown, but is lost when the server restarts. Free disk space or fix the cache directory."
             )
             held = {**done, "result": result, "layout": pack_layout(layout)}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from callbacks import ids
+from callbacks import ids, session
 from callbacks.common import outcome, reports_errors
 from projector import scatter
+from projector.bookmarks import restored_status
 from projector.custom import matches
 from projector.errors import InputError
 from projector.jobs import unpack_layout
@@ -14,10 +18,11 @@ from projector.pca import PCAResult
 from projector.projection import Request, axis_choice, choose_spec, pca_spec
 from projector.tsne import FORM_DEFAULTS as TSNE_DEFAULTS
 from projector.umap import FORM_DEFAULTS as UMAP_DEFAULTS
-from projector.view import Opening, View
+from projector.view import Opening, View, visible_rows
 from projector.workspace import Workspace
 
 DEFAULT_AXES = (0, 1, 2)
+MAX_HELD_CHARS = 64 * 2**20  # a packed layout of 5M points in 3D
 NO_SUPERVISION = {"label": "none (unsupervised)", "value": ""}
 
 
@@ -289,6 +294,19 @@ def _form(tab: str, kind=Input) -> dict:
     return {name: kind(component, "value") for name, component in ids.FORM_FIELDS[tab].items()}
 
 
+def hold_for_session(workspace: Workspace, done: dict, n: int) -> dict:
+    """Keep a layout that came back through the page, under a key only this browser session's requests
+    name: whatever a client sends is never served to anyone else as a computed result."""
+    if not isinstance(done.get("layout"), str) or len(done["layout"]) > MAX_HELD_CHARS:
+        raise InputError("The finished layout sent back by the page is not one this server made; press Run again.")
+    layout = unpack_layout(done["layout"])
+    if layout.ndim != 2 or layout.shape[0] != n or layout.shape[1] not in (2, 3) or not np.isfinite(layout).all():
+        raise InputError("The finished layout sent back by the page does not fit the points shown; press Run again.")
+    key = "held-" + hashlib.sha256(f"{session.ensure()}|{done.get('result')}".encode()).hexdigest()[:32]
+    workspace.results.hold(key, layout.astype(np.float32))
+    return {**done, "result": key, "layout": None}
+
+
 def register(app, workspace: Workspace) -> None:
     @app.callback(
         output=CHOOSE_OUTPUTS,
@@ -326,12 +344,12 @@ def register(app, workspace: Workspace) -> None:
         opening = Opening.from_json(opening) if f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids else None
         if opening:
             spec = {"method": opening.method, "result": opening.result, "axes": list(opening.axes)}
-            status: str | None = f"Restored from a bookmark ({opening.dimension}D)."
+            status: str | None = restored_status(opening.dimension, workspace.results.get_meta(opening.result))
         else:
             finishing = ctx.triggered_id == ids.PROJECTION_DONE and (done or {}).get("view") == scatter.view_token(view)
             form = {"tsne": tsne, "umap": umap, "custom": custom}.get(tab, {})
             if finishing and done.get("layout"):  # a layout no cache could keep travels with its record
-                workspace.results.hold(done["result"], unpack_layout(done["layout"]))
+                done = hold_for_session(workspace, done, len(visible_rows(subset, data.n)))
             request = Request(tab, axes, form, done if finishing else None)
             spec, status = choose_spec(workspace, data, subset, spherized, request)
         statuses = {"tsne": no_update, "umap": no_update, "custom": ""}

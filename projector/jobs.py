@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from projector import forksafe
-from projector.errors import ProjectorError
+from projector.errors import InputError, ProjectorError
+from projector.tensors import parse_tensor_npy
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,12 @@ def pack_layout(layout: np.ndarray) -> str:
 
 
 def unpack_layout(text: str) -> np.ndarray:
-    layout: np.ndarray = np.load(io.BytesIO(base64.b64decode(text)), allow_pickle=False)
-    return layout
+    """A layout packed by :func:`pack_layout`; its header's shape is checked against its bytes before any
+    allocation (the text comes back from a page). InputError when it is not such a layout."""
+    try:
+        return parse_tensor_npy(base64.b64decode(text, validate=True), name="layout")
+    except (ValueError, TypeError, ProjectorError):
+        raise InputError("The layout sent back by the page cannot be read; press Run again.") from None
 
 
 class _DiskStore:
