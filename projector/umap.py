@@ -46,6 +46,7 @@ MAX_SEED = 2**32 - 1
 FORK_SAFE_LAYERS = ("workqueue", "tbb")  # numba threading layers a forked child may use after its parent
 MAX_NEIGHBORS = 200  # a bound on one run's memory and time on a shared server
 APPROXIMATE_FROM = 4097  # points from which umap-learn finds neighbours with pynndescent
+FOREST_DIM = 72  # 4,097 such vectors exceed pynndescent's 1 MB local subtree, so its forest splits nodes
 
 
 @dataclass(frozen=True)
@@ -335,10 +336,10 @@ def warm_up(approximate_neighbours: bool = True) -> None:
     """Import umap-learn and compile its numba code with small fits, before a user waits for a layout.
 
     With ``approximate_neighbours`` the second fit has more than 4,096 points, umap-learn's threshold for
-    pynndescent, whose random-projection forest (~6 s) and descent (~17 s) compile only on data that
-    large. Compiled code is inherited by job processes forked afterwards.
+    pynndescent, and more than 1 MB of them, the size above which pynndescent's forest splits its nodes
+    with random planes rather than in one local subtree: its descent (~17 s) and those splits (~6 s)
+    compile only on data that large. Compiled code is inherited by job processes forked afterwards.
     """
     rng = np.random.default_rng(0)
-    umap_layout(rng.normal(size=(40, 4)).astype(np.float32), UMAPParams(n_neighbors=5))
-    if approximate_neighbours:
-        umap_layout(rng.normal(size=(APPROXIMATE_FROM, 4)).astype(np.float32), UMAPParams(n_neighbors=5))
+    for n, dim in ((40, 4), (APPROXIMATE_FROM, FOREST_DIM)) if approximate_neighbours else ((40, 4),):
+        umap_layout(rng.normal(size=(n, dim)).astype(np.float32), UMAPParams(n_neighbors=5))
