@@ -6,6 +6,7 @@ UMAP, from the shared result cache) the drawn coordinates of a view without send
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,12 +15,16 @@ import numpy as np
 from projector import tsne, umap
 from projector.custom import SIDES, custom_projection
 from projector.dataset import Dataset
-from projector.errors import ProjectorError
+from projector.errors import InputError, ProjectorError
 from projector.pca import PCAResult
+from projector.search import MAX_QUERY_LENGTH
 from projector.view import visible_rows
 from projector.workspace import Workspace
 
 METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "custom": "Custom"}
+MAX_AXES = 3
+MAX_KEY_LENGTH = 128  # result keys are short digests
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
 @dataclass
@@ -177,11 +182,39 @@ def choose_spec(
     return pca_spec(axes), None
 
 
+def checked_spec(spec: Any) -> dict[str, Any]:
+    """A projection spec from the browser, bounded before anything is computed from it: a known method, at
+    most three distinct whole-number axes, a short result key, short searches. InputError otherwise."""
+    if not isinstance(spec, dict):
+        raise InputError("The page asked for a projection it cannot describe; reload it.")
+    method = spec.get("method")
+    if method not in METHOD_NAMES:
+        raise InputError(f"Unknown projection {str(method)[:40]!r}; choose one of {', '.join(METHOD_NAMES)}.")
+    axes = spec.get("axes")
+    if axes is not None:
+        if (
+            not isinstance(axes, list)
+            or not 0 < len(axes) <= MAX_AXES
+            or not all(isinstance(a, int) and not isinstance(a, bool) and a >= 0 for a in axes)
+            or len(set(axes)) != len(axes)
+        ):
+            raise InputError(f"PCA axes must be one to {MAX_AXES} distinct component numbers.")
+    result = spec.get("result")
+    if result is not None and (not isinstance(result, str) or len(result) > MAX_KEY_LENGTH or not _KEY.match(result)):
+        raise InputError("The page asked for a layout this server never made; press Run again.")
+    if method == "custom":
+        texts = [spec.get(side) for side in SIDES] + [spec.get("column")]
+        if not all(t is None or (isinstance(t, str) and len(t) <= MAX_QUERY_LENGTH) for t in texts):
+            raise InputError(f"Custom searches are text of at most {MAX_QUERY_LENGTH:,} characters.")
+    return spec
+
+
 def project(
     workspace: Workspace, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, spec: dict[str, Any]
 ) -> Projected:
-    """The coordinates ``spec`` describes for a tensor (key or dataset) restricted to ``subset``."""
-    method: Any = spec.get("method")  # JSON from the browser
+    """The coordinates ``spec`` (JSON from the browser, checked first) describes for a tensor (key or
+    dataset) restricted to ``subset``."""
+    method: Any = checked_spec(spec)["method"]
     if spec.get("result"):  # a finished t-SNE/UMAP run or a restored bookmark: coordinates as stored
         layout = workspace.results.get(spec["result"])
         if layout is None:
@@ -196,7 +229,9 @@ def project(
         return Projected(layout, titles, spec)
     if method == "pca":
         pca = workspace.pca(tensor, subset, spherized)
-        axes = spec["axes"]
+        axes = spec.get("axes") or []
+        if not axes or max(axes) >= pca.coords.shape[1]:
+            raise InputError(f"PCA axes must be components 1 to {pca.coords.shape[1]} of this view.")
         return Projected(pca.coords[:, axes], [f"Component #{a + 1}" for a in axes], spec)
     if method == "custom":
         data = workspace.resolve(tensor)  # the axes come from every point, isolated or not
