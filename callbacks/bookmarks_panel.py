@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
-from callbacks import ids
+from callbacks import ids, session
 from callbacks.common import banner, outcome, reports_errors
 from projector.bookmarks import (
     METHODS,
@@ -21,8 +21,8 @@ from projector.bookmarks import (
 from projector.errors import BookmarkError, ProjectorError
 from projector.export import coordinates_csv
 from projector.projection import project
-from projector.shelf import BookmarkShelf, cursor_index, without
-from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, decode_upload, max_upload_bytes
+from projector.shelf import BookmarkShelf, checked_entries, cursor_index, without
+from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, decode_upload, max_upload_bytes, owner_of
 from projector.view import Opening, View, selected_rows, visible_rows
 from projector.workspace import Workspace
 
@@ -157,6 +157,19 @@ RESTORE_OUTPUTS = {
 }
 
 
+def owner() -> str:
+    """Whose bookmarks a request reaches: its browser session's."""
+    return owner_of(session.ensure())
+
+
+def listed(entries) -> list[dict]:
+    """The page's bookmark list for callbacks that only redraw it (a damaged one shows as empty)."""
+    try:
+        return checked_entries(entries)
+    except BookmarkError:
+        return []
+
+
 def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     limit = app.server.config.get("MAX_CONTENT_LENGTH")
     max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
@@ -181,6 +194,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(4)
     def save(_clicks, entries, view, projection, selection, neighbors, camera, run, form):
+        entries = checked_entries(entries)
         view = View.from_json(view)
         if view is None or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before saving a view.")
@@ -207,7 +221,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
                 "tensor": data.spec.name,
             }
         )
-        entries = [*(entries or []), {"id": shelf.put(state), "title": title}]
+        entries = [*(entries or []), {"id": shelf.put(state, owner()), "title": title}]
         return entries, len(entries) - 1, len(entries) - 1, []
 
     @app.callback(
@@ -218,6 +232,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         Input(ids.BOOKMARK_CURSOR, "data"),
     )
     def render(entries, cursor):
+        entries = listed(entries)
         if not entries:
             hint = "No bookmarks yet: “Save view” keeps the projection, selection and colours."
             return [html.Li(hint, className="hint empty")], True, "There is no bookmark to delete"
@@ -233,6 +248,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         prevent_initial_call=True,
     )
     def rename(titles, entries):
+        entries = listed(entries)
         if not entries or len(titles) != len(entries):
             return no_update
         renamed = [{**e, "title": t if t else e["title"]} for e, t in zip(entries, titles)]
@@ -249,6 +265,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         prevent_initial_call=True,
     )
     def step(open_clicks, _prev, _next, cursor, entries):
+        entries = listed(entries)
         if not entries:
             return no_update, no_update
         trigger = ctx.triggered_id
@@ -276,7 +293,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
 
         The shelf keeps the saved state: its id may be listed by another browser too, and it expires on its own.
         """
-        entries = entries or []
+        entries = checked_entries(entries)
         current = cursor_index(entries, cursor)
         if current is None:
             raise BookmarkError(f"{NOTHING_TO_DELETE}." if entries else "There is no bookmark to delete.")
@@ -290,12 +307,13 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(RESTORE_OUTPUTS)
     def restore(go, entries, view):
+        entries = checked_entries(entries)
         view = View.from_json(view)
         index = cursor_index(entries or [], go)
         if index is None or view is None:
             return outcome(RESTORE_OUTPUTS)
         entry = entries[index]
-        state = shelf.get(entry["id"])
+        state = shelf.get(entry["id"], owner())
         data = workspace.dataset(view.tensor)
         subset, coords = restored_layout(state, entry["title"], data.n, data.dim)
         result = f"bookmark-{entry['id']}"
@@ -327,11 +345,12 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(2)
     def download(_clicks, entries):
+        entries = checked_entries(entries)
         if not entries:
             raise BookmarkError("There are no bookmarks to download yet: save a view first.")
         states = []
         for entry in entries:
-            state = shelf.get(entry["id"])
+            state = shelf.get(entry["id"], owner())
             state.label = entry["title"]
             states.append(state)
         return dcc.send_string(dumps(states), "projector-bookmarks.json"), []
@@ -349,6 +368,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     )
     @reports_errors(4)
     def upload(contents, filename, entries, view):
+        entries = checked_entries(entries)
         view = View.from_json(view)
         if not contents or view is None:
             return no_update, no_update, no_update, no_update
@@ -358,7 +378,9 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             states = loads(payload, data.n, data.dim, max_bytes=max_upload)
         except BookmarkError as error:
             raise BookmarkError(f"{filename}: {error} Your current bookmarks are kept.") from None
-        added = [{"id": shelf.put(s), "title": s.label or f"{filename} #{i + 1}"} for i, s in enumerate(states)]
+        added = [
+            {"id": shelf.put(s, owner()), "title": s.label or f"{filename} #{i + 1}"} for i, s in enumerate(states)
+        ]
         entries = [*(entries or []), *added]
         return entries, len(entries) - len(added), len(entries) - len(added), []
 
@@ -382,7 +404,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         except ProjectorError as error:  # the other tensor's bookmarks must not linger in the list
             return [], None, banner([str(error)])
         shown = Path(spec.bookmarks_path).name
-        entries = [{"id": shelf.put(s), "title": s.label or f"{shown} #{i + 1}"} for i, s in enumerate(states)]
+        entries = [{"id": shelf.put(s, owner()), "title": s.label or f"{shown} #{i + 1}"} for i, s in enumerate(states)]
         return entries, None, banner([])
 
     @app.callback(
