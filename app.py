@@ -18,6 +18,7 @@ from flask import has_request_context, request
 import serving
 from callbacks import (
     bookmarks_panel,
+    common,
     data_panel,
     edit_panel,
     ids,
@@ -33,7 +34,7 @@ from callbacks import (
 from callbacks.common import banner_layout
 from projector import forksafe
 from projector.cache import default_cache_dir
-from projector.jobs import ABANDONED_S, MIN_ABANDONED_S, JobBoard, JobLogs, JobSlots
+from projector.jobs import ABANDONED_S, MIN_ABANDONED_S, JobAdmission, JobBoard, JobLogs, JobSlots
 from projector.shelf import BookmarkShelf
 from projector.uploads import DEFAULT_MAX_REQUEST_MB, MB, max_upload_bytes
 from projector.warmup import STEPS, WarmUp
@@ -163,6 +164,7 @@ def create_app(config: Config) -> Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
         update_title=None,
+        on_error=common.refuse,  # what no callback turned into a banner: a value the page never sends
     )
     serving.limit_requests(app.server, config.max_request_bytes())
     root = config.cache_root()
@@ -198,7 +200,8 @@ def create_app(config: Config) -> Dash:
 def job_manager(config: Config):
     """Where background jobs run: local processes (diskcache) or Celery workers (Redis)."""
     if not config.celery_broker:
-        return jobs.TrackedDiskcacheManager(forksafe.Cache(str(config.cache_root() / "jobs")))
+        admission = JobAdmission(config.job_slots() * (1 + MAX_WAITING_PER_SLOT))  # what runs and what waits
+        return jobs.TrackedDiskcacheManager(forksafe.Cache(str(config.cache_root() / "jobs")), admission=admission)
     try:
         from celery import Celery
     except ImportError:

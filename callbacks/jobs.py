@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
-from dash import DiskcacheManager, Input, Output, State, dcc, html, no_update
+from dash import DiskcacheManager, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import MissingCallbackContextException
 
-from callbacks import ids
+from callbacks import ids, session
 from callbacks.common import banner as banner_of
 from callbacks.common import reports_errors
 from projector import scatter
@@ -22,9 +23,11 @@ from projector.dataset import Dataset
 from projector.errors import InputError, ProjectorError, without_paths
 from projector.jobs import (
     LOST_S,
+    JobAdmission,
     JobBoard,
     JobLogs,
     JobQueueDown,
+    JobRefused,
     JobSlots,
     death_cause,
     die_with_parent,
@@ -67,27 +70,50 @@ function(run, resume, perturb, running, drawn) {
 
 
 class TrackedDiskcacheManager(DiskcacheManager):
-    """Dash's ``DiskcacheManager`` that keeps its job processes, so that the server can tell how one ended
-    (its exit status or signal) after Dash has seen it end."""
+    """Dash's ``DiskcacheManager`` that admits a job before forking its process (``admission``; a refused
+    job answers at once, in the request, with the reason as its banner) and keeps its job processes, so
+    that the server can tell how one ended (its exit status or signal) after Dash has seen it end."""
 
     KEEP = 256  # processes remembered, newest last
+    REFUSED = -1  # the job id of a job that was answered without a process
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, admission: JobAdmission | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.admission = admission
         self._processes: collections.OrderedDict[int, Any] = collections.OrderedDict()
+        self._owners: dict[int, str | None] = {}
         self._lock = threading.Lock()
 
     def call_job_fn(self, key, job_fn, args, context):
         from multiprocess import active_children  # the process library Dash starts its jobs with
 
-        pid = super().call_job_fn(key, job_fn, args, context)
-        process = next((p for p in active_children() if p.pid == pid), None)  # None only if it ended already
-        with self._lock:
-            if process is not None:
-                self._processes[pid] = process
-            while len(self._processes) > self.KEEP:
-                self._processes.popitem(last=False)
-        return pid
+        owner = session.current()
+        with self._lock:  # admitted and forked in one step: requests at the same moment cannot all pass
+            live = [pid for pid, process in self._processes.items() if process.is_alive()]
+            mine = sum(self._owners.get(pid) == owner for pid in live)
+            refusal = self.admission.refusal(len(live), mine) if self.admission else None
+            if refusal is None:
+                pid = super().call_job_fn(key, job_fn, args, context)
+                process = next((p for p in active_children() if p.pid == pid), None)  # None: it ended already
+                if process is not None:
+                    self._processes[pid] = process
+                    self._owners[pid] = owner
+                while len(self._processes) > self.KEEP:
+                    self._owners.pop(self._processes.popitem(last=False)[0], None)
+                return pid
+        _REFUSAL.text = refusal
+        try:
+            job_fn(key, self._make_progress_key(key), args, context)  # raises JobRefused at once: its banner
+        finally:
+            _REFUSAL.text = None
+        return self.REFUSED
+
+    def job_running(self, job):
+        return False if int(job) == self.REFUSED else super().job_running(job)
+
+    def terminate_job(self, job):
+        if job is not None and int(job) != self.REFUSED:
+            super().terminate_job(job)
 
     def exit_code(self, pid: Any, wait_s: float = 1.0) -> int | None:
         """The exit code of job process ``pid`` (negative: the signal), or None if it is not one of ours."""
@@ -97,6 +123,14 @@ class TrackedDiskcacheManager(DiskcacheManager):
             return None
         process.join(wait_s)  # Dash saw it end: its status is there or about to be
         return process.exitcode
+
+
+_REFUSAL = threading.local()  # why the job being answered in this thread was refused a process
+
+
+def refusal() -> str | None:
+    """In a job: why it was refused a process (it then runs in the request that asked for it), else None."""
+    return getattr(_REFUSAL, "text", None)
 
 
 def exit_code_of(manager, pid: Any) -> int | None:
@@ -296,6 +330,14 @@ def register_tsne_continue(app, workspace: Workspace, board: JobBoard) -> None:
         return "perturbing at the next frame…"
 
 
+def requesting_session() -> str | None:
+    """In a job: the session of the request that started it (its cookies travel with the job)."""
+    try:
+        return session.of_cookies(ctx.cookies)
+    except (LookupError, MissingCallbackContextException):
+        return None
+
+
 def queued(ahead: int, slots: JobSlots) -> str:
     if ahead == 0:
         return f"waiting for a free slot: {slots.slots} layouts run at once on this server"
@@ -321,7 +363,6 @@ def register_kind(
         Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
         Input(kind.token, "data"),
         State(ids.VIEW_STORE, "data"),
-        State(ids.SESSION, "data"),
         State(ids.DIMENSION, "value"),
         State(ids.SPHERIZE, "value"),
         *[State(f, "value") for f in ids.FORM_FIELDS[kind.method].values()],
@@ -339,22 +380,26 @@ def register_kind(
         prevent_initial_call=True,
     )
     @reports_errors(3)
-    def run(set_progress, token, view, session, dimension, spherize, *form):
+    def run(set_progress, token, view, dimension, spherize, *form):
+        refused = refusal()
+        if refused:
+            raise JobRefused(refused)
         start = form[-1] if kind.start else None
         form = form[:-1] if kind.start else form
         die_with_parent()
         view = View.from_json(view)
         if view is None:
             raise InputError("Open a tensor before running a layout.")
-        if not token or not session:
+        owner = requesting_session()  # the signed cookie of the request that started the job, not a page value
+        if not isinstance(token, str) or not 0 < len(token) <= 64 or not owner:
             raise InputError("This page has no session on the server: reload it, then press Run again.")
-        if isinstance(manager, TrackedDiskcacheManager) and isinstance(token, str) and len(token) <= 64:
+        if isinstance(manager, TrackedDiskcacheManager):
             logs.capture(token)  # (a Celery worker's stderr stays on its own machine)
         board.seen(token)
         board.started(token, view.token)
         try:
             with board.heartbeat(token):
-                status, done, banner = compute(set_progress, token, view, session, dimension, spherize, form, start)
+                status, done, banner = compute(set_progress, token, view, owner, dimension, spherize, form, start)
         except BaseException:
             board.finished(token, "failed")
             raise
@@ -363,7 +408,7 @@ def register_kind(
         board.finished(token, "done")
         return status, done, banner
 
-    def compute(set_progress, token, view, session, dimension, spherize, form, start) -> tuple:
+    def compute(set_progress, token, view, owner, dimension, spherize, form, start) -> tuple:
         data = workspace.dataset(view.tensor)
         subset = view.subset
         spherized = bool(spherize)
@@ -377,7 +422,7 @@ def register_kind(
         done = {"method": kind.method, "view": view.token, "dimension": params.n_components, "token": token}
         if workspace.results.get_meta(result) is not None:
             return "done (from the shared cache)", {**done, "result": result}, []
-        board.claim(session, kind.method, token)  # one job of a kind per browser session: the newest
+        board.claim(owner, kind.method, token)  # one job of a kind per browser session: the newest
         stop = functools.partial(board.should_stop, token)
         nudged = functools.partial(board.nudged, token)
         report = Report(set_progress, view, stop, total=0, streams=kind.streams_layout, nudged=nudged)

@@ -35,6 +35,7 @@ MIN_ABANDONED_S = 10.0  # an open page says so every 2.5 s (callbacks.jobs.PING_
 POLL_S = 0.5  # how often a queued job looks for a free slot
 HEARTBEAT_S = 1.0  # how often a job says it is alive
 LOST_S = 5.0  # a job silent for this long is dead (its process killed, its worker or Redis gone)
+PER_SESSION = 4  # job processes of one browser session at once: a t-SNE and a UMAP, each with one stopping
 
 
 class JobRefused(ProjectorError):
@@ -215,6 +216,30 @@ class JobBoard:
             done.set()
 
 
+class JobAdmission:
+    """Whether a server may start one more local job process, decided before it forks: never more processes
+    than run and wait (``limit``: the slots and the queue), nor more than ``per_session`` for one browser
+    session (a page pressing Run again and again, or a script replaying its request)."""
+
+    def __init__(self, limit: int, per_session: int = PER_SESSION) -> None:
+        self.limit = limit
+        self.per_session = per_session
+
+    def refusal(self, live: int, live_of_session: int) -> str | None:
+        """Why a new job may not start (live processes in all and of the requesting session), or None."""
+        if live_of_session >= self.per_session:
+            return (
+                f"This browser already has {live_of_session} layouts starting or running: wait for one to end "
+                "(or press Stop), then press Run again."
+            )
+        if live >= self.limit:
+            return (
+                f"The server is busy: {live} layouts are running or waiting, as many as it takes. "
+                "Try again in a few minutes."
+            )
+        return None
+
+
 class JobSlots:
     """At most ``slots`` jobs run at once across the processes of one machine; the others wait in line.
 
@@ -233,12 +258,15 @@ class JobSlots:
     def waiting(self) -> list[Path]:
         """Tickets of the jobs waiting now, oldest first (tickets of dead processes are removed)."""
         alive = []
-        for ticket in sorted((self.directory / "queue").glob("*.ticket")):
+        for ticket in self._tickets():
             if _held(ticket):
                 alive.append(ticket)
             else:
                 ticket.unlink(missing_ok=True)
         return alive
+
+    def _tickets(self) -> list[Path]:
+        return sorted((self.directory / "queue").glob("*.ticket"))
 
     def running(self) -> int:
         """How many slots are taken."""
@@ -249,21 +277,20 @@ class JobSlots:
         """Wait for a free slot and hold it for the ``with`` block; yields False when ``on_wait(position)``
         (called every ``POLL_S`` while waiting, with the number of jobs ahead) asks to give up.
 
-        JobRefused when ``max_waiting`` jobs wait already.
+        JobRefused when ``max_waiting`` jobs wait already. The count and the new ticket are one step under
+        the queue's lock, so requests at the same moment cannot all pass. While waiting, a job locks only the
+        ticket just ahead of its own (removing it when its process died, so the line closes up); the others
+        are only counted, so a long queue costs no lock per pair of jobs.
         """
-        waiting = self.waiting()
-        if len(waiting) >= self.max_waiting:
-            raise JobRefused(
-                f"The server is busy: {self.running()} layouts are running and {len(waiting)} are waiting, "
-                "as many as it queues. Try again in a few minutes."
-            )
-        ticket = self.directory / "queue" / f"{time.time_ns():020d}-{os.getpid()}-{token[:40]}.ticket"
-        ticket_fd = _lock(ticket, blocking=True)
-        assert ticket_fd is not None  # a blocking lock waits, it does not give up
+        taken, ticket = self._ticket(token)
+        ticket_fd: int | None = taken
         slot_fd = None
         try:
             while True:
-                ahead = [t for t in self.waiting() if t.name < ticket.name]
+                ahead = [t for t in self._tickets() if t.name < ticket.name]
+                if ahead and not _held(ahead[-1]):
+                    ahead[-1].unlink(missing_ok=True)  # its job died: the next poll counts one fewer
+                    ahead.pop()
                 if not ahead:
                     slot_fd = self._take()
                     if slot_fd is not None:
@@ -272,7 +299,7 @@ class JobSlots:
                     yield False
                     return
                 time.sleep(POLL_S)
-            _release(ticket_fd, ticket)
+            _release(taken, ticket)
             ticket_fd = None
             yield True
         finally:
@@ -280,6 +307,25 @@ class JobSlots:
                 _release(ticket_fd, ticket)
             if slot_fd is not None:
                 os.close(slot_fd)
+
+    def _ticket(self, token: str) -> tuple[int, Path]:
+        """A place in the queue, taken with the queue's lock held; JobRefused when the queue is full."""
+        queue_fd = _lock(self.directory / "queue.lock", blocking=True)
+        assert queue_fd is not None  # a blocking lock waits, it does not give up
+        try:
+            waiting = self.waiting()
+            if len(waiting) >= self.max_waiting:
+                raise JobRefused(
+                    f"The server is busy: {self.running()} layouts are running and {len(waiting)} are waiting, "
+                    "as many as it queues. Try again in a few minutes."
+                )
+            name = hashlib.sha256(token.encode()).hexdigest()[:16]  # the token comes from the page
+            ticket = self.directory / "queue" / f"{time.time_ns():020d}-{os.getpid()}-{name}.ticket"
+            ticket_fd = _lock(ticket, blocking=True)
+            assert ticket_fd is not None
+            return ticket_fd, ticket
+        finally:
+            os.close(queue_fd)
 
     def _take(self) -> int | None:
         for i in range(self.slots):

@@ -1,3 +1,4 @@
+import fcntl
 import multiprocessing
 import os
 import shutil
@@ -5,6 +6,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 
 import numpy as np
@@ -87,6 +89,66 @@ def test_a_dead_job_frees_its_slot(tmp_path):
     slots = JobSlots(tmp_path, 1, 10)
     with slots.slot("next", lambda ahead: pytest.fail("waited for a dead job")) as running:
         assert running
+
+
+def test_requests_at_the_same_moment_never_queue_more_than_the_queue_holds(tmp_path):
+    slots = JobSlots(tmp_path, 1, 3)
+    release, barrier = threading.Event(), threading.Barrier(12)
+    outcomes: list[str] = []
+    most_tickets = [0]
+
+    def waiting(ahead: int) -> bool:
+        most_tickets[0] = max(most_tickets[0], len(list((tmp_path / "queue").glob("*.ticket"))))
+        return False
+
+    def job(i: int) -> None:
+        barrier.wait()
+        try:
+            with slots.slot(f"t{i}", waiting):
+                outcomes.append("ran")
+                release.wait(10)
+        except JobRefused:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=job, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    assert most_tickets[0] <= 3 and outcomes.count("refused") >= 8, (most_tickets, outcomes)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 12 and 1 <= outcomes.count("ran") <= 4, outcomes
+
+
+def test_a_waiting_job_locks_only_the_ticket_ahead_of_it(tmp_path, monkeypatch):
+    context = multiprocessing.get_context("fork")
+    started, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "first", started, release))
+    holder.start()
+    try:
+        assert started.wait(10)
+        queue = tmp_path / "queue"
+        for i in range(50):  # jobs ahead, waiting (their tickets are held)
+            fd = os.open(queue / f"{i:020d}-1-x.ticket", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        looks = []
+        real = jobs._held
+        monkeypatch.setattr(jobs, "_held", lambda path: looks.append(path.name) or real(path))
+        polls = []
+
+        def waiting(ahead: int) -> bool:
+            polls.append(ahead)
+            return len(polls) >= 3
+
+        with JobSlots(tmp_path, 1, 100).slot("last", waiting) as running:
+            assert not running
+        assert polls == [50, 50, 50]
+        per_poll = (len(looks) - 51) / 3  # the queue's count when the ticket was taken, then the polls
+        assert per_poll <= 1, looks
+    finally:
+        release.set()
+        holder.join(10)
 
 
 def test_giving_up_while_queued_and_a_full_queue(tmp_path):
@@ -223,3 +285,31 @@ def test_a_job_logs_last_line_survives_an_abort(tmp_path):
     assert logs.path("../../etc/passwd").parent == tmp_path / "logs"  # a token names no path
     logs.discard("job-token")
     assert logs.last_line("job-token") == "" and not logs.path("job-token").exists()
+
+
+def test_admission_counts_every_process_and_each_sessions():
+    admission = jobs.JobAdmission(limit=3, per_session=2)
+    assert admission.refusal(0, 0) is None and admission.refusal(2, 1) is None
+    assert "server is busy: 3 layouts" in admission.refusal(3, 0)
+    assert "This browser already has 2 layouts" in admission.refusal(1, 2)
+
+
+def test_a_job_refused_before_its_fork_answers_in_the_request(tmp_path):
+    import diskcache
+    from flask import Flask
+
+    from callbacks.jobs import TrackedDiskcacheManager, refusal
+
+    manager = TrackedDiskcacheManager(diskcache.Cache(str(tmp_path)), admission=jobs.JobAdmission(limit=0))
+    seen = []
+
+    def job_fn(key, progress_key, args, context):
+        seen.append((refusal(), os.getpid()))
+
+    with Flask(__name__).test_request_context("/"):
+        job = manager.call_job_fn("key", job_fn, [], {})
+    assert job == manager.REFUSED
+    assert len(seen) == 1 and "server is busy" in seen[0][0] and seen[0][1] == os.getpid()  # no process forked
+    assert refusal() is None  # the next job of this thread is not refused by it
+    assert not manager.job_running(str(job))
+    manager.terminate_job(str(job))  # kills nothing (Dash passes the id back as text)
