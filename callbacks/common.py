@@ -7,7 +7,7 @@ import logging
 from typing import Callable
 from urllib.parse import parse_qs
 
-from dash import html, no_update
+from dash import html, no_update, set_props
 
 from callbacks import ids
 from projector.errors import ProjectorError, internal_text
@@ -41,6 +41,24 @@ def user_message(error: Exception) -> str:
     if isinstance(error, ProjectorError):
         return str(error)
     return f"Internal error ({internal_text(error)}). The rest of the app still works; see the server log."
+
+
+REFUSED = (
+    "This request could not be answered: it holds a value the page never sends, or the server hit a bug (its "
+    "log says which). Nothing was changed; reload the page if it keeps happening."
+)
+
+
+def refuse(error: Exception) -> None:
+    """Dash's handler for an exception that reached no banner: a request replayed with values the page never
+    sends (a wrong type, an id of nothing), or a bug. The outputs stay as they are (None is no update), the
+    page's banner says so, the log has the traceback: never a 500."""
+    if isinstance(error, ProjectorError):
+        message = str(error)
+    else:
+        log.warning("callback refused: %s", internal_text(error), exc_info=error)
+        message = REFUSED
+    set_props(ids.BANNER_ACTION, {"children": banner([message])})
 
 
 def reports_errors(outputs: int | dict) -> Callable:
