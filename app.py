@@ -23,6 +23,7 @@ from callbacks import (
     edit_panel,
     ids,
     images,
+    inputs,
     inspector_panel,
     jobs,
     plot,
@@ -189,6 +190,7 @@ def create_app(config: Config) -> Dash:
     board = JobBoard(root / "flags", config.celery_broker, config.job_abandon_s)
     jobs.register(app, workspace, manager, board, slots, JobLogs(root / "job-logs"))
     session.install(app.server, prefix, root)
+    inputs.install(app.server, prefix)
     url_state.register(app)
     theme.register(app)
     bookmarks_panel.register(app, workspace, BookmarkShelf(root / "bookmarks"))
