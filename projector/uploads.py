@@ -333,7 +333,7 @@ class UploadStore:
 
     def _check_room(self, ledger: Ledger, owner: str, size: int, what: str, replacing: Any = None) -> None:
         """InputError when ``size`` more bytes for ``owner`` (``replacing`` an item of theirs) overfill a quota,
-        saying how full it is and which of ``owner``'s uploads deleting would free room."""
+        saying how full it is and which uploads of ``owner``'s take the room."""
         held = [entry for item, entry in ledger.items() if item != replacing]
         mine, everyone = sum(e[1] for e in held if e[0] == owner), sum(e[1] for e in held)
         if mine + size <= self.quota and everyone + size <= self.total_quota:
@@ -341,16 +341,16 @@ class UploadStore:
         own = sorted((u for u in self._all() if u.owner == owner and u.size), key=lambda u: -u.size)
         listed = ", ".join(f"{u.name} {format_mb(u.size)}" for u in own[:NAMED]) + (", …" if len(own) > NAMED else "")
         needs = f"{what} needs {format_mb(size)}"
+        yours = f" (yours: {listed})" if listed else ""
+        kept = f"uploads are kept {KEEP_S // 86400} days"
         if mine + size > self.quota:
-            fix = f"delete one ({listed}) or ask" if listed else "ask"
             raise InputError(
-                f"Your uploads use {format_mb(mine)} of your {format_mb(self.quota)}, and {needs}: {fix} the admin "
-                "to raise --upload-quota-mb."
+                f"Your uploads use {format_mb(mine)} of your {format_mb(self.quota)}{yours}, and {needs}; {kept}: "
+                "wait for one to expire, or ask the admin to raise --upload-quota-mb."
             )
-        fix = f"delete one of yours ({listed}) or ask" if listed else "ask"
         raise InputError(
-            f"This server's uploads use {format_mb(everyone)} of its {format_mb(self.total_quota)}, and {needs}: "
-            f"{fix} the admin to raise --uploads-total-mb (uploads are kept {KEEP_S // 86400} days)."
+            f"This server's uploads use {format_mb(everyone)} of its {format_mb(self.total_quota)}{yours}, and "
+            f"{needs}; {kept}: ask the admin to raise --uploads-total-mb."
         )
 
 

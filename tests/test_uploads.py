@@ -234,8 +234,8 @@ def test_uploads_count_the_bytes_stored_and_a_full_quota_refuses_with_a_message(
     store.add_tensor("emb", np.zeros((1000, 64)), "B")  # B's quota is B's own
     with pytest.raises(
         InputError,
-        match=r"^Your uploads use 500 KB of your 750 KB, and big needs 500 KB: delete one \(emb 250 KB, words 250 KB\) "
-        r"or ask the admin to raise --upload-quota-mb\.$",
+        match=r"^Your uploads use 500 KB of your 750 KB \(yours: emb 250 KB, words 250 KB\), and big needs 500 KB; "
+        r"uploads are kept 7 days: wait for one to expire, or ask the admin to raise --upload-quota-mb\.$",
     ):
         store.add_tensor("big", np.zeros((2000, 64)), "A")
     assert [u.name for u in store.uploads("A")] == ["emb", "words"]  # nothing of the refused one is kept
@@ -255,10 +255,10 @@ def test_the_total_quota_refuses_and_names_only_the_uploaders_own(tmp_path):
     with pytest.raises(InputError) as refused:
         store.add_tensor("more", np.zeros((1000, 64)), "A")
     message = str(refused.value)
-    assert message.startswith("This server's uploads use 750 KB of its 750 KB, and more needs 250 KB:")
-    assert "delete one of yours (mine 250 KB)" in message and "--uploads-total-mb" in message
+    assert message.startswith("This server's uploads use 750 KB of its 750 KB (yours: mine 250 KB), and more needs")
+    assert "--uploads-total-mb" in message
     assert "secret" not in message and "theirs" not in message
-    with pytest.raises(InputError, match=r"^This server's .*: ask the admin to raise --uploads-total-mb"):
+    with pytest.raises(InputError, match=r"^This server's .*kept 7 days: ask the admin to raise --uploads-total-mb"):
         store.add_tensor("first", np.zeros((1000, 64)), "C")
 
 
