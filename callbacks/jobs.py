@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 FRAME_EVERY = 25  # t-SNE iterations between streamed layouts
 POLL_MS = 500  # how often the browser asks for the latest frame
 UNTAKEN_S = 10  # a job no worker has started after this long is said to wait for one
+MAX_COOKIE = 200  # characters of a session cookie (a signed 32-hex id is about 70)
 PING_MS = 2500  # how often a running job's page says it is still open (projector.jobs.ABANDONED_S)
 
 NEW_TOKEN_JS = """
@@ -331,11 +332,17 @@ def register_tsne_continue(app, workspace: Workspace, board: JobBoard) -> None:
 
 
 def requesting_session() -> str | None:
-    """In a job: the session of the request that started it (its cookies travel with the job)."""
+    """In a job: the session cookie of the request that started it (its cookies travel with the job).
+
+    Not verified again here: a Celery worker on another machine holds no web server's secret. The value
+    names a session only as the exact signed text the server sent that browser (an HttpOnly cookie), so a
+    page cannot claim, or replace, another session's jobs without that browser's cookie.
+    """
     try:
-        return session.of_cookies(ctx.cookies)
-    except (LookupError, MissingCallbackContextException):
+        value = ctx.cookies.get(session.COOKIE)
+    except (LookupError, MissingCallbackContextException, AttributeError):
         return None
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_COOKIE else None
 
 
 def queued(ahead: int, slots: JobSlots) -> str:
