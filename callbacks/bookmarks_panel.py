@@ -190,6 +190,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             "run": State(ids.RUN_SELECT, "value"),
             "form": components(State),
         },
+        running=[(Output(ids.BOOKMARK_DOWNLOAD, "disabled"), True, False)],  # a download waits for the save
         prevent_initial_call=True,
     )
     @reports_errors(4)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_points, wait_text
+from tests.e2e.pages import GRAPH, marker_sizes, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -200,3 +201,14 @@ def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clu
     page.wait_for_function("() => document.querySelector('#bookmark-list .empty') !== null")
     assert page.is_disabled("#bookmark-delete")
     assert page.locator("#error-banner li").count() == 0
+
+
+def test_download_right_after_save_has_the_new_bookmark(page, app_url, clustered_logdir, tmp_path):
+    _, vectors, _ = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    for round_ in range(3):  # the save's answer and the click race; each round must find the new bookmark
+        page.click("#bookmark-save")
+        with page.expect_download() as info:
+            page.click("#bookmark-download")  # disabled while the save is answered: the click waits for it
+        saved = json.loads(Path(info.value.path()).read_text())
+        assert len(saved) == round_ + 1, [s["label"] for s in saved]

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, RunningApp, free_port
-from tests.e2e.test_explore import wait_points, wait_text
+from tests.e2e.pages import wait_points, wait_text
 from tests.logdirs import write_tf2_logdir
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_explore import GRAPH, choose, open_app, wait_points, wait_text
+from tests.e2e.pages import GRAPH, choose, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 

@@ -3,31 +3,13 @@ download follow at once, for this browser only."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.e2e.test_explore import GRAPH, open_app, wait_text
+from tests.e2e.pages import GRAPH, choose, dropdown_options, open_app, wait_text
 from tests.e2e.test_interaction import settle
 from tests.e2e.test_labels import CLICK, wait_labels
 
 pytestmark = pytest.mark.e2e
-
-
-def dropdown_options(page, dropdown: str) -> list[str]:
-    menu = ".dash-dropdown-content [role=option]"
-    page.click(f"#{dropdown}")
-    page.wait_for_selector(menu)
-    options = [text.strip() for text in page.locator(menu).all_inner_texts()]
-    page.keyboard.press("Escape")
-    page.wait_for_selector(menu, state="detached")
-    return options
-
-
-def choose(page, dropdown: str, option: str) -> None:
-    """Pick the option named ``option`` (a colour-by choice also names its count: ``mood (1 value)``)."""
-    page.click(f"#{dropdown}")
-    page.locator(".dash-dropdown-content [role=option]").filter(has_text=re.compile(rf"^{option}( \(|$)")).click()
 
 
 def search(page, text: str, column: str | None = None) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app, wait_points, wait_text
+from tests.e2e.pages import open_app, wait_points, wait_text
 from tests.logdirs import write_metadata, write_tf2_logdir
 
 pytestmark = pytest.mark.e2e

@@ -7,55 +7,9 @@ import re
 import numpy as np
 import pytest
 
+from tests.e2e.pages import GRAPH, marker_sizes, open_app, point_pixel, wait_points, wait_text
+
 pytestmark = pytest.mark.e2e
-
-GRAPH = "#scatter .js-plotly-plot"
-
-
-def wait_points(page, n: int) -> None:
-    page.wait_for_function(
-        """([sel, n]) => { const gd = document.querySelector(sel);
-            return gd && gd._fullData && gd._fullData.length && gd._fullData[0].x
-                && gd._fullData[0].x.length === n; }""",
-        arg=[GRAPH, n],
-    )
-
-
-def wait_text(page, selector: str, pattern: str, timeout: float | None = None) -> str:
-    page.wait_for_function(
-        "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.innerText); }",
-        arg=[selector, pattern],
-        timeout=timeout,
-    )
-    return page.inner_text(selector)
-
-
-def choose(page, dropdown_id: str, option_text: str) -> None:
-    page.click(f"#{dropdown_id}")
-    page.get_by_role("option", name=option_text, exact=False).first.click()
-
-
-def marker_sizes(page) -> list[float]:
-    return page.evaluate(
-        """(sel) => { const m = document.querySelector(sel)._fullData[0].marker;
-            return Array.from(m.size); }""",
-        GRAPH,
-    )
-
-
-def point_pixel(page, i: int) -> tuple[float, float]:
-    return page.evaluate(
-        """([sel, i]) => { const gd = document.querySelector(sel); const t = gd._fullData[0];
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis; const r = gd.getBoundingClientRect();
-            return [r.left + xa._offset + xa.l2p(t.x[i]), r.top + ya._offset + ya.l2p(t.y[i])]; }""",
-        [GRAPH, i],
-    )
-
-
-def open_app(page, url: str, n: int) -> None:
-    page.goto(url)
-    wait_points(page, n)
-    wait_text(page, "#point-count", f"^{n:,} points$")
 
 
 def test_plot_holds_every_point_and_search_counts(page, app_url, clustered_logdir, artifacts):

@@ -11,7 +11,7 @@ from projector.colors import encode_column, uniform_encoding
 from projector.figures import near_levels, point_style
 from projector.view import View
 from tests.e2e.conftest import ROOT
-from tests.e2e.test_explore import GRAPH, marker_sizes, open_app, wait_text
+from tests.e2e.pages import GRAPH, marker_sizes, open_app, wait_text
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import wait_text
+from tests.e2e.pages import wait_text
 from tests.e2e.test_tsne import blobs, open_tsne, start_long_run
 from tests.logdirs import write_tf2_logdir
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.test_explore import GRAPH, open_app, point_pixel, wait_text
+from tests.e2e.pages import GRAPH, open_app, point_pixel, wait_text
 from tests.e2e.test_interaction import COUNT_UPDATES, RESET, UPDATES, settle
 from tests.e2e.test_lists import cosine_order
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from projector.figures import NEAR_LEVELS
-from tests.e2e.test_explore import GRAPH, open_app, point_pixel, wait_text
+from tests.e2e.pages import GRAPH, open_app, point_pixel, wait_text
 from tests.e2e.test_interaction import COUNT_UPDATES, RESET, UPDATES, settle
 
 pytestmark = pytest.mark.e2e

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import ROOT, RunningApp, free_port
-from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
+from tests.e2e.pages import GRAPH, open_app, wait_points, wait_text
 from tests.e2e.test_tsne import FINGERPRINT
 
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
+from tests.e2e.pages import GRAPH, dropdown_options, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -16,16 +16,6 @@ def new_page(browser):
     page = context.new_page()
     page.set_default_timeout(30_000)
     return page
-
-
-def dropdown_options(page, dropdown_id: str) -> list[str]:
-    """The option texts of a dropdown, read by opening it."""
-    page.click(f"#{dropdown_id}")
-    options = page.locator(".dash-dropdown-content [role=option]")  # the open menu, not the checklists
-    options.first.wait_for()
-    texts = options.all_inner_texts()
-    page.keyboard.press("Escape")
-    return [t.strip() for t in texts]
 
 
 def hover_texts(page) -> list[str]:

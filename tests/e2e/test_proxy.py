@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app, wait_text
+from tests.e2e.pages import open_app, wait_text
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 
 from projector.writer import write_embedding
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app, wait_text
+from tests.e2e.pages import open_app, wait_text
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app, wait_points, wait_text
+from tests.e2e.pages import open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 

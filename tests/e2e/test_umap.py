@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import GRAPH, open_app, wait_points, wait_text
+from tests.e2e.pages import GRAPH, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 COMPILED = "Warm-up: UMAP compiled"

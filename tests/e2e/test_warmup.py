@@ -11,7 +11,7 @@ from callbacks import ids
 from projector.warmup import WarmUp
 from projector.workspace import Workspace
 from tests.e2e.conftest import RunningApp
-from tests.e2e.test_explore import open_app
+from tests.e2e.pages import open_app
 
 pytestmark = pytest.mark.e2e
 READY = "Warm-up: the first view is ready"
