@@ -126,7 +126,7 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                 className="buttons",
             ),
             dcc.Download(id=ids.METADATA_DOWNLOAD),
-            dcc.Interval(id="refresh-runs", interval=REFRESH_MS),
+            dcc.Interval(id=ids.REFRESH_RUNS, interval=REFRESH_MS),
         ],
         className="panel data-panel",
     )
@@ -237,7 +237,7 @@ def register(app, workspace: Workspace) -> None:
     @app.callback(
         Output(ids.RUN_SELECT, "options"),
         Output(ids.RUN_SELECT, "value"),
-        Input("refresh-runs", "n_intervals"),
+        Input(ids.REFRESH_RUNS, "n_intervals"),
         Input(ids.URL, "pathname"),
         State(ids.URL, "search"),
         State(ids.RUN_SELECT, "value"),
@@ -254,7 +254,7 @@ def register(app, workspace: Workspace) -> None:
         Output(ids.TENSOR_SELECT, "value"),
         Output(ids.BANNER_DATA, "children", allow_duplicate=True),
         Input(ids.RUN_SELECT, "value"),
-        Input("refresh-runs", "n_intervals"),
+        Input(ids.REFRESH_RUNS, "n_intervals"),
         State(ids.TENSOR_SELECT, "value"),
         State(ids.URL, "search"),
         prevent_initial_call=True,

@@ -39,6 +39,7 @@ SELECTION_COUNT = "selection-count"
 ERROR_BANNER = "error-banner"
 
 # Internal IDs: free to change.
+REFRESH_RUNS = "refresh-runs"  # the timer that lists the logdir's runs again (new checkpoints)
 DIMENSIONALITY = "dimensionality"
 COLOR_LEGEND = "color-legend"
 PCA_VARIANCE = "pca-variance"
