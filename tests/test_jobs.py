@@ -1,3 +1,4 @@
+import contextlib
 import fcntl
 import multiprocessing
 import os
@@ -53,13 +54,23 @@ def _hold_slot(directory: str, token: str, started, release) -> None:
         release.wait(30)
 
 
-def test_slots_bound_running_jobs_across_processes_and_queue_in_order(tmp_path):
+@contextlib.contextmanager
+def slot_held_elsewhere(directory):
+    """Another process holds the one slot of ``directory`` until the block ends (or ``release`` is set)."""
     context = multiprocessing.get_context("fork")
     started, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "first", started, release))
+    holder = context.Process(target=_hold_slot, args=(str(directory), "first", started, release))
     holder.start()
     try:
         assert started.wait(10)
+        yield release
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_slots_bound_running_jobs_across_processes_and_queue_in_order(tmp_path):
+    with slot_held_elsewhere(tmp_path) as release:
         slots = JobSlots(tmp_path, 1, 10)
         assert slots.running() == 1
         positions = []
@@ -73,9 +84,6 @@ def test_slots_bound_running_jobs_across_processes_and_queue_in_order(tmp_path):
         with slots.slot("second", waiting) as running:
             assert running and slots.running() == 1
         assert positions[:3] == [1, 1, 1]  # one job ahead (the running one) until it finished
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def test_a_dead_job_frees_its_slot(tmp_path):
@@ -122,12 +130,7 @@ def test_requests_at_the_same_moment_never_queue_more_than_the_queue_holds(tmp_p
 
 
 def test_a_waiting_job_locks_only_the_ticket_ahead_of_it(tmp_path, monkeypatch):
-    context = multiprocessing.get_context("fork")
-    started, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "first", started, release))
-    holder.start()
-    try:
-        assert started.wait(10)
+    with slot_held_elsewhere(tmp_path):
         queue = tmp_path / "queue"
         for i in range(50):  # jobs ahead, waiting (their tickets are held)
             fd = os.open(queue / f"{i:020d}-1-x.ticket", os.O_RDWR | os.O_CREAT, 0o600)
@@ -146,27 +149,16 @@ def test_a_waiting_job_locks_only_the_ticket_ahead_of_it(tmp_path, monkeypatch):
         assert polls == [50, 50, 50]
         per_poll = (len(looks) - 51) / 3  # the queue's count when the ticket was taken, then the polls
         assert per_poll <= 1, looks
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def test_giving_up_while_queued_and_a_full_queue(tmp_path):
-    context = multiprocessing.get_context("fork")
-    started, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold_slot, args=(str(tmp_path), "first", started, release))
-    holder.start()
-    try:
-        assert started.wait(10)
+    with slot_held_elsewhere(tmp_path):
         with JobSlots(tmp_path, 1, 10).slot("quitter", lambda ahead: True) as running:
             assert not running
         assert JobSlots(tmp_path, 1, 10).waiting() == []  # its ticket is gone
         with pytest.raises(JobRefused, match="busy"):
             with JobSlots(tmp_path, 1, 0).slot("refused", lambda ahead: False):
                 pass
-    finally:
-        release.set()
-        holder.join(10)
 
 
 def test_a_job_tells_it_started_beats_and_finished(tmp_path):

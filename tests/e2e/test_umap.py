@@ -27,15 +27,6 @@ def run_to_the_end(page, method: str, timeout_s: float = 120) -> str:
     return status
 
 
-def plotted(page) -> tuple[str, int, str]:
-    return page.evaluate(
-        """(sel) => { const gd = document.querySelector(sel);
-            return [gd._fullData[0].type, gd._fullData[0].x.length,
-                    (gd._fullLayout.scene ? gd._fullLayout.scene.xaxis : gd._fullLayout.xaxis).title.text]; }""",
-        GRAPH,
-    )
-
-
 def wait_plotted(page, kind: str, n: int, title: str) -> None:
     page.wait_for_function(
         """([sel, kind, n, title]) => { const gd = document.querySelector(sel); const d = gd && gd._fullData;
