@@ -222,6 +222,7 @@ def register(app, workspace: Workspace) -> None:
             "spherize": State(ids.SPHERIZE, "value"),
             "current": State(ids.SELECTION_STORE, "data"),
             "label_by": State(ids.LABEL_BY, "value"),
+            "typed": State(ids.SEARCH_INPUT, "value"),
         },
         prevent_initial_call=True,
     )
@@ -245,6 +246,7 @@ def register(app, workspace: Workspace) -> None:
         spherize,
         current,
         label_by,
+        typed,
     ):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
         view = View.from_json(view)
@@ -267,7 +269,9 @@ def register(app, workspace: Workspace) -> None:
         subset = view.subset
         trigger = ctx.triggered_id
         no_matches = {"match_items": [], "match_more": ""}
-        cleared = {"status": "", "search_text": "", "query": "", **no_matches}
+        # Only a search there is gets cleared: text typed while this request was on its way (the page's first
+        # one, answered late by a busy server) must not be wiped by its answer.
+        cleared = {"status": "", **no_matches, **({"search_text": "", "query": ""} if typed or query else {})}
         if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids:  # a bookmark brings its own search text
             opened = f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids and Opening.from_json(opening)
             sel = Selection.of(key, opened.selected, None, "bookmark") if opened else Selection(key)

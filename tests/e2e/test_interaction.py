@@ -156,3 +156,34 @@ def test_browser_and_server_style_points_alike(browser, dimension):
                 assert got[1] == want.sizes.tolist()
     finally:
         page.close()
+
+
+def test_a_search_typed_while_the_page_opens_is_kept(page, app_url, clustered_logdir):
+    """The page's first selection request answered after the user searched (a busy server) leaves the search."""
+    import json
+
+    _, vectors, rows = clustered_logdir
+    held = []
+
+    def hold_first_selection(route, request):
+        body = json.loads(request.post_data or "{}")
+        first = "selection-store" in body.get("output", "") and "view-store.data" in body.get("changedPropIds", [])
+        if first and not held:
+            held.append(route)  # answered below, once the user has searched
+        else:
+            route.continue_()
+
+    page.route(lambda url: "_dash-update-component" in url, hold_first_selection)
+    open_app(page, app_url, len(vectors))
+    assert held, "the page's first selection request was not seen"
+    page.fill("#search-input", "cat")
+    page.press("#search-input", "Enter")
+    page.wait_for_timeout(300)
+    held[0].continue_()  # the late answer arrives after the search was asked for
+    expected = [i for i, r in enumerate(rows) if "cat" in r[0]]
+    wait_text(page, "#search-status", f"^{len(expected)} matches$")
+    settle(page)
+    assert page.input_value("#search-input") == "cat"
+    assert page.inner_text("#search-status") == f"{len(expected)} matches"
+    sizes = marker_sizes(page)
+    assert [i for i, s in enumerate(sizes) if s > min(sizes)] == expected
