@@ -7,23 +7,18 @@ from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_up
 
 from callbacks import ids
 from callbacks.common import banner, outcome, reports_errors
+from callbacks.selecting import Change, SelectInputs, handler_for
 from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.figures import NEAR_COLORS, near_levels, proximity
 from projector.neighbors import METRICS
-from projector.projection import project
 from projector.scatter import highlight_for, highlight_payload
-from projector.search import search_columns
-from projector.selection import default_radius, in_box, in_lasso, within_radius
 from projector.view import (
-    Opening,
     Selection,
     View,
     point_labels,
     selected_rows,
     to_positions,
-    to_rows,
-    visible_rows,
 )
 from projector.workspace import Workspace
 
@@ -109,25 +104,6 @@ def layout() -> html.Div:
     )
 
 
-def clicked_position(event: dict | None) -> int | None:
-    points = (event or {}).get("points") or []
-    return int(points[0]["pointNumber"]) if points and "pointNumber" in points[0] else None
-
-
-def dragged_positions(event: dict, coords: np.ndarray) -> np.ndarray:
-    """Trace positions inside a box or lasso drag (computed from its outline, not the sent points)."""
-    if event.get("range"):
-        return in_box(coords, tuple(event["range"]["x"]), tuple(event["range"]["y"]))
-    return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
-
-
-def plotted_coords(workspace: Workspace, data: Dataset, view: View, projection: dict | None, spherize) -> np.ndarray:
-    """The coordinates currently drawn, recomputed or read back from the result cache."""
-    if not projection:
-        raise InputError("The plot is still being drawn; try again in a moment.")
-    return project(workspace, data, view.subset, bool(spherize), projection).coords
-
-
 def list_entry(children: list, label: str, row: int, position: int, kind: str, **props) -> html.Li:
     """One entry of a list you can walk: clicking it selects dataset ``row``, hovering it rings trace
     ``position`` on the plot (both in assets/scatter.js)."""
@@ -158,14 +134,6 @@ def match_items(data: Dataset, view: View, matches: np.ndarray, label_by: str | 
     return {"match_items": items, "match_more": f"… and {more:,} more" if more > 0 else ""}
 
 
-def picked_row(pick: dict | None, subset: np.ndarray | None, n: int) -> int | None:
-    """The dataset row a list click picked, or None when it is not a point in view."""
-    row = (pick or {}).get("row")
-    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < n:
-        return None
-    return row if to_positions(subset, np.array([row])).size else None
-
-
 def isolate_text(count: int) -> str:
     """The isolate button's text: how many points it would isolate (it needs two)."""
     return f"Isolate {count:,} points" if count > 1 else "Isolate selection"
@@ -186,7 +154,18 @@ SELECT_OUTPUTS = {
     "query": Output(ids.SEARCH_QUERY, "data"),
     "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
 }
-SEARCH_TRIGGERS = (ids.SEARCH_QUERY, ids.SEARCH_COLUMN, ids.SEARCH_REGEX)
+NOTHING_SHOWN = {
+    "selection": None,
+    "neighbors": None,
+    "highlight": None,
+    "status": "",
+    "count": "0 selected",
+    "neighbor_items": [],
+    "match_items": [],
+    "match_more": "",
+    "isolate_text": isolate_text(0),
+    "details": [],
+}
 
 
 def register(app, workspace: Workspace) -> None:
@@ -227,110 +206,37 @@ def register(app, workspace: Workspace) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(SELECT_OUTPUTS)
-    def select(
-        query,
-        column,
-        regex,
-        click,
-        drag,
-        pick,
-        _clear,
-        view,
-        opening,
-        k,
-        metric,
-        _edited,
-        mode,
-        radius,
-        projection,
-        spherize,
-        current,
-        label_by,
-        typed,
-    ):
+    def select(**values):
         """Every change of selection in one step: the stores, the texts and the highlight arrive together."""
-        view = View.from_json(view)
+        view = View.from_json(values["view"])
         if view is None:
-            return outcome(
-                SELECT_OUTPUTS,
-                selection=None,
-                neighbors=None,
-                highlight=None,
-                status="",
-                count="0 selected",
-                neighbor_items=[],
-                match_items=[],
-                match_more="",
-                isolate_text=isolate_text(0),
-                details=[],
-            )
-        key = view.tensor
-        data = workspace.dataset(key)
-        subset = view.subset
-        trigger = ctx.triggered_id
-        no_matches = {"match_items": [], "match_more": ""}
-        # Only a search there is gets cleared: text typed while this request was on its way (the page's first
-        # one, answered late by a busy server) must not be wiped by its answer.
-        cleared = {"status": "", **no_matches, **({"search_text": "", "query": ""} if typed or query else {})}
-        if f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids:  # a bookmark brings its own search text
-            opened = f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids and Opening.from_json(opening)
-            sel = Selection.of(key, opened.selected, None, "bookmark") if opened else Selection(key)
-            texts = {"status": "", **no_matches} if opened else cleared
-        elif trigger == ids.CLEAR_SELECTION:
-            sel, texts = Selection(key), cleared
-        elif trigger in (ids.NEIGHBORS_K, ids.DISTANCE_METRIC):
-            sel = Selection.from_json(current, key)
-            if sel is None:
-                return outcome(SELECT_OUTPUTS)
-            texts = {}
-        elif trigger == ids.METADATA_EDITED:  # the same selection, named anew after Edit by
-            sel = Selection.from_json(current, key)
-            if sel is None:
-                return outcome(SELECT_OUTPUTS)
-            relisted = match_items(data, view, np.asarray(sel.points, dtype=np.int64), label_by)
-            named = shown(workspace, data, view, sel, k, metric, label_by)
-            del named["highlight"]  # unchanged: the plot is left alone
-            return outcome(SELECT_OUTPUTS, **named, **(relisted if sel.source == "search" else {}))
-        elif trigger in SEARCH_TRIGGERS:
-            sel, status = searched(data, subset, query, column, regex)
-            matched = match_items(data, view, np.asarray(sel.points, dtype=np.int64), label_by)
-            texts = {"status": status, "banner": banner([]), **matched}
-        elif trigger == ids.LIST_PICK:  # walking a list leaves the search and its matches in place
-            row = picked_row(pick, subset, data.n)
-            if row is None:
-                return outcome(SELECT_OUTPUTS)
-            sel, texts = Selection.of(key, [row], row, "click"), {}
-        elif f"{ids.SCATTER}.selectedData" in ctx.triggered_prop_ids:
-            if not drag or not (drag.get("range") or drag.get("lassoPoints")):
-                return outcome(SELECT_OUTPUTS)  # a cleared box, not a new drag
-            positions = dragged_positions(drag, plotted_coords(workspace, data, view, projection, spherize))
-            sel, texts = Selection.of(key, to_rows(subset, positions), None, "drag"), cleared
-        else:
-            position = clicked_position(click)
-            if position is None:
-                return outcome(SELECT_OUTPUTS)
-            if mode == "sphere":
-                coords = plotted_coords(workspace, data, view, projection, spherize)
-                r = float(radius) if radius not in (None, "") else default_radius(coords)
-                sel = Selection.of(key, to_rows(subset, within_radius(coords, position, r)), None, "sphere")
-            else:
-                row = int(to_rows(subset, np.array([position]))[0])
-                sel = Selection.of(key, [row], row, "click")
-            texts = cleared
-        return outcome(SELECT_OUTPUTS, **shown(workspace, data, view, sel, k, metric, label_by), **texts)
+            return outcome(SELECT_OUTPUTS, **NOTHING_SHOWN)
+        handler = handler_for(ctx.triggered_prop_ids)
+        if handler is None:
+            return outcome(SELECT_OUTPUTS)
+        inp = SelectInputs.of(values, view, ctx.triggered_prop_ids)
+        data = workspace.dataset(view.tensor)
+        return outcome(SELECT_OUTPUTS, **rendered(workspace, data, inp, handler(workspace, data, inp)))
 
     register_isolate(app, workspace)
 
 
-def searched(data, subset, query, column, regex) -> tuple[Selection, str]:
-    """The selection a search makes (a single match is clicked, so its neighbours show) and its status."""
-    key = data.spec.key
-    if not (query or "").strip():
-        return Selection(key, source="search"), ""
-    frame = data.metadata if subset is None else data.metadata.iloc[subset]
-    matches = visible_rows(subset, data.n)[search_columns(frame, column, query, bool(regex))]
-    anchor = int(matches[0]) if matches.size == 1 else None
-    return Selection.of(key, matches, anchor, "search"), f"{matches.size:,} matches"
+def rendered(workspace: Workspace, data: Dataset, inp: SelectInputs, change: Change) -> dict:
+    """The outputs of a change of selection (none when nothing changes)."""
+    if change.selection is None:
+        return {}
+    values = shown(workspace, data, inp.view, change.selection, inp.k, inp.metric, inp.label_by)
+    if not change.redraw:
+        del values["highlight"]  # unchanged: the plot is left alone
+    if change.status is not None:
+        values["status"] = change.status
+    if change.matches is not None:
+        values.update(match_items(data, inp.view, change.matches, inp.label_by))
+    if change.clear_search:
+        values.update(search_text="", query="")
+    if change.clear_banner:
+        values["banner"] = banner([])
+    return values
 
 
 def shown(workspace: Workspace, data: Dataset, view: View, sel: Selection, k, metric, label_by) -> dict:
