@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
-import numpy as np
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids, session
+from callbacks.choosing import Axes, Choice, ChooseInputs, handler_for
 from callbacks.common import outcome, reports_errors
-from projector import scatter
-from projector.bookmarks import restored_status
 from projector.custom import matches
+from projector.dataset import Dataset
 from projector.errors import InputError
-from projector.jobs import unpack_layout
 from projector.pca import PCAResult
-from projector.projection import Request, axis_choice, choose_spec, pca_spec
+from projector.projection import pca_spec
 from projector.tsne import FORM_DEFAULTS as TSNE_DEFAULTS
 from projector.umap import FORM_DEFAULTS as UMAP_DEFAULTS
-from projector.view import Opening, View, visible_rows
+from projector.view import View
 from projector.workspace import Workspace
 
 DEFAULT_AXES = (0, 1, 2)
@@ -294,17 +290,32 @@ def _form(tab: str, kind=Input) -> dict:
     return {name: kind(component, "value") for name, component in ids.FORM_FIELDS[tab].items()}
 
 
-def hold_for_session(workspace: Workspace, done: dict, n: int) -> dict:
-    """Keep a layout that came back through the page, under a key only this browser session's requests
-    name: whatever a client sends is never served to anyone else as a computed result."""
-    if not isinstance(done.get("layout"), str) or len(done["layout"]) > MAX_HELD_CHARS:
-        raise InputError("The finished layout sent back by the page is not one this server made; press Run again.")
-    layout = unpack_layout(done["layout"])
-    if layout.ndim != 2 or layout.shape[0] != n or layout.shape[1] not in (2, 3) or not np.isfinite(layout).all():
-        raise InputError("The finished layout sent back by the page does not fit the points shown; press Run again.")
-    key = "held-" + hashlib.sha256(f"{session.ensure()}|{done.get('result')}".encode()).hexdigest()[:32]
-    workspace.results.hold(key, layout.astype(np.float32))
-    return {**done, "result": key, "layout": None}
+def drawn(data: Dataset, inp: ChooseInputs, axes: Axes, choice: Choice) -> dict:
+    """The outputs of a choice: the component menus, the status of the tab and what the plot is to draw."""
+    statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
+    if inp.tab in statuses and choice.status is not None:
+        statuses[inp.tab] = choice.status
+    found = {side: "" for side in ids.CUSTOM_MATCHES}
+    if inp.tab == "custom" and not inp.opening:
+        found.update(match_counts(data.metadata, inp.custom or {}))
+    request = {
+        "view": inp.view.to_json(),
+        "spec": choice.spec,
+        "fallback": pca_spec(axes.drawn),
+        "spherized": bool(inp.spherize),
+        "tab": inp.tab,
+        "new_view": inp.new_view,
+        "opening": inp.opening and inp.opening.to_json(),
+    }
+    return {
+        "options": [component_options(axes.result)] * 3,
+        "axes": (axes.chosen + [None, None])[:3],
+        "flat": axes.dimension < 3,
+        "variance": variance_text(axes.result, axes.drawn),
+        "request": request,
+        "matches": found,
+        **statuses,
+    }
 
 
 def register(app, workspace: Workspace) -> None:
@@ -325,59 +336,17 @@ def register(app, workspace: Workspace) -> None:
         prevent_initial_call=True,
     )
     @reports_errors(CHOOSE_OUTPUTS)
-    def choose(view, opening, dimension, wanted, spherize, tab, done, custom, tsne, umap):
+    def choose(**values):
         """The PCA components, the tab's status and the projection the plot is to draw."""
-        view = View.from_json(view)
+        view = View.from_json(values["view"])
         if view is None:
             return outcome(
                 CHOOSE_OUTPUTS, options=[[], [], []], flat=True, variance="", custom="", request={"view": None}
             )
+        inp = ChooseInputs.of(values, view, session.ensure(), ctx.triggered_prop_ids)
         data = workspace.dataset(view.tensor)
-        subset = view.subset
-        spherized = bool(spherize)
-        result = workspace.pca(data, subset, spherized)
-        k = len(result.explained_variance_ratio)
-        dimension = min(int(dimension or 3), k)
-        chosen = axis_choice(result, wanted, min(3, k))
-        axes = chosen[:dimension]
-        new_view = f"{ids.VIEW_STORE}.data" in ctx.triggered_prop_ids
-        opening = Opening.from_json(opening) if f"{ids.BOOKMARK_OPENING}.data" in ctx.triggered_prop_ids else None
-        if opening:
-            spec = {"method": opening.method, "result": opening.result, "axes": list(opening.axes)}
-            status: str | None = restored_status(opening.dimension, workspace.results.get_meta(opening.result))
-        else:
-            finishing = ctx.triggered_id == ids.PROJECTION_DONE and (done or {}).get("view") == scatter.view_token(view)
-            form = {"tsne": tsne, "umap": umap, "custom": custom}.get(tab, {})
-            if finishing and done.get("layout"):  # a layout no cache could keep travels with its record
-                done = hold_for_session(workspace, done, len(visible_rows(subset, data.n)))
-            request = Request(tab, axes, form, done if finishing else None)
-            spec, status = choose_spec(workspace, data, subset, spherized, request)
-        statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
-        if tab in statuses and status is not None:
-            statuses[tab] = status
-        options = component_options(result)
-        found = {side: "" for side in ids.CUSTOM_MATCHES}
-        if tab == "custom" and not opening:
-            found.update(match_counts(data.metadata, custom))
-        drawing = {
-            "view": view.to_json(),
-            "spec": spec,
-            "fallback": pca_spec(axes),
-            "spherized": spherized,
-            "tab": tab,
-            "new_view": new_view,
-            "opening": opening and opening.to_json(),
-        }
-        return outcome(
-            CHOOSE_OUTPUTS,
-            options=[options] * 3,
-            axes=(chosen + [None, None])[:3],
-            flat=dimension < 3,
-            variance=variance_text(result, axes),
-            request=drawing,
-            matches=found,
-            **statuses,
-        )
+        axes = Axes.of(workspace.pca(data, view.subset, bool(inp.spherize)), inp)
+        return outcome(CHOOSE_OUTPUTS, **drawn(data, inp, axes, handler_for(inp)(workspace, data, inp, axes)))
 
     @app.callback(
         output={tab: Output(status, "children", allow_duplicate=True) for tab, status in STATUS.items()},
