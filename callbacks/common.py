@@ -7,7 +7,7 @@ import logging
 from typing import Callable
 from urllib.parse import parse_qs
 
-from dash import html, no_update, set_props
+from dash import Output, html, no_update, set_props
 
 from callbacks import ids
 from projector.errors import ProjectorError, internal_text
@@ -59,6 +59,26 @@ def refuse(error: Exception) -> None:
         log.warning("callback refused: %s", internal_text(error), exc_info=error)
         message = REFUSED
     set_props(ids.BANNER_ACTION, {"children": banner([message])})
+
+
+def with_banner(outputs: dict, slot: str = ids.BANNER_ACTION) -> dict:
+    """A callback's dict of outputs with its banner slot added (key ``"banner"``): where its failures go."""
+    return {**outputs, "banner": Output(slot, "children", allow_duplicate=True)}
+
+
+def answers(app, output: dict, slot: str | None = ids.BANNER_ACTION, **kwargs) -> Callable:
+    """``app.callback`` in dict form: the callback returns the outputs it changes (the others stay as they
+    are) and, with a banner ``slot``, has it as output ``"banner"``, where its failures are reported."""
+    outputs = with_banner(output, slot) if slot else output
+
+    def wrap(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def inner(*args, **kw):
+            return outcome(outputs, **func(*args, **kw))
+
+        return app.callback(output=outputs, **kwargs)(reports_errors(outputs)(inner) if slot else inner)
+
+    return wrap
 
 
 def reports_errors(outputs: int | dict) -> Callable:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from callbacks import ids
-from callbacks.common import banner, outcome, reports_errors
+from callbacks.common import answers, banner, outcome, reports_errors
 from callbacks.selecting import Change, SelectInputs, handler_for
 from projector.dataset import Dataset
 from projector.errors import InputError
@@ -290,27 +290,28 @@ def shown(workspace: Workspace, data: Dataset, view: View, sel: Selection, k, me
 
 
 def register_isolate(app, workspace: Workspace) -> None:
-    @app.callback(
-        Output(ids.VIEW_STORE, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.ISOLATE_SELECTION, "n_clicks"),
-        Input(ids.SHOW_ALL, "n_clicks"),
-        State(ids.SELECTION_STORE, "data"),
-        State(ids.NEIGHBORS_STORE, "data"),
-        State(ids.VIEW_STORE, "data"),
+    @answers(
+        app,
+        {"view": Output(ids.VIEW_STORE, "data", allow_duplicate=True)},
+        inputs={
+            "_isolate": Input(ids.ISOLATE_SELECTION, "n_clicks"),
+            "_show_all": Input(ids.SHOW_ALL, "n_clicks"),
+            "sel": State(ids.SELECTION_STORE, "data"),
+            "neighbors": State(ids.NEIGHBORS_STORE, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(2)
-    def isolate(_isolate, _show_all, sel, neighbors_data, view):
+    def isolate(_isolate, _show_all, sel, neighbors, view):
         view = View.from_json(view)
         if view is None:
-            return no_update, no_update
+            return {}
         if ctx.triggered_id == ids.SHOW_ALL:
-            return View(view.tensor).to_json(), banner([])
-        rows = selected_rows(sel, neighbors_data, view.tensor)
+            return {"view": View(view.tensor).to_json(), "banner": []}
+        rows = selected_rows(sel, neighbors, view.tensor)
         if rows.size < 2:
             raise InputError("Select at least two points (search, click or drag) before isolating them.")
-        return View.of(view.tensor, rows).to_json(), banner([])
+        return {"view": View.of(view.tensor, rows).to_json(), "banner": []}
 
 
 def details_for(data: Dataset, sel: Selection, label_by: str | None) -> list:

@@ -6,7 +6,7 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import outcome, reports_errors
+from callbacks.common import answers
 from projector import scatter
 from projector.colors import FIRST_CODE, ColorEncoding
 from projector.dataset import Dataset
@@ -133,23 +133,25 @@ DRAW_OUTPUTS = {
     "figure": Output(ids.SCATTER, "figure"),
     "points": Output(ids.POINT_COUNT, "children"),
     "record": Output(ids.PROJECTION_STORE, "data"),
-    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
 }
 
 
 def register(app, workspace: Workspace, warmup: WarmUp) -> None:
-    @app.callback(
-        Output(ids.WARMUP_STATUS, "children"),
-        Output(ids.WARMUP_POLL, "disabled"),
-        Input(ids.WARMUP_POLL, "n_intervals"),
+    @answers(
+        app,
+        {"status": Output(ids.WARMUP_STATUS, "children"), "done": Output(ids.WARMUP_POLL, "disabled")},
+        slot=None,
+        inputs={"_ticks": Input(ids.WARMUP_POLL, "n_intervals")},
         prevent_initial_call=True,
     )
     def warming_up(_ticks):
         status = warmup.status
-        return status, not status
+        return {"status": status, "done": not status}
 
-    @app.callback(
-        output=DRAW_OUTPUTS,
+    @answers(
+        app,
+        DRAW_OUTPUTS,
+        slot=ids.BANNER_DATA,
         inputs={
             "request": Input(ids.PROJECTION_REQUEST, "data"),
             "color_by": State(ids.COLOR_BY, "value"),
@@ -160,12 +162,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         },
         prevent_initial_call=True,
     )
-    @reports_errors(DRAW_OUTPUTS)
     def draw(request, color_by, categorical, label_by, highlighted, drawn):
         """The figure of the projection the projections panel asks for, with the current colours and highlight."""
         view = View.from_json((request or {}).get("view"))
         if view is None:
-            return outcome(DRAW_OUTPUTS, figure=empty_figure("No tensor to show"), points="0 points", record=None)
+            return {"figure": empty_figure("No tensor to show"), "points": "0 points", "record": None}
         data = workspace.dataset(view.tensor)
         subset = view.subset
         spherized = request["spherized"]
@@ -191,44 +192,45 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             apply_camera(figure, opening.camera, opening.id)
         if notes:
             record = {**record, "notes": notes, "tab": request["tab"]}
-        return outcome(DRAW_OUTPUTS, figure=figure, points=f"{projected.coords.shape[0]:,} points", record=record)
+        return {"figure": figure, "points": f"{projected.coords.shape[0]:,} points", "record": record}
 
-    @app.callback(
-        Output(ids.STYLE_STORE, "data"),
-        Output(ids.COLOR_LEGEND, "children"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.COLOR_BY, "value"),
-        Input(ids.CATEGORICAL_COLORING, "value"),
-        Input(ids.VIEW_STORE, "data"),
-        Input(ids.METADATA_EDITED, "data"),
+    @answers(
+        app,
+        {"style": Output(ids.STYLE_STORE, "data"), "legend": Output(ids.COLOR_LEGEND, "children")},
+        inputs={
+            "color_by": Input(ids.COLOR_BY, "value"),
+            "categorical": Input(ids.CATEGORICAL_COLORING, "value"),
+            "view": Input(ids.VIEW_STORE, "data"),
+            "_edited": Input(ids.METADATA_EDITED, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(3)
     def recolor(color_by, categorical, view, _edited):
         """The base colours of the view's points: the browser restyles with them (and the highlight)."""
         view = View.from_json(view)
         if view is None:
-            return None, [], no_update
+            return {"style": None, "legend": []}
         encoding = workspace.color_encoding(view.tensor, color_by, view.subset, bool(categorical))
-        return scatter.style_payload(view, encoding, color_by), legend(encoding, color_by), no_update
+        return {"style": scatter.style_payload(view, encoding, color_by), "legend": legend(encoding, color_by)}
 
-    @app.callback(
-        Output(ids.LABELS_STORE, "data"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.LABEL_BY, "value"),
-        Input(ids.METADATA_EDITED, "data"),
-        State(ids.VIEW_STORE, "data"),
+    @answers(
+        app,
+        {"labels": Output(ids.LABELS_STORE, "data")},
+        inputs={
+            "label_by": Input(ids.LABEL_BY, "value"),
+            "_edited": Input(ids.METADATA_EDITED, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(2)
     def relabel(label_by, _edited, view):
         """The hover labels after a label-by change or an edit (a new figure carries its own)."""
         view = View.from_json(view)
         if view is None:
-            return None, no_update
+            return {"labels": None}
         data = workspace.dataset(view.tensor)
         labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)]
-        return scatter.labels_payload(view, label_by, labels.tolist(), data.metadata_hash), no_update
+        return {"labels": scatter.labels_payload(view, label_by, labels.tolist(), data.metadata_hash)}
 
     app.clientside_callback(
         ClientsideFunction("projector", "restyle"),
@@ -244,11 +246,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         prevent_initial_call=True,
     )
 
-    @app.callback(
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BANNER_CLOSE, "n_clicks"),
+    @answers(
+        app,
+        {"data": Output(ids.BANNER_DATA, "children", allow_duplicate=True)},
+        inputs={"_clicks": Input(ids.BANNER_CLOSE, "n_clicks")},
         prevent_initial_call=True,
     )
     def dismiss(_clicks):
-        return [], []
+        return {"data": [], "banner": []}

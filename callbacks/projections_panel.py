@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html
 
 from callbacks import ids, session
 from callbacks.choosing import Axes, Choice, ChooseInputs, handler_for
-from callbacks.common import outcome, reports_errors
+from callbacks.common import answers
 from projector.custom import matches
 from projector.dataset import Dataset
 from projector.errors import InputError
@@ -267,7 +267,6 @@ CHOOSE_OUTPUTS = {
     "custom": Output(ids.CUSTOM_STATUS, "children", allow_duplicate=True),
     "matches": {side: Output(i, "children") for side, i in ids.CUSTOM_MATCHES.items()},
     "request": Output(ids.PROJECTION_REQUEST, "data"),
-    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
 }
 
 
@@ -292,8 +291,8 @@ def _form(tab: str, kind=Input) -> dict:
 
 def drawn(data: Dataset, inp: ChooseInputs, axes: Axes, choice: Choice) -> dict:
     """The outputs of a choice: the component menus, the status of the tab and what the plot is to draw."""
-    statuses = {"tsne": no_update, "umap": no_update, "custom": ""}
-    if inp.tab in statuses and choice.status is not None:
+    statuses = {"custom": ""}  # (a layout tab's status says how its job went until it has news)
+    if inp.tab in STATUS and choice.status is not None:
         statuses[inp.tab] = choice.status
     found = {side: "" for side in ids.CUSTOM_MATCHES}
     if inp.tab == "custom" and not inp.opening:
@@ -319,8 +318,10 @@ def drawn(data: Dataset, inp: ChooseInputs, axes: Axes, choice: Choice) -> dict:
 
 
 def register(app, workspace: Workspace) -> None:
-    @app.callback(
-        output=CHOOSE_OUTPUTS,
+    @answers(
+        app,
+        CHOOSE_OUTPUTS,
+        slot=ids.BANNER_DATA,
         inputs={
             "view": Input(ids.VIEW_STORE, "data"),
             "opening": Input(ids.BOOKMARK_OPENING, "data"),
@@ -335,35 +336,33 @@ def register(app, workspace: Workspace) -> None:
         },
         prevent_initial_call=True,
     )
-    @reports_errors(CHOOSE_OUTPUTS)
     def choose(**values):
         """The PCA components, the tab's status and the projection the plot is to draw."""
         view = View.from_json(values["view"])
         if view is None:
-            return outcome(
-                CHOOSE_OUTPUTS, options=[[], [], []], flat=True, variance="", custom="", request={"view": None}
-            )
+            return {"options": [[], [], []], "flat": True, "variance": "", "custom": "", "request": {"view": None}}
         inp = ChooseInputs.of(values, view, session.ensure(), ctx.triggered_prop_ids)
         data = workspace.dataset(view.tensor)
         axes = Axes.of(workspace.pca(data, view.subset, bool(inp.spherize)), inp)
-        return outcome(CHOOSE_OUTPUTS, **drawn(data, inp, axes, handler_for(inp)(workspace, data, inp, axes)))
+        return drawn(data, inp, axes, handler_for(inp)(workspace, data, inp, axes))
 
-    @app.callback(
-        output={tab: Output(status, "children", allow_duplicate=True) for tab, status in STATUS.items()},
-        inputs=[Input(ids.PROJECTION_STORE, "data")],
+    @answers(
+        app,
+        {tab: Output(status, "children", allow_duplicate=True) for tab, status in STATUS.items()},
+        slot=None,
+        inputs={"record": Input(ids.PROJECTION_STORE, "data")},
         prevent_initial_call=True,
     )
     def report(record):
         """What drawing the projection found (a custom search with no match, a layout no longer cached)."""
-        notes = (record or {}).get("notes")
-        tab = (record or {}).get("tab")
-        return {name: " ".join(notes) if notes and name == tab else no_update for name in STATUS}
+        notes, tab = (record or {}).get("notes"), (record or {}).get("tab")
+        return {tab: " ".join(notes)} if notes and tab in STATUS else {}
 
-    @app.callback(
-        Output(ids.TSNE_SUPERVISE_COLUMN, "options"),
-        Output(ids.TSNE_SUPERVISE_COLUMN, "value"),
-        Input(ids.VIEW_STORE, "data"),
-        State(ids.TSNE_SUPERVISE_COLUMN, "value"),
+    @answers(
+        app,
+        {"options": Output(ids.TSNE_SUPERVISE_COLUMN, "options"), "value": Output(ids.TSNE_SUPERVISE_COLUMN, "value")},
+        slot=None,
+        inputs={"view": Input(ids.VIEW_STORE, "data"), "current": State(ids.TSNE_SUPERVISE_COLUMN, "value")},
         prevent_initial_call=True,
     )
     def supervise_columns(view, current):
@@ -371,8 +370,13 @@ def register(app, workspace: Workspace) -> None:
         view = View.from_json(view)
         columns = [] if view is None else [str(c) for c in workspace.dataset(view.tensor).metadata.columns]
         options = [NO_SUPERVISION] + [{"label": c, "value": c} for c in columns]
-        return options, no_update if current in columns or current == "" else ""
+        return {"options": options, **({} if current in columns or current == "" else {"value": ""})}
 
-    @app.callback(*[Output(c, "style") for c in TAB_CONTROLS.values()], Input(ids.PROJECTION_TABS, "value"))
+    @answers(
+        app,
+        {tab: Output(controls, "style") for tab, controls in TAB_CONTROLS.items()},
+        slot=None,
+        inputs={"tab": Input(ids.PROJECTION_TABS, "value")},
+    )
     def show_tab(tab):
-        return [{"display": "block" if name == tab else "none"} for name in TAB_CONTROLS]
+        return {name: {"display": "block" if name == tab else "none"} for name in TAB_CONTROLS}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from dash import Input, Output, State, dcc, no_update
+from dash import Input, Output, State, dcc
 
 from callbacks import ids
-from callbacks.common import read_query
+from callbacks.common import answers, read_query
 
 PROJECTIONS = ("pca", "tsne", "umap", "custom")
 
@@ -22,24 +22,29 @@ def write_query(run: str | None, tensor: str | None, projection: str | None) -> 
 
 
 def register(app) -> None:
-    @app.callback(
-        Output(ids.PROJECTION_TABS, "value", allow_duplicate=True),
-        Input(ids.URL, "pathname"),
-        State(ids.URL, "search"),
+    @answers(
+        app,
+        {"tab": Output(ids.PROJECTION_TABS, "value", allow_duplicate=True)},
+        slot=None,
+        inputs={"_path": Input(ids.URL, "pathname"), "search": State(ids.URL, "search")},
         prevent_initial_call="initial_duplicate",
     )
     def open_projection(_path, search):
         projection = read_query(search).get("projection")
-        return projection if projection in PROJECTIONS else no_update
+        return {"tab": projection} if projection in PROJECTIONS else {}
 
-    @app.callback(
-        Output(ids.URL, "search"),
-        Input(ids.RUN_SELECT, "value"),
-        Input(ids.TENSOR_SELECT, "value"),
-        Input(ids.PROJECTION_TABS, "value"),
+    @answers(
+        app,
+        {"search": Output(ids.URL, "search")},
+        slot=None,
+        inputs={
+            "run": Input(ids.RUN_SELECT, "value"),
+            "tensor": Input(ids.TENSOR_SELECT, "value"),
+            "projection": Input(ids.PROJECTION_TABS, "value"),
+        },
         prevent_initial_call=True,
     )
     def remember(run, tensor, projection):
         if run is None or tensor is None:
-            return no_update
-        return write_query(run, tensor, projection)
+            return {}
+        return {"search": write_query(run, tensor, projection)}
