@@ -1,22 +1,16 @@
-"""Component IDs. The first block is a public contract: tests and users' scripts rely on it."""
+"""Component IDs, every one the page has.
+
+The first block is a public contract (tests and users' scripts rely on it, and status texts keep their forms:
+"N points", "N matches", "N selected"); the IDs after it are the app's own and free to change.
+"""
 
 from __future__ import annotations
 
+# --- Public: a contract. Change none of these. ---------------------------------------------------------
 SCATTER = "scatter"
 RUN_SELECT = "run-select"
 TENSOR_SELECT = "tensor-select"
 LABEL_BY = "label-by"
-LABELS_TOGGLE = "labels-toggle"  # labels of the clicked point, its neighbours and matches on the plot
-LABELS_SHOWN = "labels-shown"  # whether they are shown (assets/labels.js)
-IMAGES_TOGGLE = "images-toggle"  # images as points in 2D (when the tensor has a sprite)
-IMAGES_ROW = "images-row"  # the switch's row, hidden without a sprite
-IMAGES_INFO = "images-info"  # {tensor, view, indices, sprite, limit} for assets/images.js
-IMAGES_SHOWN = "images-shown"  # whether images are asked for (assets/images.js)
-EDIT_BY_COLUMN = "edit-by-column"  # Edit by: a metadata column, or the name of a new one
-EDIT_BY_VALUE = "edit-by-value"  # the value the selected points get (Enter applies)
-EDIT_BY_APPLY = "edit-by-apply"
-EDIT_BY_STATUS = "edit-by-status"  # "N points now have column = value"
-METADATA_EDITED = "metadata-edited"  # {tensor, column, revision} after an edit: columns and colours refresh
 COLOR_BY = "color-by"
 SPHERIZE = "spherize"
 PROJECTION_TABS = "projection-tabs"
@@ -24,6 +18,20 @@ DIMENSION = "dimension"
 PCA_X = "pca-x"
 PCA_Y = "pca-y"
 PCA_Z = "pca-z"
+TSNE_PERPLEXITY = "tsne-perplexity"
+TSNE_LEARNING_RATE = "tsne-learning-rate"
+TSNE_ITERATIONS = "tsne-iterations"
+TSNE_RUN = "tsne-run"
+TSNE_STOP = "tsne-stop"
+TSNE_STATUS = "tsne-status"
+UMAP_NEIGHBORS = "umap-neighbors"
+UMAP_MIN_DIST = "umap-min-dist"
+UMAP_RUN = "umap-run"
+CUSTOM_COLUMN = "custom-column"
+CUSTOM_LEFT = "custom-left"
+CUSTOM_RIGHT = "custom-right"
+CUSTOM_UP = "custom-up"
+CUSTOM_DOWN = "custom-down"
 SEARCH_INPUT = "search-input"
 SEARCH_COLUMN = "search-column"
 SEARCH_REGEX = "search-regex"
@@ -37,8 +45,33 @@ SHOW_ALL = "show-all"
 POINT_COUNT = "point-count"
 SELECTION_COUNT = "selection-count"
 ERROR_BANNER = "error-banner"
+BOOKMARK_SAVE = "bookmark-save"
+BOOKMARK_DOWNLOAD = "bookmark-download"
+BOOKMARK_UPLOAD = "bookmark-upload"
+BOOKMARK_LIST = "bookmark-list"
+EXPORT_CSV = "export-csv"
+LABELS_TOGGLE = "labels-toggle"  # labels of the clicked point, its neighbours and matches on the plot
+MATCH_LIST = "match-list"  # the first search matches, one child per match, clickable
+EDIT_BY_COLUMN = "edit-by-column"  # Edit by: a metadata column, or the name of a new one
+EDIT_BY_VALUE = "edit-by-value"  # the value the selected points get (Enter applies)
+EDIT_BY_APPLY = "edit-by-apply"
+TSNE_SUPERVISE_COLUMN = "tsne-supervise-column"  # the metadata column whose labels supervise t-SNE; "" = none
+TSNE_SUPERVISE_WEIGHT = "tsne-supervise-weight"  # how much the labels weigh, 0–100 %
+TSNE_RESUME = "tsne-resume"  # continue the stopped layout on screen
+TSNE_PERTURB = "tsne-perturb"  # nudge the layout and go on optimising it
+CATEGORICAL_COLORING = "categorical-coloring"  # colour a numeric column by category, as TensorBoard's switch
+NIGHT_MODE = "night-mode"
+BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this browser's list
+# --- End of the public IDs. -------------------------------------------------------------------------
 
-# Internal IDs: free to change.
+# Internal: free to change.
+LABELS_SHOWN = "labels-shown"  # whether they are shown (assets/labels.js)
+IMAGES_TOGGLE = "images-toggle"  # images as points in 2D (when the tensor has a sprite)
+IMAGES_ROW = "images-row"  # the switch's row, hidden without a sprite
+IMAGES_INFO = "images-info"  # {tensor, view, indices, sprite, limit} for assets/images.js
+IMAGES_SHOWN = "images-shown"  # whether images are asked for (assets/images.js)
+EDIT_BY_STATUS = "edit-by-status"  # "N points now have column = value"
+METADATA_EDITED = "metadata-edited"  # {tensor, column, revision} after an edit: columns and colours refresh
 REFRESH_RUNS = "refresh-runs"  # the timer that lists the logdir's runs again (new checkpoints)
 DIMENSIONALITY = "dimensionality"
 COLOR_LEGEND = "color-legend"
@@ -62,24 +95,6 @@ STYLED = "scatter-styled"  # the output of the browser's restyles (they update t
 WARMUP_STATUS = "warmup-status"  # what the server does at start-up, shown over the plot
 WARMUP_POLL = "warmup-poll"
 METADATA_DOWNLOAD = "metadata-download"
-
-# Projections beyond PCA (public).
-TSNE_PERPLEXITY = "tsne-perplexity"
-TSNE_LEARNING_RATE = "tsne-learning-rate"
-TSNE_ITERATIONS = "tsne-iterations"
-TSNE_RUN = "tsne-run"
-TSNE_STOP = "tsne-stop"
-TSNE_STATUS = "tsne-status"
-UMAP_NEIGHBORS = "umap-neighbors"
-UMAP_MIN_DIST = "umap-min-dist"
-UMAP_RUN = "umap-run"
-CUSTOM_COLUMN = "custom-column"
-CUSTOM_LEFT = "custom-left"
-CUSTOM_RIGHT = "custom-right"
-CUSTOM_UP = "custom-up"
-CUSTOM_DOWN = "custom-down"
-
-# Projections beyond PCA (internal).
 TSNE_SEED = "tsne-seed"
 TSNE_TOKEN = "tsne-token"
 UMAP_SEED = "umap-seed"
@@ -90,7 +105,6 @@ CUSTOM_LEFT_REGEX = "custom-left-regex"
 CUSTOM_RIGHT_REGEX = "custom-right-regex"
 CUSTOM_UP_REGEX = "custom-up-regex"
 CUSTOM_DOWN_REGEX = "custom-down-regex"
-CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 CUSTOM_STATUS = "custom-status"
 PCA_CONTROLS = "pca-controls"
 TSNE_CONTROLS = "tsne-controls"
@@ -103,16 +117,27 @@ SESSION = "session"  # the browser session's id (callbacks.session)
 TSNE_PING = "tsne-ping"  # while a job runs, its page says every few seconds that it still waits for it
 UMAP_PING = "umap-ping"
 PROJECTION_REQUEST = "projection-request"  # what the projections panel asks the plot to draw
+TSNE_START = "tsne-start"  # what the next t-SNE job continues from: {token, from, view, perturb}, or None
+BOOKMARK_PREV = "bookmark-prev"
+BOOKMARK_NEXT = "bookmark-next"
+BOOKMARK_FILE = "bookmark-file"
+CSV_FILE = "csv-file"
+BOOKMARKS_STORE = "bookmarks-store"
+BOOKMARK_CURSOR = "bookmark-cursor"
+BOOKMARK_TITLE = "bookmark-title"  # pattern-matching type
+BOOKMARK_OPEN = "bookmark-open"  # pattern-matching type
+BOOKMARK_OPENING = "bookmark-opening"  # the bookmark being opened (projector.view.Opening), sent with its view
+UPLOAD_VECTORS = "upload-vectors"
+UPLOAD_METADATA = "upload-metadata"
+UPLOAD_SHARE = "upload-share"  # "Share with team": list the open upload for every browser session
+UPLOAD_SHARING = "upload-sharing"  # who sees the open upload
+BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
+THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
+MATCH_MORE = "match-more"  # "… and N more" below the match list
+LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (assets/scatter.js writes it)
+CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 
 # The projection tabs' fields under the names projector.projection and bookmarks give them.
-# t-SNE as TensorBoard has it (public).
-TSNE_SUPERVISE_COLUMN = "tsne-supervise-column"  # the metadata column whose labels supervise t-SNE; "" = none
-TSNE_SUPERVISE_WEIGHT = "tsne-supervise-weight"  # how much the labels weigh, 0–100 %
-TSNE_RESUME = "tsne-resume"  # continue the stopped layout on screen
-TSNE_PERTURB = "tsne-perturb"  # nudge the layout and go on optimising it
-# t-SNE as TensorBoard has it (internal).
-TSNE_START = "tsne-start"  # what the next t-SNE job continues from: {token, from, view, perturb}, or None
-
 FORM_FIELDS = {
     "tsne": {
         "perplexity": TSNE_PERPLEXITY,
@@ -135,46 +160,3 @@ FORM_FIELDS = {
         "down_regex": CUSTOM_DOWN_REGEX,
     },
 }
-
-# Bookmarks and export (public).
-BOOKMARK_SAVE = "bookmark-save"
-BOOKMARK_DOWNLOAD = "bookmark-download"
-BOOKMARK_UPLOAD = "bookmark-upload"
-BOOKMARK_LIST = "bookmark-list"
-EXPORT_CSV = "export-csv"
-
-# Bookmarks and export (internal).
-BOOKMARK_PREV = "bookmark-prev"
-BOOKMARK_NEXT = "bookmark-next"
-BOOKMARK_FILE = "bookmark-file"
-CSV_FILE = "csv-file"
-BOOKMARKS_STORE = "bookmarks-store"
-BOOKMARK_CURSOR = "bookmark-cursor"
-BOOKMARK_TITLE = "bookmark-title"  # pattern-matching type
-BOOKMARK_OPEN = "bookmark-open"  # pattern-matching type
-BOOKMARK_OPENING = "bookmark-opening"  # the bookmark being opened (projector.view.Opening), sent with its view
-
-# Uploads into the running app (internal).
-UPLOAD_VECTORS = "upload-vectors"
-UPLOAD_METADATA = "upload-metadata"
-UPLOAD_SHARE = "upload-share"  # "Share with team": list the open upload for every browser session
-UPLOAD_SHARING = "upload-sharing"  # who sees the open upload
-
-# Bookmarks (public, later work).
-BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this browser's list
-# Bookmarks (internal, later work).
-BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
-
-# Colouring (public).
-CATEGORICAL_COLORING = "categorical-coloring"  # colour a numeric column by category, as TensorBoard's switch
-
-# Night mode (public).
-NIGHT_MODE = "night-mode"
-# Night mode (internal).
-THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
-
-# Lists you can walk (public).
-MATCH_LIST = "match-list"  # the first search matches, one child per match, clickable
-# Lists you can walk (internal).
-MATCH_MORE = "match-more"  # "… and N more" below the match list
-LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (assets/scatter.js writes it)
