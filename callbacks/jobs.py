@@ -1,14 +1,13 @@
-"""t-SNE and UMAP as Dash background callbacks: Run, live progress, Stop, shared result cache."""
+"""t-SNE and UMAP as Dash background callbacks (Diskcache or Celery): Run, live progress, Stop, Perturb and the
+watch on a job that died; what a job does is :func:`projector.layout_job.run_layout_job`."""
 
 from __future__ import annotations
 
 import collections
-import functools
 import logging
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -17,10 +16,9 @@ from dash.exceptions import MissingCallbackContextException
 
 from callbacks import ids, session
 from callbacks.common import banner as banner_of
-from callbacks.common import reports_errors
+from callbacks.common import outcome, reports_errors
 from projector import scatter
-from projector.dataset import Dataset
-from projector.errors import InputError, ProjectorError, without_paths
+from projector.errors import InputError, ProjectorError
 from projector.jobs import (
     LOST_S,
     JobAdmission,
@@ -31,17 +29,14 @@ from projector.jobs import (
     JobSlots,
     death_cause,
     die_with_parent,
-    pack_layout,
 )
-from projector.projection import METHOD_NAMES, layout_key, layout_params, points_key, stopped_layout
-from projector.tsne import perturb, supervise_labels, tsne
-from projector.umap import umap_layout
+from projector.layout_job import run_layout_job
+from projector.projection import METHOD_NAMES, layout_params, stopped_layout
 from projector.view import View
 from projector.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-FRAME_EVERY = 25  # t-SNE iterations between streamed layouts
 POLL_MS = 500  # how often the browser asks for the latest frame
 UNTAKEN_S = 10  # a job no worker has started after this long is said to wait for one
 MAX_COOKIE = 200  # characters of a session cookie (a signed 32-hex id is about 70)
@@ -141,123 +136,60 @@ def exit_code_of(manager, pid: Any) -> int | None:
 
 @dataclass
 class Report:
-    """What a running job tells the browser: a status line and, for t-SNE, the layout so far."""
+    """The Dash side of :class:`projector.layout_job.Reporter`: a job's status line and, for t-SNE, the
+    layout so far, sent to the browser through the background callback's ``set_progress``. It never asks
+    to stop: the page's Stop reaches the job through the job board."""
 
     set_progress: Callable
     view: View
-    stop: Callable[[], bool]
-    total: int | None  # None: until stopped
     streams: bool  # whether the progress outputs start with the layout frames
-    nudged: Callable[[], bool] = field(default=lambda: False)  # whether to perturb the layout now
 
-    def counted(self, iteration: int) -> str:
-        return f"iteration {iteration}" + (f" of {self.total}" if self.total is not None else " (until Stop)")
-
-    def frame(self, iteration: int, layout: np.ndarray) -> bool:
+    def frame(self, iteration: int, layout: np.ndarray, status: str) -> bool:
         """Send one t-SNE layout (the browser draws it with the view's colours and labels)."""
         titles = [f"t-SNE {i + 1}" for i in range(layout.shape[1])]
-        payload = scatter.frame_payload(self.view, layout, titles, "tsne", iteration)
-        self.set_progress((payload, self.counted(iteration)))
-        return self.stop()
+        self.set_progress((scatter.frame_payload(self.view, layout, titles, "tsne", iteration), status))
+        return False
 
     def stage(self, text: str, done: int, total: int) -> bool:
         """Send a status line only."""
         status = f"{text}: {done} of {total}" if total > 1 else text
         self.set_progress((None, status) if self.streams else (status,))
-        return self.stop()
+        return False
 
 
-def run_tsne(vectors: np.ndarray, params, report: Report, **inputs) -> tuple[np.ndarray, str, bool, dict]:
-    """Run t-SNE (``inputs``: the labels of a supervised run, the Start of a continued one)."""
-    report.total = params.total
-    start = inputs.get("start")
-    report.stage(
-        "finding neighbours and affinities" + (f" to go on from iteration {start.iteration}" if start else ""), 0, 1
-    )
-    layout, reached = tsne(
-        vectors, params, on_frame=report.frame, frame_every=FRAME_EVERY, nudge=report.nudged, **inputs
-    )
-    stopped = params.total is None or reached < params.total
-    of = "" if params.total is None else f" of {params.total}"
-    text = f"iteration {reached}{of}: {'stopped' if stopped else 'done'}"
-    early = start.early_exaggeration_iter if start and start.early_exaggeration_iter is not None else None
-    early = params.early_exaggeration_iter if early is None else early  # the phase a continuation goes on from
-    return layout, text, stopped, {"iteration": reached, "stopped": stopped, "early_exaggeration_iter": early}
-
-
-def tsne_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, params, start: dict | None):
-    """A t-SNE job's inputs beyond its vectors and the result key's extras: the labels of a supervised run;
-    for a continued run (``start`` from the page) the stopped layout it goes on from, perturbed if asked."""
-    inputs: dict[str, Any] = {}
-    if params.supervised:
-        inputs["labels"] = supervise_labels(data.metadata, params.supervise_column, subset)
-    if not start:
-        return inputs, {}
-    begin = stopped_layout(workspace, data, subset, spherized, start.get("from"), params)
-    if begin is None:
-        raise InputError(
-            "The t-SNE layout to continue is no longer cached, was made with other settings than those chosen "
-            "now, or has already run the iterations asked for: press Run, or ask for more iterations."
-        )
-    if start.get("perturb"):
-        begin = replace(begin, layout=perturb(begin.layout))
-    inputs["start"] = begin
-    return inputs, {"continued": start["token"]}  # never served as the layout of a run from scratch
-
-
-def umap_inputs(workspace: Workspace, data: Dataset, subset, spherized: bool, params, start: dict | None):
-    """A UMAP job needs nothing beyond its vectors and parameters."""
-    return {}, {}
-
-
-def run_umap(vectors: np.ndarray, params, report: Report) -> tuple[np.ndarray, str, bool, dict]:
-    stopped = {"flag": False}
-
-    def progress(text: str, done: int, total: int) -> bool:
-        stopped["flag"] = report.stage(text, done, total)
-        return stopped["flag"]
-
-    layout = umap_layout(vectors, params, on_progress=progress)
-    return layout, "stopped" if stopped["flag"] else "done", stopped["flag"], {}
-
-
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class JobKind:
+    """A layout method's components: its buttons, status line, job token and the timer saying its page is open."""
+
     method: str
     run: str
     stop: str
     status: str
     token: str
     ping: str
-    execute: Callable  # (vectors, params, report, **inputs) -> (layout, status text, stopped, meta)
-    inputs: Callable  # (workspace, data, subset, spherized, params, start) -> (inputs, result-key extras)
-    streams_layout: bool
+    streams_layout: bool  # t-SNE streams its layout while it runs
     start: str | None = None  # the store saying what a job continues from, for kinds that can
 
 
 KINDS = [
     JobKind(
-        "tsne",
-        ids.TSNE_RUN,
-        ids.TSNE_STOP,
-        ids.TSNE_STATUS,
-        ids.TSNE_TOKEN,
-        ids.TSNE_PING,
-        run_tsne,
-        tsne_inputs,
-        True,
-        ids.TSNE_START,
+        method="tsne",
+        run=ids.TSNE_RUN,
+        stop=ids.TSNE_STOP,
+        status=ids.TSNE_STATUS,
+        token=ids.TSNE_TOKEN,
+        ping=ids.TSNE_PING,
+        streams_layout=True,
+        start=ids.TSNE_START,
     ),
     JobKind(
-        "umap",
-        ids.UMAP_RUN,
-        ids.UMAP_STOP,
-        ids.UMAP_STATUS,
-        ids.UMAP_TOKEN,
-        ids.UMAP_PING,
-        run_umap,
-        umap_inputs,
-        False,
+        method="umap",
+        run=ids.UMAP_RUN,
+        stop=ids.UMAP_STOP,
+        status=ids.UMAP_STATUS,
+        token=ids.UMAP_TOKEN,
+        ping=ids.UMAP_PING,
+        streams_layout=False,
     ),
 ]
 
@@ -292,43 +224,45 @@ def register_tsne_continue(app, workspace: Workspace, board: JobBoard) -> None:
     )
 
     @app.callback(
-        Output(ids.TSNE_RESUME, "disabled"),
-        Output(ids.TSNE_PERTURB, "disabled"),
-        Input(ids.PROJECTION_STORE, "data"),
-        Input(ids.TSNE_RUN, "disabled"),
-        Input(ids.DIMENSION, "value"),
-        *[Input(f, "value") for f in ids.FORM_FIELDS["tsne"].values()],
-        State(ids.VIEW_STORE, "data"),
-        State(ids.SPHERIZE, "value"),
+        output={"resume": Output(ids.TSNE_RESUME, "disabled"), "perturb": Output(ids.TSNE_PERTURB, "disabled")},
+        inputs={
+            "drawn": Input(ids.PROJECTION_STORE, "data"),
+            "running": Input(ids.TSNE_RUN, "disabled"),
+            "dimension": Input(ids.DIMENSION, "value"),
+            "form": {name: Input(f, "value") for name, f in ids.FORM_FIELDS["tsne"].items()},
+        },
+        state={"view": State(ids.VIEW_STORE, "data"), "spherize": State(ids.SPHERIZE, "value")},
     )
-    def enable(drawn, running, dimension, *rest):
-        *form, view, spherize = rest
+    def enable(drawn, running, dimension, form, view, spherize):
         if running:
-            return True, False
-        view = View.from_json(view)
-        if view is None or not drawn or drawn.get("method") != "tsne" or drawn.get("view") != scatter.view_token(view):
-            return True, True
-        data = workspace.dataset(view.tensor)
-        n = data.n if view.subset is None else view.subset.size
-        try:
-            params, _ = layout_params("tsne", dimension, n, dict(zip(ids.FORM_FIELDS["tsne"], form)))
-        except (ProjectorError, ValueError):
-            return True, True
-        stopped = stopped_layout(workspace, data, view.subset, bool(spherize), drawn.get("result"), params)
-        return stopped is None, stopped is None
+            return {"resume": True, "perturb": False}
+        stopped = resumable(workspace, View.from_json(view), drawn, dimension, form, bool(spherize))
+        return {"resume": stopped is None, "perturb": stopped is None}
 
     @app.callback(
-        Output(ids.TSNE_STATUS, "children", allow_duplicate=True),
-        Input(ids.TSNE_PERTURB, "n_clicks"),
-        State(ids.TSNE_RUN, "disabled"),
-        State(ids.TSNE_TOKEN, "data"),
+        output={"status": Output(ids.TSNE_STATUS, "children", allow_duplicate=True)},
+        inputs={"clicks": Input(ids.TSNE_PERTURB, "n_clicks")},
+        state={"running": State(ids.TSNE_RUN, "disabled"), "token": State(ids.TSNE_TOKEN, "data")},
         prevent_initial_call=True,
     )
-    def nudge(_clicks, running, token):
+    def nudge(clicks, running, token):
         if not running or not token:
-            return no_update  # no job runs: the click starts one from the perturbed layout
+            return {"status": no_update}  # no job runs: the click starts one from the perturbed layout
         board.nudge(token)
-        return "perturbing at the next frame…"
+        return {"status": "perturbing at the next frame…"}
+
+
+def resumable(workspace: Workspace, view: View | None, drawn, dimension, form: dict, spherized: bool):
+    """The stopped t-SNE layout drawn on ``view`` that a run of ``form``'s settings can go on from, or None."""
+    if view is None or not drawn or drawn.get("method") != "tsne" or drawn.get("view") != scatter.view_token(view):
+        return None
+    data = workspace.dataset(view.tensor)
+    n = data.n if view.subset is None else view.subset.size
+    try:
+        params, _ = layout_params("tsne", dimension, n, form)
+    except (ProjectorError, ValueError):
+        return None
+    return stopped_layout(workspace, data, view.subset, spherized, drawn.get("result"), params)
 
 
 def requesting_session() -> str | None:
@@ -345,38 +279,53 @@ def requesting_session() -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= MAX_COOKIE else None
 
 
-def queued(ahead: int, slots: JobSlots) -> str:
-    if ahead == 0:
-        return f"waiting for a free slot: {slots.slots} layouts run at once on this server"
-    return f"queued: {ahead} {'layout' if ahead == 1 else 'layouts'} ahead of this one"
-
-
 def register_kind(
     app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, logs: JobLogs, kind: JobKind
 ) -> None:
     app.clientside_callback(
         NEW_TOKEN_JS, Output(kind.token, "data"), Input(kind.run, "n_clicks"), prevent_initial_call=True
     )
-
-    progress = (
-        [Output(ids.FRAME_STORE, "data"), Output(kind.status, "children")]
-        if kind.streams_layout
-        else [Output(kind.status, "children")]
-    )
+    register_run(app, workspace, manager, board, slots, logs, kind)
+    register_watch(app, manager, board, logs, kind)
 
     @app.callback(
-        Output(kind.status, "children", allow_duplicate=True),
-        Output(ids.PROJECTION_DONE, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(kind.token, "data"),
-        State(ids.VIEW_STORE, "data"),
-        State(ids.DIMENSION, "value"),
-        State(ids.SPHERIZE, "value"),
-        *[State(f, "value") for f in ids.FORM_FIELDS[kind.method].values()],
-        *([State(kind.start, "data")] if kind.start else []),
+        output={"status": Output(kind.status, "children", allow_duplicate=True)},
+        inputs={"clicks": Input(kind.stop, "n_clicks")},
+        state={"token": State(kind.token, "data")},
+        prevent_initial_call=True,
+    )
+    def stop(clicks, token):
+        if token:
+            board.request(token)
+        return {"status": "stopping at the next frame…"}
+
+
+def register_run(
+    app, workspace: Workspace, manager, board: JobBoard, slots: JobSlots, logs: JobLogs, kind: JobKind
+) -> None:
+    """Run: the background callback that hands the job to :func:`projector.layout_job.run_layout_job`."""
+    outputs = {
+        "status": Output(kind.status, "children", allow_duplicate=True),
+        "done": Output(ids.PROJECTION_DONE, "data", allow_duplicate=True),
+        "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+    }
+    progress = [Output(ids.FRAME_STORE, "data")] if kind.streams_layout else []
+    state = {
+        "view": State(ids.VIEW_STORE, "data"),
+        "dimension": State(ids.DIMENSION, "value"),
+        "spherize": State(ids.SPHERIZE, "value"),
+        "form": {name: State(f, "value") for name, f in ids.FORM_FIELDS[kind.method].items()},
+    }
+    if kind.start:  # the continued layout; a kind without a start store runs from scratch (start=None)
+        state["start"] = State(kind.start, "data")
+
+    @app.callback(
+        output=outputs,
+        inputs={"token": Input(kind.token, "data")},
+        state=state,
         background=True,
         manager=manager,
-        progress=progress,
+        progress=[*progress, Output(kind.status, "children")],
         running=[
             (Output(kind.run, "disabled"), True, False),
             (Output(kind.stop, "disabled"), False, True),
@@ -386,13 +335,11 @@ def register_kind(
         interval=POLL_MS,
         prevent_initial_call=True,
     )
-    @reports_errors(3)
-    def run(set_progress, token, view, dimension, spherize, *form):
+    @reports_errors(outputs)
+    def run(set_progress, token, view, dimension, spherize, form, start=None):
         refused = refusal()
         if refused:
             raise JobRefused(refused)
-        start = form[-1] if kind.start else None
-        form = form[:-1] if kind.start else form
         die_with_parent()
         view = View.from_json(view)
         if view is None:
@@ -402,122 +349,80 @@ def register_kind(
             raise InputError("This page has no session on the server: reload it, then press Run again.")
         if isinstance(manager, TrackedDiskcacheManager):
             logs.capture(token)  # (a Celery worker's stderr stays on its own machine)
-        board.seen(token)
-        board.started(token, view.token)
         try:
-            with board.heartbeat(token):
-                status, done, banner = compute(set_progress, token, view, owner, dimension, spherize, form, start)
-        except BaseException:
-            board.finished(token, "failed")
-            raise
+            ended = run_layout_job(
+                workspace=workspace,
+                board=board,
+                slots=slots,
+                reporter=Report(set_progress, view, streams=kind.streams_layout),
+                method=kind.method,
+                token=token,
+                session=owner,
+                view=view,
+                dimension=dimension,
+                spherized=bool(spherize),
+                form=form,
+                start=start,
+            )
         finally:
             logs.discard(token)  # the job ended and said how: its stderr is not needed for a message
-        board.finished(token, "done")
-        return status, done, banner
+        done = no_update if ended.done is None else ended.done
+        return outcome(outputs, status=ended.status, done=done, banner=banner_of(ended.messages, ended.level))
 
-    def compute(set_progress, token, view, owner, dimension, spherize, form, start) -> tuple:
-        data = workspace.dataset(view.tensor)
-        subset = view.subset
-        spherized = bool(spherize)
-        n = data.n if subset is None else subset.size
-        fields = dict(zip(ids.FORM_FIELDS[kind.method], form))
-        params, note = layout_params(kind.method, dimension, n, fields)
-        if start and (start.get("token") != token or start.get("view") != scatter.view_token(view)):
-            start = None  # a record from an earlier click, or of another view
-        inputs, extra = kind.inputs(workspace, data, subset, spherized, params, start)
-        result = layout_key(workspace, data, subset, spherized, kind.method, params, **extra)
-        done = {"method": kind.method, "view": view.token, "dimension": params.n_components, "token": token}
-        if workspace.results.get_meta(result) is not None:
-            return "done (from the shared cache)", {**done, "result": result}, []
-        board.claim(owner, kind.method, token)  # one job of a kind per browser session: the newest
-        stop = functools.partial(board.should_stop, token)
-        nudged = functools.partial(board.nudged, token)
-        report = Report(set_progress, view, stop, total=0, streams=kind.streams_layout, nudged=nudged)
 
-        def waiting(ahead: int) -> bool:
-            return report.stage(queued(ahead, slots), 0, 1)
-
-        with slots.slot(token, waiting) as running:
-            if not running:
-                return "stopped while queued", no_update, []
-            vectors = workspace.vectors(data, subset, spherized)
-            if note:
-                report.stage(note, 0, 1)
-            layout, text, stopped, facts = kind.execute(vectors, params, report, **inputs)
-        if stopped:  # a partial layout is kept for this view but never served as the finished one
-            result = layout_key(workspace, data, subset, spherized, kind.method, params, **extra, stopped=token)
-        log.info("%s on %s (%d points): %s", METHOD_NAMES[kind.method], view.tensor, len(vectors), text)
-        status = f"{note} {text}" if note else text
-        meta = {"status": text, **params.as_dict(), **facts, "points": points_key(workspace, data, subset, spherized)}
-        try:
-            workspace.results.set(result, layout, meta=meta)
-        except (OSError, sqlite3.Error) as error:  # a full or read-only cache: show the layout all the same
-            log.warning("Layout %s not stored: %s", result, error)
-            warning = (
-                f"The {METHOD_NAMES[kind.method]} layout could not be saved in the server's cache "
-                f"({without_paths(str(error))}); it is "
-                "shown, but is lost when the server restarts. Free disk space or fix the cache directory."
-            )
-            held = {**done, "result": result, "layout": pack_layout(layout)}
-            return status, held, banner_of([warning], "warning")
-        return status, {**done, "result": result}, []
+def register_watch(app, manager, board: JobBoard, logs: JobLogs, kind: JobKind) -> None:
+    """While a job runs: say its page is open, and tell when it died without a word (its process killed, its
+    Celery worker or Redis gone)."""
+    outputs = {
+        "status": Output(kind.status, "children", allow_duplicate=True),
+        "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+    }
+    name = METHOD_NAMES[kind.method]
 
     @app.callback(
-        Output(kind.status, "children", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(kind.ping, "n_intervals"),
-        Input(kind.ping, "disabled"),
-        State(kind.token, "data"),
-        State(ids.VIEW_STORE, "data"),
+        output=outputs,
+        inputs={"ticks": Input(kind.ping, "n_intervals"), "ended": Input(kind.ping, "disabled")},
+        state={"token": State(kind.token, "data"), "view": State(ids.VIEW_STORE, "data")},
         prevent_initial_call=True,
     )
-    @reports_errors(2)
-    def watch(_ticks, ended, token, view):
-        """While a job runs: say its page is open, and tell when it died without a word (its process
-        killed, its Celery worker or Redis gone)."""
+    @reports_errors(outputs)
+    def watch(ticks, ended, token, view):
         if not token:
-            return no_update, no_update
+            return outcome(outputs)
         try:
             if not ended:
                 board.seen(token)
             state = board.state(token)
         except JobQueueDown as error:
-            return f"lost: {error}", banner_of([str(error)])
+            return outcome(outputs, status=f"lost: {error}", banner=banner_of([str(error)]))
         if state["finished"]:
-            return no_update, no_update
-        name = METHOD_NAMES[kind.method]
+            return outcome(outputs)
         if ended:  # the job's poll loop ended without its answer
-            shown = View.from_json(view)
-            if not state["started"] or shown is None or state["started"]["view"] != shown.token:
-                return no_update, no_update  # cancelled by a change of view, whose drawing says where it stands
-            cause = death_cause(
-                exit_code_of(manager, state["started"].get("pid")),
-                logs.last_line(token),
-                state["started"].get("oom_kills"),
-            )
-            logs.discard(token)
-            log.warning("%s job %s ended without a result: its process %s", name, token, cause.text)
-            fewer = ", perhaps on fewer points" if cause.out_of_memory else ""
-            message = f"The {name} job ended without a result: its process {cause.text}. Press Run to try again{fewer}."
-            return f"failed: {message}", banner_of([message])
+            message = died(manager, logs, name, token, state, View.from_json(view))
+            if message is None:
+                return outcome(outputs)  # cancelled by a change of view, whose drawing says where it stands
+            return outcome(outputs, status=f"failed: {message}", banner=banner_of([message]))
         silent = state["silent_s"]
         if not state["started"] and time.time() - board.waiting_since(token) > UNTAKEN_S:
-            return "waiting: no worker has taken this job yet (all busy, or none running)", no_update
+            return outcome(outputs, status="waiting: no worker has taken this job yet (all busy, or none running)")
         if silent is not None and silent > LOST_S:
             message = (
                 f"The {name} job has not answered for {silent:.0f} s: the process or Celery worker running it "
                 "is gone. Press Run to try again."
             )
-            return f"lost: {message}", banner_of([message])
-        return no_update, no_update
+            return outcome(outputs, status=f"lost: {message}", banner=banner_of([message]))
+        return outcome(outputs)
 
-    @app.callback(
-        Output(kind.status, "children", allow_duplicate=True),
-        Input(kind.stop, "n_clicks"),
-        State(kind.token, "data"),
-        prevent_initial_call=True,
+
+def died(manager, logs: JobLogs, name: str, token: str, state: dict, shown: View | None) -> str | None:
+    """What to say of a job whose poll loop ended without its answer: what its process died of; None when it
+    was cancelled by a change of view (it had not started, or ran on another view)."""
+    if not state["started"] or shown is None or state["started"]["view"] != shown.token:
+        return None
+    cause = death_cause(
+        exit_code_of(manager, state["started"].get("pid")), logs.last_line(token), state["started"].get("oom_kills")
     )
-    def stop(_clicks, token):
-        if token:
-            board.request(token)
-        return "stopping at the next frame…"
+    logs.discard(token)
+    log.warning("%s job %s ended without a result: its process %s", name, token, cause.text)
+    fewer = ", perhaps on fewer points" if cause.out_of_memory else ""
+    return f"The {name} job ended without a result: its process {cause.text}. Press Run to try again{fewer}."
