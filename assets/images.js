@@ -14,13 +14,11 @@
     const SIZE = 24;  // px of a thumbnail's longer side (projector.thumbnails.SIZES)
     const PAUSE_MS = 120;  // after the last zoom or pan step
     const STRIP_NEIGHBOURS = 15;  // 3D: neighbours whose images show beside the clicked one's
+    const core = window.projectorCore;
+    const IDS = core.IDS;
     const state = {info: null, enabled: true, key: "", asked: "", timer: 0, note: null, strip: null, turn: 0};
     const arrays = new WeakMap();  // coordinate array -> serial number: a new layout is a new array
     let serial = 0;
-
-    function graph() {
-        return document.querySelector("#scatter .js-plotly-plot");
-    }
 
     function prefix() {
         try {
@@ -40,7 +38,7 @@
     }
 
     function noteElement() {
-        return window.projectorScatter.overlay(state, "note", "images-note", {role: "status"});
+        return core.overlay(state, "note", "images-note", {role: "status"});
     }
 
     function note(gd, text) {
@@ -56,6 +54,22 @@
         element.style.left = rect.left + 12 + "px";
         element.style.top = rect.bottom - 34 + "px";
         element.style.display = "block";
+    }
+
+    /* The plot positions the highlight lights up (the selection, the clicked point and its neighbours), as a
+     * Set with the highlight's token, or null when nothing is highlighted. */
+    function litPositions() {
+        const highlight = core.wanted.highlight;
+        if (!highlight || !highlight.token) {
+            return null;
+        }
+        const h = core.highlightArrays(highlight);
+        const positions = new Set(h.positions || []);
+        (h.near || []).forEach(function (p) { positions.add(p); });
+        if (highlight.anchor !== null && highlight.anchor !== undefined) {
+            positions.add(highlight.anchor);
+        }
+        return {token: highlight.token, view: highlight.view, positions: positions};
     }
 
     function hasImages(gd) {
@@ -105,7 +119,7 @@
     /* 3D: the clicked point's image and its nearest neighbours' in a strip along the plot's lower edge,
      * taken from the inspector (its details and neighbours list carry them). */
     function strip(gd, on) {
-        const anchor = on && document.querySelector("#point-details img.thumb.large");
+        const anchor = on && document.querySelector("#" + IDS.POINT_DETAILS + " img.thumb.large");
         const element = state.strip;
         if (!anchor) {
             if (element) {
@@ -114,14 +128,14 @@
             return;
         }
         const items = [[anchor.src, "clicked"]].concat(
-            Array.from(document.querySelectorAll("#neighbors-list > li")).slice(0, STRIP_NEIGHBOURS).map(
+            Array.from(document.querySelectorAll("#" + IDS.NEIGHBORS_LIST + " > li")).slice(0, STRIP_NEIGHBOURS).map(
                 function (entry) {
                     const img = entry.querySelector("img");
                     return img ? [img.src, entry.title || ""] : null;
                 }
             ).filter(Boolean)
         );
-        window.projectorScatter.overlay(state, "strip", "images-strip", {
+        core.overlay(state, "strip", "images-strip", {
             "aria-label": "Images of the clicked point and its nearest neighbours",
         });
         const key = items.map(function (item) { return item[0].length + ":" + item[0].slice(-24); }).join("|");
@@ -144,7 +158,7 @@
 
     function update() {
         state.timer = 0;
-        const gd = graph();
+        const gd = core.graph();
         watch(gd);
         const full = gd && gd._fullData && gd._fullData[0];
         if (!full || !gd._fullLayout || !window.Plotly) {
@@ -169,7 +183,7 @@
             return;
         }
         note(gd, "");
-        const highlight = window.projectorScatter.lit();
+        const highlight = litPositions();
         const lit = highlight && highlight.view === info.view ? highlight : null;
         const key = [info.view, arrayId(full.x), arrayId(full.y), xa.range.join(","), ya.range.join(","),
             xa._length, ya._length, lit ? lit.token : ""].join("|");
@@ -236,11 +250,11 @@
     function configure(info, value) {
         state.info = info || null;
         state.enabled = Array.isArray(value) ? value.length > 0 : Boolean(value);
-        watch(graph());
+        watch(core.graph());
         schedule();
         return state.enabled;
     }
 
-    window.projectorImages = {update: update};
-    window.dash_clientside = Object.assign({}, window.dash_clientside, {images: {configure: configure}});
+    window.projectorImages = {update: update};  // for tests
+    core.clientside("images", {configure: configure});
 })();

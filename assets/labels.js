@@ -3,12 +3,11 @@
  * switch turns them off.
  *
  * The labels are a layer of text over the plot, not a Plotly trace: plotly.js rebuilds a whole trace for any
- * restyle (about a second for 100k points in 3D), while the layer costs one projection per labelled point per
- * frame. It follows the camera, zoom, pan and a streaming t-SNE layout, and writes to the page only when a
- * label moves. Labels are placed in order of precedence (the clicked point first, then the nearest
- * neighbours, then the selection) and one that would overlap a label already placed is left out, so the
- * text stays readable however dense the points are. The text is the label-by column (the points' hover
- * labels), set as text, never as HTML.
+ * restyle, while the layer costs one projection per labelled point per frame. It follows the camera, zoom,
+ * pan and a streaming t-SNE layout, and writes to the page only when a label moves. Labels are placed in
+ * order of precedence (the clicked point first, then the nearest neighbours, then the selection) and one
+ * that would overlap a label already placed is left out, so the text stays readable however dense the
+ * points are. The text is the label-by column (the points' hover labels), set as text, never as HTML.
  */
 (function () {
     "use strict";
@@ -18,6 +17,8 @@
     const GAP = 6;  // px between a point and its label
     const HEIGHT = 15;  // px of a label's box, for the overlap test
     const MAX_CHARS = 40;  // longer labels are cut with an ellipsis
+    const LABELLED_SELECTED = 100;  // selected points labelled, after the clicked point and its neighbours
+    const core = window.projectorCore;
     const state = {enabled: true, frame: 0, key: "", layer: null, costs: []};
     const widths = new Map();
     let context = null;
@@ -44,8 +45,37 @@
         return value.length > MAX_CHARS ? value.slice(0, MAX_CHARS - 1) + "\u2026" : value;
     }
 
+    /* The points that carry their label, in order of precedence: the clicked point, its listed neighbours
+     * (nearest first), then the first LABELLED_SELECTED selected points (search matches, a drag); with the
+     * view their plotted positions belong to. */
+    function labelled() {
+        const highlight = core.wanted.highlight;
+        if (!highlight || !highlight.token) {
+            return null;
+        }
+        const points = [];
+        const seen = new Set();
+        function add(position, kind) {
+            if (position !== null && position !== undefined && !seen.has(position)) {
+                seen.add(position);
+                points.push({position: position, kind: kind});
+            }
+        }
+        const h = core.highlightArrays(highlight);
+        add(highlight.anchor, "anchor");
+        const near = h.near || [];
+        for (let k = 0; k < near.length; k++) {
+            add(near[k], "near");
+        }
+        const positions = h.positions || [];
+        for (let k = 0; k < positions.length && k < LABELLED_SELECTED; k++) {
+            add(positions[k], "selected");
+        }
+        return {view: highlight.view, points: points};
+    }
+
     function layer() {
-        return window.projectorScatter.overlay(state, "layer", "scatter-labels", {"aria-hidden": "true"});
+        return core.overlay(state, "layer", "scatter-labels", {"aria-hidden": "true"});
     }
 
     function clear() {
@@ -68,7 +98,6 @@
 
     /* Where each label goes this frame, in the plot's own pixels: [x, y, text, kind]. */
     function placements(gd, set) {
-        const api = window.projectorScatter;
         const full = gd._fullData && gd._fullData[0];
         const texts = (full && full.hovertext) || (gd.data[0] && gd.data[0].hovertext) || [];
         const rect = gd.getBoundingClientRect();
@@ -76,7 +105,7 @@
         const out = [];
         for (let i = 0; i < set.points.length; i++) {
             const point = set.points[i];
-            const at = api.pointPixel(gd, point.position, set.view);
+            const at = core.pointPixel(gd, point.position, set.view);
             if (!at) {
                 continue;
             }
@@ -126,9 +155,8 @@
 
     function tick() {
         state.frame = 0;
-        const api = window.projectorScatter;
-        const gd = api && api.graph();
-        const set = state.enabled && api && gd && gd.data && gd.data.length ? api.labelled() : null;
+        const gd = core.graph();
+        const set = state.enabled && gd && gd.data && gd.data.length ? labelled() : null;
         if (!set || !set.points.length) {
             clear();
             return;  // asleep until the selection or the switch changes
@@ -183,8 +211,9 @@
         return sorted[Math.floor(sorted.length / 2)];
     }
 
-    window.projectorLabels = {wake: wake, now: now, show: show, frameCost: frameCost};
-    window.dash_clientside = Object.assign({}, window.dash_clientside, {
-        labels: {show: show},
-    });
+    // Placed at once when a payload's texts are painted, then followed frame by frame from the restyle on.
+    core.onPaint("texts", now);
+    core.onPaint("restyled", wake);
+    window.projectorLabels = {wake: wake, now: now, show: show, frameCost: frameCost};  // for tests and benches
+    core.clientside("labels", {show: show});
 })();

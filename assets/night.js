@@ -7,13 +7,15 @@
  *
  * A figure the server draws later arrives in the light colours. After every draw (`plotly_afterplot`) the
  * plot is compared with the theme and updated only when they differ, which is when the theme has changed or
- * a new figure has arrived: the restyles of assets/scatter.js stay one update each. Their colourscale is
- * given in the current theme's colours, so a recolouring needs no second update either.
+ * a new figure has arrived: the restyles of assets/restyle.js stay one update each. Their colourscale is
+ * given in the current theme's colours (the core's colourscale theme, set here), so a recolouring needs no
+ * second update either.
  */
 (function () {
     "use strict";
 
-    const STORE = "theme-store";  // callbacks/ids.py THEME_STORE: dcc.Store keeps JSON under its id
+    const core = window.projectorCore;
+    const STORE = core.IDS.THEME_STORE;  // a dcc.Store in localStorage: JSON under its ID
     const LIGHT_DIMMED = "#d8d8d8";  // projector.colors.DIMMED_COLOR: points outside a selection
     const NIGHT_DIMMED = "#46484e";  // as faint against the night paper as the light one is against white
     const NIGHT_PAPER = "#1e1f22";
@@ -141,10 +143,6 @@
         return path.split(".").reduce(function (o, key) { return o === null || o === undefined ? undefined : o[key]; }, object);
     }
 
-    function graph() {
-        return document.querySelector("#scatter .js-plotly-plot");
-    }
-
     /* Bring the drawn plot to the current theme: one Plotly.update, or nothing when it already is. */
     function themePlot(gd) {
         if (!gd || !gd.layout || !gd.data || !gd._fullLayout || !window.Plotly) {
@@ -182,7 +180,7 @@
 
     /* Theme every figure once it is drawn: the graph div appears when Dash first renders the plot. */
     function watch() {
-        const gd = graph();
+        const gd = core.graph();
         if (!gd || !gd.on || watched.has(gd)) {
             return;
         }
@@ -193,33 +191,11 @@
         window.requestAnimationFrame(function () { themePlot(gd); });
     }
 
-    /* The scatter's restyles (assets/scatter.js) get their colourscale in the theme of the moment. */
-    function wrapRestyle() {
-        const namespace = window.dash_clientside && window.dash_clientside.projector;
-        if (!namespace || typeof namespace.restyle !== "function" || namespace.restyle.nightThemed) {
-            return;
-        }
-        const restyle = namespace.restyle;
-        namespace.restyle = function (style, highlight, labels) {
-            let themedStyle = style;
-            if (style && style.colorscale) {
-                themedStyle = Object.assign({}, style);
-                Object.defineProperty(themedStyle, "colorscale", {
-                    enumerable: true,
-                    get: function () { return scaleFor(style.colorscale); },
-                });
-            }
-            return restyle.call(this, themedStyle, highlight, labels);
-        };
-        namespace.restyle.nightThemed = true;
-    }
-
     function apply(dark) {
         state.dark = Boolean(dark);
         document.documentElement.classList.toggle("night", state.dark);
-        wrapRestyle();
         watch();
-        themePlot(graph());
+        themePlot(core.graph());
     }
 
     /* The switch and the stored choice, kept in step (callbacks/theme.py): a click on the switch stores the
@@ -228,7 +204,7 @@
         const noUpdate = window.dash_clientside.no_update;
         const context = window.dash_clientside.callback_context || {};
         const triggered = (context.triggered || []).map(function (t) { return t.prop_id; });
-        const clicked = triggered.length === 1 && triggered[0] === "night-mode.value";
+        const clicked = triggered.length === 1 && triggered[0] === core.IDS.NIGHT_MODE + ".value";
         const dark = clicked ? (value || []).indexOf("on") >= 0 : stored === "dark";
         apply(dark);
         if (clicked) {
@@ -237,10 +213,10 @@
         return [dark ? ["on"] : [], noUpdate];
     }
 
-    document.addEventListener("DOMContentLoaded", wrapRestyle);
+    core.setColorscaleTheme(scaleFor);  // the scatter's restyles get their colourscale in the theme of the moment
     new MutationObserver(watch).observe(document.documentElement, {childList: true, subtree: true});
 
-    window.projectorNight = {
+    window.projectorNight = {  // for tests
         themePlot: themePlot,
         nightColor: nightColor,
         contrast: contrast,
@@ -249,5 +225,5 @@
         NIGHT_PAPER: NIGHT_PAPER,
         MIN_CONTRAST: MIN_CONTRAST,
     };
-    window.dash_clientside = Object.assign({}, window.dash_clientside, {night: {sync: sync}});
+    core.clientside("night", {sync: sync});
 })();

@@ -8,6 +8,7 @@
 (function () {
     "use strict";
 
+    const core = window.projectorCore;
     const KB = 1024;
     const MB = 1024 * 1024;
     const ADVICE = "Put the file in the logdir instead, or ask whoever runs the server to raise --max-request-mb.";
@@ -34,7 +35,7 @@
             return;
         }
         const item = {type: "Li", namespace: "dash_html_components", props: {children: message, className: "banner-error"}};
-        clientside.set_props("banner-action", {
+        clientside.set_props(core.IDS.BANNER_ACTION, {
             children: message ? [{type: "Ul", namespace: "dash_html_components", props: {children: [item]}}] : [],
         });
     }

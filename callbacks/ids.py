@@ -134,7 +134,7 @@ UPLOAD_SHARING = "upload-sharing"  # who sees the open upload
 BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
 THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
 MATCH_MORE = "match-more"  # "… and N more" below the match list
-LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (assets/scatter.js writes it)
+LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (written by assets/lists.js)
 CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 
 # The projection tabs' fields under the names projector.projection and bookmarks give them.

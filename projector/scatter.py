@@ -1,7 +1,7 @@
 """The scatter-plot adapter: dataset rows, a colour encoding and a selection -> what each point looks like.
 
 The server draws a figure with its style baked in (:func:`projector.figures.point_style`); afterwards every
-restyle happens in the browser (``assets/scatter.js``) from two small payloads made here:
+restyle happens in the browser (``assets/restyle.js``) from two small payloads made here:
 
 * a **style** payload per view and colour column: the base colour codes of the plotted points, the palette
   as a Plotly colourscale and the marker sizes;
@@ -176,7 +176,7 @@ def style_payload(view: View, encoding: ColorEncoding, column: str | None) -> di
 
 
 def styled(encoding: ColorEncoding, highlight: Highlight, dimension: int) -> PointStyle:
-    """The point style of a whole figure: the same rule ``assets/scatter.js`` applies in the browser."""
+    """The point style of a whole figure: the same rule ``assets/restyle.js`` applies in the browser."""
     return point_style(encoding, highlight.positions, highlight.anchor, dimension, highlight.near, highlight.levels)
 
 

@@ -1,0 +1,201 @@
+/* The core the other browser scripts share, as window.projectorCore: the component IDs they name, the
+ * scatter's graph, the latest restyle payloads, decoding of typed arrays, where a point is drawn on the
+ * screen, elements laid over the plot, and the registration of clientside callbacks.
+ *
+ * Named 00_core.js because Dash loads the files of assets/ in alphanumeric order: this one must run first,
+ * so that every other script finds the core defined when it starts. No other script reaches another's
+ * globals; each one takes what it shares from here and puts what it offers here.
+ */
+(function () {
+    "use strict";
+
+    /* Component IDs the scripts name (callbacks/ids.py, whose names they keep; tests/test_assets.py compares
+     * the two). dcc.Store with storage_type="local" keeps its data in localStorage under its ID. */
+    const IDS = Object.freeze({
+        SCATTER: "scatter",
+        NEIGHBORS_LIST: "neighbors-list",
+        MATCH_LIST: "match-list",
+        LIST_PICK: "list-pick",
+        POINT_DETAILS: "point-details",
+        BANNER_ACTION: "banner-action",
+        NIGHT_MODE: "night-mode",
+        THEME_STORE: "theme-store",
+    });
+
+    const TYPED = {u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array, f8: Float64Array};
+    const decoded = new Map();
+    const applied = new WeakMap();  // trace object -> the tokens restyled onto it since it was drawn
+    const painters = {texts: [], restyled: []};
+    let colorscaleTheme = function (scale) { return scale; };
+
+    /* The latest payloads of the restyle callback (assets/restyle.js writes them): what the plot should
+     * show. The lists and the labels take the highlight from here, so they follow the same selection. */
+    const wanted = {style: null, highlight: null, labels: null};
+
+    function graph() {
+        return document.querySelector("#" + IDS.SCATTER + " .js-plotly-plot");
+    }
+
+    /* A typed array sent by the server as {dtype, bdata} (base64), as plotly.py encodes arrays. */
+    function decode(spec) {
+        const text = atob(spec.bdata);
+        const bytes = new Uint8Array(text.length);
+        for (let i = 0; i < text.length; i++) {
+            bytes[i] = text.charCodeAt(i);
+        }
+        return new TYPED[spec.dtype](bytes.buffer);
+    }
+
+    /* decode(), kept for the last few tokens: every frame of the labels and each reconcile read the same
+     * highlight again. */
+    function decodedOnce(token, spec) {
+        if (!decoded.has(token)) {
+            if (decoded.size >= 10) {
+                decoded.delete(decoded.keys().next().value);
+            }
+            decoded.set(token, decode(spec));
+        }
+        return decoded.get(token);
+    }
+
+    /* A highlight's arrays, decoded once per token: the selected positions, the neighbours (nearest first)
+     * and their distance levels; null where the highlight has none. */
+    function highlightArrays(highlight) {
+        function array(suffix, encoded) {
+            return encoded ? decodedOnce(highlight.token + suffix, encoded) : null;
+        }
+        return {
+            positions: array("", highlight.positions),
+            near: array(":near", highlight.near),
+            levels: array(":levels", highlight.levels),
+        };
+    }
+
+    /* The tokens the graph's first trace shows: those restyled onto it since it was drawn, else its own. */
+    function drawn(gd) {
+        const trace = gd && gd.data && gd.data[0];
+        return (trace && (applied.get(trace) || trace.meta)) || {};
+    }
+
+    function project(camera, v) {  /* model, view and projection matrices (column-major) applied to a point */
+        let p = [v[0], v[1], v[2], 1];
+        for (const m of [camera.model, camera.view, camera.projection]) {
+            const out = [0, 0, 0, 0];
+            for (let i = 0; i < 4; i++) {
+                for (let j = 0; j < 4; j++) {
+                    out[j] += m[4 * i + j] * p[i];
+                }
+            }
+            p = out;
+        }
+        return p;
+    }
+
+    /* Where trace position `p` is drawn, in viewport pixels; null when it is not in sight or the plot shows
+     * another view than `view`. */
+    function pointPixel(gd, p, view) {
+        const full = gd && gd._fullData && gd._fullData[0];
+        const layout = gd && gd._fullLayout;
+        if (!full || !layout || !(p >= 0 && p < full._length)) {
+            return null;
+        }
+        if (drawn(gd).view !== view) {
+            return null;
+        }
+        const rect = gd.getBoundingClientRect();
+        if (full.type === "scatter3d") {
+            const sceneLayout = layout.scene;
+            const scene = sceneLayout && sceneLayout._scene;
+            if (!scene || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale) {
+                return null;
+            }
+            const value = [full.x[p], full.y[p], full.z[p]];
+            const axes = [sceneLayout.xaxis, sceneLayout.yaxis, sceneLayout.zaxis];
+            const v = [];
+            for (let i = 0; i < 3; i++) {
+                const fraction = axes[i].r2fraction(value[i]);
+                if (!(fraction >= 0 && fraction <= 1)) {
+                    return null;
+                }
+                v.push(axes[i].r2l(value[i]) * scene.dataScale[i]);
+            }
+            const q = project(scene.glplot.cameraParams, v);
+            if (!(q[3] > 0)) {
+                return null;
+            }
+            const size = layout._size;
+            const dx = sceneLayout.domain.x;
+            const dy = sceneLayout.domain.y;
+            return [
+                rect.left + size.l + dx[0] * size.w + 0.5 * (1 + q[0] / q[3]) * size.w * (dx[1] - dx[0]),
+                rect.top + size.t + (1 - dy[1]) * size.h + 0.5 * (1 - q[1] / q[3]) * size.h * (dy[1] - dy[0]),
+            ];
+        }
+        const xa = layout.xaxis;
+        const ya = layout.yaxis;
+        const x = xa.l2p(full.x[p]);
+        const y = ya.l2p(full.y[p]);
+        if (!(x >= 0 && x <= xa._length && y >= 0 && y <= ya._length)) {
+            return null;
+        }
+        return [rect.left + xa._offset + x, rect.top + ya._offset + y];
+    }
+
+    // An element over the page (placed over the plot by its caller), made once and kept as holder[key].
+    function overlay(holder, key, className, attributes) {
+        if (!holder[key]) {
+            const element = document.createElement("div");
+            element.className = className;
+            Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
+            document.body.appendChild(element);
+            holder[key] = element;
+        }
+        return holder[key];
+    }
+
+    /* What is painted around a restyle (assets/restyle.js runs them): "texts" once the payload's texts are
+     * painted, a frame before the restyle, and "restyled" after it. What needs no restyle of the plot (the
+     * lists' mark, the labels) is drawn at "texts", so it never waits for plotly.js to rebuild a trace. */
+    function onPaint(phase, painter) {
+        painters[phase].push(painter);
+    }
+
+    function paint(phase) {
+        painters[phase].forEach(function (painter) { painter(); });
+    }
+
+    /* Night mode sets how a restyle's colourscale is themed; by default it is left as it is. */
+    function setColorscaleTheme(theme) {
+        colorscaleTheme = theme;
+    }
+
+    function themedColorscale(scale) {
+        return colorscaleTheme(scale);
+    }
+
+    /* Functions for ClientsideFunction(namespace, name) on the Python side: window.dash_clientside[namespace],
+     * added to what is there, so scripts sharing a namespace keep each other's functions. */
+    function clientside(namespace, functions) {
+        window.dash_clientside = window.dash_clientside || {};
+        window.dash_clientside[namespace] = Object.assign({}, window.dash_clientside[namespace], functions);
+        return window.dash_clientside[namespace];
+    }
+
+    window.projectorCore = Object.freeze({
+        IDS: IDS,
+        wanted: wanted,
+        applied: applied,
+        graph: graph,
+        decode: decode,
+        decodedOnce: decodedOnce,
+        highlightArrays: highlightArrays,
+        drawn: drawn,
+        pointPixel: pointPixel,
+        overlay: overlay,
+        onPaint: onPaint,
+        paint: paint,
+        setColorscaleTheme: setColorscaleTheme,
+        themedColorscale: themedColorscale,
+        clientside: clientside,
+    });
+})();
