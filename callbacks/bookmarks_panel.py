@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from callbacks import ids, session
-from callbacks.common import banner, outcome, reports_errors
+from callbacks.common import answers, banner
 from projector.bookmarks import (
     METHODS,
     ViewState,
@@ -153,7 +153,12 @@ RESTORE_OUTPUTS = {
     "opening": Output(ids.BOOKMARK_OPENING, "data"),
     "form": components(Output, allow_duplicate=True),
     "query": Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search is not run again
-    "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+}
+# What saving or uploading bookmarks changes: the list, the current one, and which one to open.
+LIST_OUTPUTS = {
+    "entries": Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
+    "cursor": Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+    "go": Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
 }
 
 
@@ -174,11 +179,9 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
     limit = app.server.config.get("MAX_CONTENT_LENGTH")
     max_upload = max_upload_bytes(limit) if limit else DEFAULT_MAX_UPLOAD
 
-    @app.callback(
-        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
+    @answers(
+        app,
+        LIST_OUTPUTS,
         inputs={
             "_clicks": Input(ids.BOOKMARK_SAVE, "n_clicks"),
             "entries": State(ids.BOOKMARKS_STORE, "data"),
@@ -193,7 +196,6 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         running=[(Output(ids.BOOKMARK_DOWNLOAD, "disabled"), True, False)],  # a download waits for the save
         prevent_initial_call=True,
     )
-    @reports_errors(4)
     def save(_clicks, entries, view, projection, selection, neighbors, camera, run, form):
         entries = checked_entries(entries)
         view = View.from_json(view)
@@ -223,72 +225,90 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             }
         )
         entries = [*(entries or []), {"id": shelf.put(state, owner()), "title": title}]
-        return entries, len(entries) - 1, len(entries) - 1, []
+        return {"entries": entries, "cursor": len(entries) - 1, "go": len(entries) - 1, "banner": []}
 
-    @app.callback(
-        Output(ids.BOOKMARK_LIST, "children"),
-        Output(ids.BOOKMARK_DELETE, "disabled"),
-        Output(ids.BOOKMARK_DELETE, "title"),
-        Input(ids.BOOKMARKS_STORE, "data"),
-        Input(ids.BOOKMARK_CURSOR, "data"),
+    @answers(
+        app,
+        {
+            "items": Output(ids.BOOKMARK_LIST, "children"),
+            "delete_disabled": Output(ids.BOOKMARK_DELETE, "disabled"),
+            "delete_title": Output(ids.BOOKMARK_DELETE, "title"),
+        },
+        slot=None,
+        inputs={"entries": Input(ids.BOOKMARKS_STORE, "data"), "cursor": Input(ids.BOOKMARK_CURSOR, "data")},
     )
     def render(entries, cursor):
         entries = listed(entries)
         if not entries:
             hint = "No bookmarks yet: “Save view” keeps the projection, selection and colours."
-            return [html.Li(hint, className="hint empty")], True, "There is no bookmark to delete"
+            empty = [html.Li(hint, className="hint empty")]
+            return {"items": empty, "delete_disabled": True, "delete_title": "There is no bookmark to delete"}
         current = cursor_index(entries, cursor)
         if current is None:
-            return items(entries, cursor), True, NOTHING_TO_DELETE
-        return items(entries, cursor), False, f"Delete “{entries[current]['title']}” from this list"
+            return {"items": items(entries, cursor), "delete_disabled": True, "delete_title": NOTHING_TO_DELETE}
+        title = f"Delete “{entries[current]['title']}” from this list"
+        return {"items": items(entries, cursor), "delete_disabled": False, "delete_title": title}
 
-    @app.callback(
-        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
-        Input({"type": ids.BOOKMARK_TITLE, "index": ALL}, "value"),
-        State(ids.BOOKMARKS_STORE, "data"),
+    @answers(
+        app,
+        {"entries": Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True)},
+        slot=None,
+        inputs={
+            "titles": Input({"type": ids.BOOKMARK_TITLE, "index": ALL}, "value"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
     def rename(titles, entries):
         entries = listed(entries)
         if not entries or len(titles) != len(entries):
-            return no_update
+            return {}
         renamed = [{**e, "title": t if t else e["title"]} for e, t in zip(entries, titles)]
-        return no_update if renamed == entries else renamed
+        return {} if renamed == entries else {"entries": renamed}
 
-    @app.callback(
-        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
-        Input({"type": ids.BOOKMARK_OPEN, "index": ALL}, "n_clicks"),
-        Input(ids.BOOKMARK_PREV, "n_clicks"),
-        Input(ids.BOOKMARK_NEXT, "n_clicks"),
-        State(ids.BOOKMARK_CURSOR, "data"),
-        State(ids.BOOKMARKS_STORE, "data"),
+    @answers(
+        app,
+        {
+            "cursor": Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+            "go": Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
+        },
+        slot=None,
+        inputs={
+            "open_clicks": Input({"type": ids.BOOKMARK_OPEN, "index": ALL}, "n_clicks"),
+            "_prev": Input(ids.BOOKMARK_PREV, "n_clicks"),
+            "_next": Input(ids.BOOKMARK_NEXT, "n_clicks"),
+            "cursor": State(ids.BOOKMARK_CURSOR, "data"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
     def step(open_clicks, _prev, _next, cursor, entries):
         entries = listed(entries)
         if not entries:
-            return no_update, no_update
+            return {}
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             if not open_clicks[trigger["index"]]:
-                return no_update, no_update  # a freshly drawn list, not a click
-            return trigger["index"], trigger["index"]
+                return {}  # a freshly drawn list, not a click
+            return {"cursor": trigger["index"], "go": trigger["index"]}
         current = -1 if cursor is None else int(cursor)
         step_by = -1 if trigger == ids.BOOKMARK_PREV else 1
         target = (current + step_by) % len(entries) if current >= 0 else (0 if step_by > 0 else len(entries) - 1)
-        return target, target
+        return {"cursor": target, "go": target}
 
-    @app.callback(
-        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BOOKMARK_DELETE, "n_clicks"),
-        State(ids.BOOKMARKS_STORE, "data"),
-        State(ids.BOOKMARK_CURSOR, "data"),
+    @answers(
+        app,
+        {
+            "entries": Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
+            "cursor": Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        },
+        inputs={
+            "_clicks": Input(ids.BOOKMARK_DELETE, "n_clicks"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+            "cursor": State(ids.BOOKMARK_CURSOR, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(3)
     def delete(_clicks, entries, cursor):
         """Drop the current bookmark from this browser's list; the view on screen stays as it is.
 
@@ -299,20 +319,24 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         if current is None:
             raise BookmarkError(f"{NOTHING_TO_DELETE}." if entries else "There is no bookmark to delete.")
         kept, moved = without(entries, current)
-        return kept, moved, []
+        return {"entries": kept, "cursor": moved, "banner": []}
 
-    @app.callback(
-        output=RESTORE_OUTPUTS,
-        inputs=[Input(ids.BOOKMARK_GO, "data"), State(ids.BOOKMARKS_STORE, "data"), State(ids.VIEW_STORE, "data")],
+    @answers(
+        app,
+        RESTORE_OUTPUTS,
+        inputs={
+            "go": Input(ids.BOOKMARK_GO, "data"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(RESTORE_OUTPUTS)
     def restore(go, entries, view):
         entries = checked_entries(entries)
         view = View.from_json(view)
         index = cursor_index(entries or [], go)
         if index is None or view is None:
-            return outcome(RESTORE_OUTPUTS)
+            return {}
         entry = entries[index]
         state = shelf.get(entry["id"], owner())
         data = workspace.dataset(view.tensor)
@@ -328,23 +352,20 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             state.camera,
             tuple(int(a) for a in state.pca_components),
         )
-        return outcome(
-            RESTORE_OUTPUTS,
-            view=View.of(view.tensor, subset).to_json(),
-            opening=opening.to_json(),
-            form=form_values(state),
-            query=state.search.get("query", ""),
-            banner=[],
-        )
+        return {
+            "view": View.of(view.tensor, subset).to_json(),
+            "opening": opening.to_json(),
+            "form": form_values(state),
+            "query": state.search.get("query", ""),
+            "banner": [],
+        }
 
-    @app.callback(
-        Output(ids.BOOKMARK_FILE, "data"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BOOKMARK_DOWNLOAD, "n_clicks"),
-        State(ids.BOOKMARKS_STORE, "data"),
+    @answers(
+        app,
+        {"file": Output(ids.BOOKMARK_FILE, "data")},
+        inputs={"_clicks": Input(ids.BOOKMARK_DOWNLOAD, "n_clicks"), "entries": State(ids.BOOKMARKS_STORE, "data")},
         prevent_initial_call=True,
     )
-    @reports_errors(2)
     def download(_clicks, entries):
         entries = checked_entries(entries)
         if not entries:
@@ -354,25 +375,24 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             state = shelf.get(entry["id"], owner())
             state.label = entry["title"]
             states.append(state)
-        return dcc.send_string(dumps(states), "projector-bookmarks.json"), []
+        return {"file": dcc.send_string(dumps(states), "projector-bookmarks.json"), "banner": []}
 
-    @app.callback(
-        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.BOOKMARK_UPLOAD, "contents"),
-        State(ids.BOOKMARK_UPLOAD, "filename"),
-        State(ids.BOOKMARKS_STORE, "data"),
-        State(ids.VIEW_STORE, "data"),
+    @answers(
+        app,
+        LIST_OUTPUTS,
+        inputs={
+            "contents": Input(ids.BOOKMARK_UPLOAD, "contents"),
+            "filename": State(ids.BOOKMARK_UPLOAD, "filename"),
+            "entries": State(ids.BOOKMARKS_STORE, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(4)
     def upload(contents, filename, entries, view):
         entries = checked_entries(entries)
         view = View.from_json(view)
         if not contents or view is None:
-            return no_update, no_update, no_update, no_update
+            return {}
         data = workspace.dataset(view.tensor)
         payload = decode_upload(contents, filename or "bookmarks", max_upload, BookmarkError)
         try:
@@ -383,43 +403,46 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             {"id": shelf.put(s, owner()), "title": s.label or f"{filename} #{i + 1}"} for i, s in enumerate(states)
         ]
         entries = [*(entries or []), *added]
-        return entries, len(entries) - len(added), len(entries) - len(added), []
+        first = len(entries) - len(added)
+        return {"entries": entries, "cursor": first, "go": first, "banner": []}
 
-    @app.callback(
-        Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
-        Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.TENSOR_SELECT, "value"),
+    @answers(
+        app,
+        {
+            "entries": Output(ids.BOOKMARKS_STORE, "data", allow_duplicate=True),
+            "cursor": Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
+        },
+        inputs={"key": Input(ids.TENSOR_SELECT, "value")},
         prevent_initial_call=True,
     )
-    @reports_errors(3)
     def open_bookmarks_path(key):
         if not key:
-            return [], None, no_update
+            return {"entries": [], "cursor": None}
         spec = workspace.spec(key)
         if not spec.bookmarks_path:
-            return [], None, no_update
+            return {"entries": [], "cursor": None}
         data = workspace.dataset(key)
         try:
             states = read_bookmarks_file(workspace.logdir, spec.bookmarks_path, data.n, data.dim)
         except ProjectorError as error:  # the other tensor's bookmarks must not linger in the list
-            return [], None, banner([str(error)])
+            return {"entries": [], "cursor": None, "banner": banner([str(error)])}
         shown = Path(spec.bookmarks_path).name
         entries = [{"id": shelf.put(s, owner()), "title": s.label or f"{shown} #{i + 1}"} for i, s in enumerate(states)]
-        return entries, None, banner([])
+        return {"entries": entries, "cursor": None, "banner": []}
 
-    @app.callback(
-        Output(ids.CSV_FILE, "data"),
-        Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
-        Input(ids.EXPORT_CSV, "n_clicks"),
-        State(ids.VIEW_STORE, "data"),
-        State(ids.PROJECTION_STORE, "data"),
-        State(ids.SELECTION_STORE, "data"),
-        State(ids.NEIGHBORS_STORE, "data"),
-        State(ids.SPHERIZE, "value"),
+    @answers(
+        app,
+        {"file": Output(ids.CSV_FILE, "data")},
+        inputs={
+            "_clicks": Input(ids.EXPORT_CSV, "n_clicks"),
+            "view": State(ids.VIEW_STORE, "data"),
+            "projection": State(ids.PROJECTION_STORE, "data"),
+            "selection": State(ids.SELECTION_STORE, "data"),
+            "neighbors": State(ids.NEIGHBORS_STORE, "data"),
+            "spherize": State(ids.SPHERIZE, "value"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(2)
     def export(_clicks, view, projection, selection, neighbors, spherize):
         view = View.from_json(view)
         if view is None or not projection:
@@ -433,4 +456,4 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             projected.coords, rows, data.metadata, selected_rows(selection, neighbors, key), projected.titles
         )
         name = f"{data.spec.name.replace('/', '_')}-{projection.get('method', 'view')}.csv"
-        return dcc.send_string(text, name), []
+        return {"file": dcc.send_string(text, name), "banner": []}

@@ -7,15 +7,16 @@ and metadata, and only those.
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 from dash.exceptions import MissingCallbackContextException
 from flask import has_request_context
 
 from callbacks import ids, session
-from callbacks.common import banner, outcome, read_query, reports_errors
+from callbacks.common import answers, banner, read_query
 from projector.colors import ColumnKind
 from projector.errors import MetadataError, TensorError
 from projector.export import metadata_download_tsv
+from projector.logdir import RunListing
 from projector.thumbnails import MAX_IMAGES
 from projector.uploads import (
     DEFAULT_MAX_REQUEST_MB,
@@ -187,6 +188,43 @@ def pick(wanted: str | None, current: str | None, choices: list[str]) -> str | N
     return choices[0] if choices else None
 
 
+def moved(value: str | None, current: str | None) -> dict:
+    """A dropdown's ``"value"`` change, or none when it stays: an unchanged value must not reopen the tensor."""
+    return {} if value == current else {"value": value}
+
+
+def runs_shown(runs: list[str], current: str | None, wanted: str | None, from_url: bool) -> dict:
+    """The run dropdown's changes for the logdir's ``runs``: its options, and its value when that moves.
+
+    The URL's run (``wanted``) counts when the URL changed or no run is chosen yet; a timer tick keeps the
+    run chosen while it exists, so a refresh never undoes the user's choice.
+    """
+    value = pick(wanted if from_url or current is None else None, current, runs)
+    return {"options": run_options(runs), **moved(value, current)}
+
+
+NO_RUNS = "No embeddings found in the logdir."
+
+
+def tensors_shown(
+    run: str | None, listing: RunListing, current: str | None, wanted: str | None, notes: dict[str, str] | None = None
+) -> dict:
+    """The tensor dropdown's changes (and the data banner's) for ``run``'s ``listing``.
+
+    The URL's tensor (``wanted``) counts only when the current one is not in the run (the page opening, another
+    run), so a timer tick keeps the tensor chosen. A run with tensors says nothing here: opening the tensor
+    reports the run's problems with its own warnings. ``notes`` go with the options (see :func:`tensor_options`).
+    """
+    if run is None:
+        return {"options": [], "value": None, "banner": banner([NO_RUNS])}
+    options = tensor_options(listing.specs, notes)
+    keys = [s.key for s in listing.specs]
+    if not keys:
+        messages = [*listing.problems, f"Run {run!r} holds no 2-D tensor to project."]
+        return {"options": options, "value": None, "banner": banner(messages)}
+    return {"options": options, **moved(pick(wanted if current not in keys else None, current, keys), current)}
+
+
 def column_options(kinds: list[ColumnKind]) -> dict[str, list[dict]]:
     """Dropdown options for label-by (every column, or the row index), colour-by and the two searches
     (every column, or all of them at once), under the keys of :data:`OPEN_OUTPUTS`."""
@@ -214,7 +252,6 @@ OPEN_OUTPUTS = {
     "view": Output(ids.VIEW_STORE, "data", allow_duplicate=True),
     "sharing": Output(ids.UPLOAD_SHARING, "children"),
     "share_hidden": Output(ids.UPLOAD_SHARE, "hidden"),
-    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
 }
 
 EDITED_OUTPUTS = {
@@ -222,7 +259,6 @@ EDITED_OUTPUTS = {
     "color_options": Output(ids.COLOR_BY, "options", allow_duplicate=True),
     "search_options": Output(ids.SEARCH_COLUMN, "options", allow_duplicate=True),
     "custom_options": Output(ids.CUSTOM_COLUMN, "options", allow_duplicate=True),
-    "banner": Output(ids.BANNER_DATA, "children", allow_duplicate=True),
 }
 
 
@@ -234,51 +270,50 @@ def register(app, workspace: Workspace) -> None:
         ClientsideFunction("labels", "show"), Output(ids.LABELS_SHOWN, "data"), Input(ids.LABELS_TOGGLE, "value")
     )
 
-    @app.callback(
-        Output(ids.RUN_SELECT, "options"),
-        Output(ids.RUN_SELECT, "value"),
-        Input(ids.REFRESH_RUNS, "n_intervals"),
-        Input(ids.URL, "pathname"),
-        State(ids.URL, "search"),
-        State(ids.RUN_SELECT, "value"),
+    @answers(
+        app,
+        {"options": Output(ids.RUN_SELECT, "options"), "value": Output(ids.RUN_SELECT, "value")},
+        slot=None,
+        inputs={
+            "_ticks": Input(ids.REFRESH_RUNS, "n_intervals"),
+            "_path": Input(ids.URL, "pathname"),
+            "search": State(ids.URL, "search"),
+            "current": State(ids.RUN_SELECT, "value"),
+        },
     )
     def refresh_runs(_ticks, _path, search, current):
-        runs = workspace.runs()
-        options = run_options(runs)
-        wanted = read_query(search).get("run") if ctx.triggered_id == ids.URL or current is None else None
-        value = pick(wanted, current, runs)
-        return options, (no_update if value == current else value)
+        wanted = read_query(search).get("run")
+        return runs_shown(workspace.runs(), current, wanted, ctx.triggered_id == ids.URL)
 
-    @app.callback(
-        Output(ids.TENSOR_SELECT, "options"),
-        Output(ids.TENSOR_SELECT, "value"),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.RUN_SELECT, "value"),
-        Input(ids.REFRESH_RUNS, "n_intervals"),
-        State(ids.TENSOR_SELECT, "value"),
-        State(ids.URL, "search"),
+    @answers(
+        app,
+        {"options": Output(ids.TENSOR_SELECT, "options"), "value": Output(ids.TENSOR_SELECT, "value")},
+        slot=ids.BANNER_DATA,
+        inputs={
+            "run": Input(ids.RUN_SELECT, "value"),
+            "_ticks": Input(ids.REFRESH_RUNS, "n_intervals"),
+            "current": State(ids.TENSOR_SELECT, "value"),
+            "search": State(ids.URL, "search"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(3)
     def list_tensors(run, _ticks, current, search):
-        if run is None:
-            return [], None, banner(["No embeddings found in the logdir."])
-        listing = workspace.listing(run)
-        options = tensor_options(listing.specs, upload_notes(workspace, listing.specs) if run == UPLOAD_RUN else None)
-        keys = [s.key for s in listing.specs]
-        value = pick(read_query(search).get("tensor") if current not in keys else None, current, keys)
-        if keys:  # open_tensor reports the run's problems with the tensor's own warnings
-            return options, (no_update if value == current else value), no_update
-        messages = [*listing.problems, f"Run {run!r} holds no 2-D tensor to project."]
-        return options, None, banner(messages)
+        listing = RunListing() if run is None else workspace.listing(run)
+        notes = upload_notes(workspace, listing.specs) if run == UPLOAD_RUN else None
+        return tensors_shown(run, listing, current, read_query(search).get("tensor"), notes)
 
-    @app.callback(output=OPEN_OUTPUTS, inputs={"key": Input(ids.TENSOR_SELECT, "value")}, prevent_initial_call=True)
-    @reports_errors(OPEN_OUTPUTS)
+    @answers(
+        app,
+        OPEN_OUTPUTS,
+        slot=ids.BANNER_DATA,
+        inputs={"key": Input(ids.TENSOR_SELECT, "value")},
+        prevent_initial_call=True,
+    )
     def open_tensor(key):
         if key is None:
             nothing = dict.fromkeys(("label_options", "color_options", "search_options", "custom_options"), [])
             unset = dict.fromkeys(("label", "color", "search", "custom", "view"))
-            return outcome(OPEN_OUTPUTS, **nothing, **unset, shape="", sharing="", share_hidden=True)
+            return {**nothing, **unset, "shape": "", "sharing": "", "share_hidden": True}
         data = workspace.dataset(key)
         label = default_label_column(list(data.metadata.columns))
         who_sees, share_hidden = sharing(workspace.upload_status(key), data.spec.name)
@@ -295,84 +330,100 @@ def register(app, workspace: Workspace) -> None:
             "banner": banner([*workspace.listing(data.spec.run).problems, *data.warnings], "warning"),
         }
 
-    @app.callback(
-        output=EDITED_OUTPUTS,
+    @answers(
+        app,
+        EDITED_OUTPUTS,
+        slot=ids.BANNER_DATA,
         inputs={"edited": Input(ids.METADATA_EDITED, "data")},
         state={"key": State(ids.TENSOR_SELECT, "value")},
         prevent_initial_call=True,
     )
-    @reports_errors(EDITED_OUTPUTS)
     def edited_columns(edited, key):
         """The columns after Edit by gave points values (perhaps in a new column); the choices stay."""
         if not edited or edited.get("tensor") != key:
-            return outcome(EDITED_OUTPUTS)
-        return outcome(EDITED_OUTPUTS, **column_options(workspace.column_kinds(key)))
+            return {}
+        return column_options(workspace.column_kinds(key))
 
-    @app.callback(
-        Output(ids.RUN_SELECT, "options", allow_duplicate=True),
-        Output(ids.RUN_SELECT, "value", allow_duplicate=True),
-        Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
-        Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.UPLOAD_VECTORS, "contents"),
-        State(ids.UPLOAD_VECTORS, "filename"),
+    @answers(
+        app,
+        {
+            "runs": Output(ids.RUN_SELECT, "options", allow_duplicate=True),
+            "run": Output(ids.RUN_SELECT, "value", allow_duplicate=True),
+            "tensors": Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
+            "tensor": Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
+        },
+        slot=ids.BANNER_DATA,
+        inputs={"contents": Input(ids.UPLOAD_VECTORS, "contents"), "filename": State(ids.UPLOAD_VECTORS, "filename")},
         prevent_initial_call=True,
     )
-    @reports_errors(5)
     def upload_vectors(contents, filename):
         if not contents:
-            return (no_update,) * 5
+            return {}
         name = filename or "upload.tsv"
         owner = session.ensure()
         key = workspace.add_upload(name, decode_upload(contents, name, max_upload, TensorError), owner)
         specs = workspace.listing(UPLOAD_RUN, owner).specs
-        options = tensor_options(specs, upload_notes(workspace, specs))
-        return (run_options(workspace.runs(owner)), UPLOAD_RUN, options, key, [])
+        tensors = tensor_options(specs, upload_notes(workspace, specs))
+        return {
+            "runs": run_options(workspace.runs(owner)),
+            "run": UPLOAD_RUN,
+            "tensors": tensors,
+            "tensor": key,
+            "banner": [],
+        }
 
-    @app.callback(
-        Output(ids.TENSOR_SELECT, "value", allow_duplicate=True),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.UPLOAD_METADATA, "contents"),
-        State(ids.UPLOAD_METADATA, "filename"),
-        State(ids.TENSOR_SELECT, "value"),
+    @answers(
+        app,
+        {"tensor": Output(ids.TENSOR_SELECT, "value", allow_duplicate=True)},
+        slot=ids.BANNER_DATA,
+        inputs={
+            "contents": Input(ids.UPLOAD_METADATA, "contents"),
+            "filename": State(ids.UPLOAD_METADATA, "filename"),
+            "key": State(ids.TENSOR_SELECT, "value"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(2)
     def upload_metadata(contents, filename, key):
         if not contents or not key:
-            return no_update, no_update
+            return {}
         name = filename or "metadata.tsv"
         workspace.set_metadata(key, name, decode_upload(contents, name, max_upload, MetadataError), session.ensure())
-        return key, []  # reopening the tensor refreshes the label, colour and search columns
+        return {"tensor": key, "banner": []}  # reopening the tensor refreshes the label, colour and search columns
 
-    @app.callback(
-        Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
-        Output(ids.UPLOAD_SHARING, "children", allow_duplicate=True),
-        Output(ids.UPLOAD_SHARE, "hidden", allow_duplicate=True),
-        Output(ids.BANNER_DATA, "children", allow_duplicate=True),
-        Input(ids.UPLOAD_SHARE, "n_clicks"),
-        State(ids.TENSOR_SELECT, "value"),
-        State(ids.RUN_SELECT, "value"),
+    @answers(
+        app,
+        {
+            "tensors": Output(ids.TENSOR_SELECT, "options", allow_duplicate=True),
+            "sharing": Output(ids.UPLOAD_SHARING, "children", allow_duplicate=True),
+            "share_hidden": Output(ids.UPLOAD_SHARE, "hidden", allow_duplicate=True),
+        },
+        slot=ids.BANNER_DATA,
+        inputs={
+            "clicks": Input(ids.UPLOAD_SHARE, "n_clicks"),
+            "key": State(ids.TENSOR_SELECT, "value"),
+            "run": State(ids.RUN_SELECT, "value"),
+        },
         prevent_initial_call=True,
     )
-    @reports_errors(4)
     def share_upload(clicks, key, run):
         if not clicks or not key:
-            return (no_update,) * 4
+            return {}
         upload = workspace.share_upload(key, session.ensure())
+        who_sees, share_hidden = sharing(SHARED_BY_YOU, upload.name)
         specs = workspace.listing(run).specs if run == UPLOAD_RUN else []
-        options = tensor_options(specs, upload_notes(workspace, specs)) if specs else no_update
-        return (options, *sharing(SHARED_BY_YOU, upload.name), [])
+        tensors = {"tensors": tensor_options(specs, upload_notes(workspace, specs))} if specs else {}
+        return {**tensors, "sharing": who_sees, "share_hidden": share_hidden, "banner": []}
 
-    @app.callback(
-        Output(ids.METADATA_DOWNLOAD, "data"),
-        Input(ids.DOWNLOAD_METADATA, "n_clicks"),
-        State(ids.TENSOR_SELECT, "value"),
+    @answers(
+        app,
+        {"file": Output(ids.METADATA_DOWNLOAD, "data")},
+        slot=None,
+        inputs={"_clicks": Input(ids.DOWNLOAD_METADATA, "n_clicks"), "key": State(ids.TENSOR_SELECT, "value")},
         prevent_initial_call=True,
     )
     def download_metadata(_clicks, key):
         if key is None:
-            return no_update
+            return {}
         data = workspace.dataset(key)
         name = data.spec.name.replace("/", "_") + "_metadata.tsv"
-        return dcc.send_string(metadata_download_tsv(data.metadata, data.row_ids), name)
+        return {"file": dcc.send_string(metadata_download_tsv(data.metadata, data.row_ids), name)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from callbacks import ids, session
-from callbacks.common import outcome, reports_errors
+from callbacks.common import answers
 from projector.errors import InputError
 from projector.view import selected_rows
 from projector.workspace import Workspace
@@ -20,7 +20,6 @@ COLUMNS_LIST = "edit-by-columns"  # the <datalist> of the column field
 OUTPUTS = {
     "status": Output(ids.EDIT_BY_STATUS, "children"),
     "edited": Output(ids.METADATA_EDITED, "data"),
-    "banner": Output(ids.BANNER_ACTION, "children", allow_duplicate=True),
 }
 
 
@@ -63,8 +62,9 @@ def layout() -> html.Div:
 
 
 def register(app, workspace: Workspace) -> None:
-    @app.callback(
-        output=OUTPUTS,
+    @answers(
+        app,
+        OUTPUTS,
         inputs={"clicks": Input(ids.EDIT_BY_APPLY, "n_clicks"), "submits": Input(ids.EDIT_BY_VALUE, "n_submit")},
         state={
             "column": State(ids.EDIT_BY_COLUMN, "value"),
@@ -76,7 +76,6 @@ def register(app, workspace: Workspace) -> None:
         },
         prevent_initial_call=True,
     )
-    @reports_errors(OUTPUTS)
     def apply(clicks, submits, column, value, key, selection, neighbors, edited):
         if not key:
             raise InputError("Open a tensor first.")
@@ -84,31 +83,33 @@ def register(app, workspace: Workspace) -> None:
         count = workspace.tag(key, column, rows, value, session.ensure())
         name, text = (column or "").strip(), (value or "").strip()
         revision = int((edited or {}).get("revision", 0)) + 1
-        return outcome(
-            OUTPUTS,
-            status=f"{count:,} point{'' if count == 1 else 's'} now have {name} = {text or '(empty)'}",
-            edited={"tensor": key, "column": name, "revision": revision},
-            banner=[],
-        )
+        return {
+            "status": f"{count:,} point{'' if count == 1 else 's'} now have {name} = {text or '(empty)'}",
+            "edited": {"tensor": key, "column": name, "revision": revision},
+            "banner": [],
+        }
 
-    @app.callback(
-        Output(COLUMNS_LIST, "children"),
-        Input(ids.TENSOR_SELECT, "value"),
-        Input(ids.METADATA_EDITED, "data"),
+    @answers(
+        app,
+        {"options": Output(COLUMNS_LIST, "children")},
+        slot=None,
+        inputs={"key": Input(ids.TENSOR_SELECT, "value"), "_edited": Input(ids.METADATA_EDITED, "data")},
     )
     def columns(key, _edited):
         if not key:
-            return []
+            return {"options": []}
         try:
             names = list(workspace.dataset(key).metadata.columns)
         except Exception:  # noqa: BLE001 - the data panel reports a tensor that cannot be opened
-            return []
-        return [html.Option(value=name) for name in names]
+            return {"options": []}
+        return {"options": [html.Option(value=name) for name in names]}
 
-    @app.callback(
-        Output(ids.EDIT_BY_STATUS, "children", allow_duplicate=True),
-        Input(ids.TENSOR_SELECT, "value"),
+    @answers(
+        app,
+        {"status": Output(ids.EDIT_BY_STATUS, "children", allow_duplicate=True)},
+        slot=None,
+        inputs={"_key": Input(ids.TENSOR_SELECT, "value")},
         prevent_initial_call=True,
     )
     def forget_status(_key):
-        return ""
+        return {"status": ""}

@@ -18,6 +18,7 @@ from dash import ClientsideFunction, Input, Output
 from flask import Response, request
 
 from callbacks import ids
+from callbacks.common import answers
 from projector.errors import InputError, ProjectorError
 from projector.scatter import view_token
 from projector.thumbnails import MAX_IMAGES, MAX_REQUEST_BYTES, layer_png, parse_request
@@ -32,21 +33,22 @@ BUSY = "The server is busy drawing images for others; try again in a moment."
 
 
 def register(app, workspace: Workspace) -> None:
-    @app.callback(
-        Output(ids.IMAGES_INFO, "data"),
-        Output(ids.IMAGES_ROW, "hidden"),
-        Input(ids.VIEW_STORE, "data"),
+    @answers(
+        app,
+        {"info": Output(ids.IMAGES_INFO, "data"), "hidden": Output(ids.IMAGES_ROW, "hidden")},
+        slot=None,
+        inputs={"view_json": Input(ids.VIEW_STORE, "data")},
         prevent_initial_call=True,
     )
     def info(view_json):
         """What the browser needs to ask for the image layer of the view on screen."""
         view = View.from_json(view_json)
         if view is None:
-            return None, True
+            return {"info": None, "hidden": True}
         try:
             sprite = workspace.dataset(view.tensor).sprite is not None
         except ProjectorError:
-            return None, True  # the data panel reports a tensor that cannot be opened
+            return {"info": None, "hidden": True}  # the data panel reports a tensor that cannot be opened
         info = {
             "tensor": view.tensor,
             "view": view_token(view),
@@ -54,7 +56,7 @@ def register(app, workspace: Workspace) -> None:
             "sprite": sprite,
             "limit": MAX_IMAGES,
         }
-        return info, not sprite
+        return {"info": info, "hidden": not sprite}
 
     app.clientside_callback(
         ClientsideFunction("images", "configure"),

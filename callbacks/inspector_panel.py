@@ -106,7 +106,7 @@ def layout() -> html.Div:
 
 def list_entry(children: list, label: str, row: int, position: int, kind: str, **props) -> html.Li:
     """One entry of a list you can walk: clicking it selects dataset ``row``, hovering it rings trace
-    ``position`` on the plot (both in assets/scatter.js)."""
+    ``position`` on the plot (both in assets/lists.js)."""
     data = {"data-row": str(row), "data-position": str(position)}
     return html.Li(children, className=f"{kind} pick", title=label, tabIndex="0", **data, **props)
 
