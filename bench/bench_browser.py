@@ -75,23 +75,12 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 
 import tensorboard_projector as tb  # noqa: E402
-from servers import Server, free_port, tail  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-gl=angle",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
+from tests.e2e.launch import App, free_port, launch_chromium, tail  # noqa: E402
+
 VIEWPORT = {"width": 1400, "height": 900}
 TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
 QUERY = "Fire-"
@@ -211,27 +200,6 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0, sprite: bool = Fal
 
 
 # ---------------------------------------------------------------------------------------------------- the servers
-class AppServer(Server):
-    """``app.py --logdir DIR --port P --cache-dir TMP``, ready once it serves ``_dash-layout``."""
-
-    def __init__(
-        self, python: str, app_root: Path, logdir: Path, cache: Path, log_path: Path, timeout_s: float = 180
-    ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        command = [
-            python,
-            str(app_root / "app.py"),
-            "--logdir",
-            str(logdir),
-            "--port",
-            str(self.port),
-            "--cache-dir",
-            str(cache),
-        ]
-        super().__init__("app", command, self.url + "_dash-layout", log_path, timeout_s, cwd=app_root)
-
-
 def wait_idle(pids: list[int], max_s: float, busy_cores: float = 0.15, quiet_s: float = 1.5) -> float:
     """Wait until the processes (with their children) use less than ``busy_cores`` CPU for ``quiet_s``."""
     import psutil
@@ -567,8 +535,12 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
             except Exception as error:  # noqa: BLE001
                 tb_samples.fail(STEP_FIRST_OPEN, error)
         try:
-            app_server = AppServer(
-                args.python, args.app_root, logdir, workdir / f"cache-{tag}", workdir / f"app-{tag}.log"
+            app_server = App(  # app.py --logdir DIR --port P --cache-dir TMP
+                workdir / f"app-{tag}.log",
+                logdir,
+                ("--cache-dir", str(workdir / f"cache-{tag}")),
+                python=args.python,
+                app_root=args.app_root,
             )
         except Exception as error:  # noqa: BLE001
             app_samples.fail(STEP_FIRST_OPEN if config.view == "3d" else STEP_SEARCH, error)
@@ -699,7 +671,7 @@ def main() -> None:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp, sync_playwright() as p:
         workdir = Path(tmp)
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         env = environment(browser, args.app_root, args.python)
         print("  ".join(f"{k}: {v}" for k, v in env.items()), flush=True)
         logdirs: dict[tuple[int, int, bool], tuple[Path, dict]] = {}

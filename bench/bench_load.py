@@ -67,7 +67,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
-from servers import Server, free_port, tail  # noqa: E402
+from tests.e2e.launch import App, tail  # noqa: E402
 
 TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
 COLUMNS = ["label", "type", "score", "batch"]
@@ -113,15 +113,11 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0) -> None:
     write_tf2_logdir(path, vectors, metadata_rows=rows, header=COLUMNS)
 
 
-class AppServer(Server):
+def app_server(python: str, logdir: Path, cache: Path, log_path: Path, threads: int) -> App:
     """``app.py --logdir DIR --port P --cache-dir TMP --threads T --warm-up data``, ready once it serves its layout."""
-
-    def __init__(self, python: str, logdir: Path, cache: Path, log_path: Path, threads: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        command = [python, str(ROOT / "app.py"), "--logdir", str(logdir), "--port", str(self.port)]
-        command += ["--cache-dir", str(cache), "--threads", str(threads), "--warm-up", "data"]
-        super().__init__("app", command, self.url + "_dash-layout", log_path, cwd=ROOT)
+    return App(
+        log_path, logdir, ("--cache-dir", str(cache), "--threads", str(threads), "--warm-up", "data"), python=python
+    )
 
 
 # ---------------------------------------------------------------------------------------- the Dash wire protocol
@@ -682,7 +678,7 @@ def main() -> None:
         write_logdir(logdir, args.points, args.dim)
         print(f"logdir written in {time.perf_counter() - start:.1f} s", flush=True)
         log_path = workdir / "app.log"
-        server = AppServer(args.python, logdir, workdir / "cache", log_path, args.threads)
+        server = app_server(args.python, logdir, workdir / "cache", log_path, args.threads)
         try:
             print(f"app up on {server.url}; warm-up done after {wait_warmed(server.url, 600):.1f} s more", flush=True)
             result = run(server, args)
@@ -697,7 +693,7 @@ def main() -> None:
     report(result, env, settings, summary, args)
 
 
-def run(server: AppServer, args) -> dict | None:
+def run(server: App, args) -> dict | None:
     base = server.url
     first = Recorder()  # one untimed visitor first: the first hits that fill the app's caches
     tab = Tab(base, first, random.Random(-2))

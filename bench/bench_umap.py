@@ -34,10 +34,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
 
 import tensorboard_projector as tb  # noqa: E402
-from bench_browser import CHROMIUM, CHROMIUM_ARGS, GD, TWO_FRAMES, VIEWPORT, wait_idle, write_logdir  # noqa: E402
-from servers import Server, free_port, tail  # noqa: E402
+from bench_browser import GD, TWO_FRAMES, VIEWPORT, wait_idle, write_logdir  # noqa: E402
+
+from tests.e2e.launch import App, free_port, fresh_home_env, launch_chromium, tail  # noqa: E402
 
 DIM = 64
 DEMO_N = 1797
@@ -49,18 +51,12 @@ UMAP_DRAWN = f"""(n) => {{ const gd = {GD}; const t = gd && gd._fullData && gd._
 STATUS_CHANGED = "(before) => document.querySelector('#umap-status').innerText !== before"
 
 
-class App(Server):
+class FreshApp(App):
     """``app.py`` as a user starts it: the demo in a fresh HOME, or ``--logdir`` with a fresh cache."""
 
     def __init__(self, logdir: Path | None, home: Path, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        command = [sys.executable, str(ROOT / "app.py"), "--port", str(self.port)]
-        if logdir is not None:
-            command += ["--logdir", str(logdir), "--cache-dir", str(home / "cache")]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "PROJECTOR_"))}
-        env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
-        super().__init__("app", command, self.url + "_dash-layout", log_path, cwd=ROOT, env=env)
+        args = () if logdir is None else ("--cache-dir", str(home / "cache"))
+        super().__init__(log_path, logdir, args, env=fresh_home_env(home))
 
     def warm_up_s(self, timeout_s: float) -> float:
         """Wait for the log's "UMAP compiled (X s)" and return X."""
@@ -96,7 +92,7 @@ def app_umap(page, n: int, neighbours: int | None, timeout_s: float) -> float:
 
 def app_round(browser, logdir: Path | None, n: int, workdir: Path, timeout_s: float) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(dir=workdir, prefix="home-"))
-    server = App(logdir, home, workdir / f"app-{n}.log")
+    server = FreshApp(logdir, home, workdir / f"app-{n}.log")
     try:
         warm = server.warm_up_s(timeout_s)
         wait_idle([server.pid], max_s=60)
@@ -151,7 +147,7 @@ def main() -> None:
     print(f"bench_umap {dt.date.today()}  app {commit.stdout.strip()}  cores {os.cpu_count()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-umap-") as tmp, sync_playwright() as p:
         workdir = Path(tmp)
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         for size in args.sizes:
             n = DEMO_N if size == "demo" else int(size)
             logdir = None

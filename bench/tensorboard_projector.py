@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from servers import Server
+from tests.e2e.launch import Server
 
 # A shadow-piercing querySelector, cached per selector while the element stays connected (the walk over every
 # shadow root costs a few ms, and the waits below evaluate it on every animation frame).

@@ -24,6 +24,13 @@ def _tf():
     return tf
 
 
+def blobs(n: int, seed: int) -> np.ndarray:
+    """``n`` × 20 float32 vectors in 8 clusters (row i in cluster i % 8): a layout job's input."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 6, size=(8, 20))
+    return (centers[np.arange(n) % 8] + rng.normal(0, 1, size=(n, 20))).astype(np.float32)
+
+
 def sprite_array(images: np.ndarray) -> np.ndarray:
     """Thumbnails (N, h, w[, c]) as one uint8 sprite, row-first from the top left, ceil(sqrt(N)) per row."""
     images = np.asarray(images)
@@ -147,4 +154,76 @@ def write_tensorboardx_logdir(
             )
     finally:
         writer.close()
+    return path
+
+
+def write_tensorboardx_steps(path: str | Path, calls: Sequence[tuple[str, int, np.ndarray, Sequence | None]]) -> Path:
+    """``tensorboardX.SummaryWriter.add_embedding(mat, metadata, global_step=step, tag=tag)`` once per
+    ``(tag, step, mat, metadata)`` call, in order; ``metadata`` None writes none for that call."""
+    from tensorboardX import SummaryWriter
+
+    path = Path(path)
+    writer = SummaryWriter(logdir=os.fspath(path))
+    try:
+        for tag, step, mat, metadata in calls:
+            writer.add_embedding(mat, metadata=None if metadata is None else list(metadata), global_step=step, tag=tag)
+    finally:
+        writer.close()
+    return path
+
+
+def write_checkpoint_manager_logdir(
+    path: str | Path,
+    steps: Sequence[dict[str, np.ndarray]],
+    *,
+    max_to_keep: int = 5,
+    metadata_rows: Sequence | None = None,
+) -> Path:
+    """A TF2 training loop's logdir: ``tf.train.CheckpointManager.save()`` once per item of ``steps``
+    (``ckpt-1``, ``ckpt-2``, …), each saving that item's variables, and ``visualize_embeddings`` naming
+    ``embedding`` with ``metadata_rows`` (if given).
+
+    A fresh ``Checkpoint`` per save lets the variables differ from one save to the next (shapes, which
+    exist); the manager is given the number, as its own save counter would count.
+    """
+    tf = _tf()
+    from tensorboard.plugins import projector
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    for number, variables in enumerate(steps, start=1):
+        checkpoint = tf.train.Checkpoint(
+            **{name: tf.Variable(np.asarray(value, dtype=np.float32)) for name, value in variables.items()}
+        )
+        manager = tf.train.CheckpointManager(checkpoint, os.fspath(path), max_to_keep=max_to_keep)
+        manager.save(checkpoint_number=number)
+    config = projector.ProjectorConfig()
+    embedding = config.embeddings.add()
+    embedding.tensor_name = "embedding" + TF2_SUFFIX
+    if metadata_rows is not None:
+        write_metadata(path / "metadata.tsv", metadata_rows)
+        embedding.metadata_path = "metadata.tsv"
+    projector.visualize_embeddings(os.fspath(path), config)
+    return path
+
+
+def write_tf1_saver_logdir(path: str | Path, steps: dict[int, np.ndarray], *, max_to_keep: int = 5) -> Path:
+    """A TF1 training loop's logdir: variable ``word_embedding`` assigned each of ``steps``' values in turn and
+    ``Saver(max_to_keep=...).save(..., global_step=step)`` after each (``model.ckpt-<step>``)."""
+    tf = _tf()
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    values = list(steps.values())
+    graph = tf.Graph()
+    with graph.as_default():
+        embedding_var = tf.compat.v1.get_variable("word_embedding", initializer=np.asarray(values[0], np.float32))
+        value = tf.compat.v1.placeholder(tf.float32, shape=np.shape(values[0]))
+        assign = embedding_var.assign(value)
+        saver = tf.compat.v1.train.Saver(max_to_keep=max_to_keep)
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            for step, matrix in steps.items():
+                session.run(assign, {value: np.asarray(matrix, np.float32)})
+                saver.save(session, os.path.join(path, "model.ckpt"), global_step=step)
     return path

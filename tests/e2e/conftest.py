@@ -1,48 +1,31 @@
-"""Start the real app on a free loopback port and drive it in Debian's headless Chromium."""
+"""Start the real app on a free loopback port and drive it in Debian's headless Chromium.
+
+A module gets its server from the ``running_app`` factory (how: tests/e2e/launch.py); page helpers are in
+tests/e2e/pages.py.
+"""
 
 from __future__ import annotations
 
+import collections
+import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.e2e.launch import ROOT, App, fresh_home_env, launch_chromium
 from tests.logdirs import write_tf2_logdir
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-gl=angle",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 ANIMALS = ["cat", "dog", "horse", "cow", "sheep", "goat"]
 COLORS = ["red", "green", "blue"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RunningApp:
-    """``python app.py`` in a subprocess, stopped at teardown.
+class RunningApp(App):
+    """``python app.py`` in a subprocess, as the tests start it.
 
     The warm-up is the shipped one (``all``: the data, then UMAP's compilation, in the server process the
     jobs fork from); a module whose tests never run UMAP may pass ``warm_up="data"`` to start quicker.
@@ -60,37 +43,13 @@ class RunningApp:
         warm_up: str = "all",
         home: Path | None = None,
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{prefix}"
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        args = ["--port", str(self.port), "--url-prefix", prefix, "--warm-up", warm_up, *extra_args]
-        if logdir is not None:
-            args[:0] = ["--logdir", str(logdir)]
+        args = ["--warm-up", warm_up, *extra_args]
         if home is None:
             args += ["--cache-dir", str(cache_dir or Path(tempfile.mkdtemp(prefix="projector-cache-")))]
             env = {"NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"), **os.environ}  # compiled once per suite
         else:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "PROJECTOR_"))}
-            env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), *args],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"app exited early; see {log_path}")
-            try:
-                with urllib.request.urlopen(self.url + "_dash-layout", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"app did not start within 60 s; see {log_path}")
+            env = fresh_home_env(home)
+        super().__init__(log_path, logdir, args, prefix=prefix, env=env, timeout_s=60)
 
     def wait_log(self, text: str, timeout: float = 180) -> str:
         """The server's log once it holds ``text``; fails on a timeout or when the app exits first."""
@@ -102,12 +61,8 @@ class RunningApp:
         return self.log_path.read_text()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        """The app alone: its jobs must end by its own doing (test_jobs checks that they do)."""
+        super().stop(children=False)
 
 
 @pytest.fixture(scope="session")
@@ -136,11 +91,46 @@ def clustered_logdir(tmp_path_factory) -> tuple[Path, np.ndarray, list[list[str]
 
 
 @pytest.fixture(scope="session")
-def clustered_app(clustered_logdir, artifacts):
+def running_app(artifacts):
+    """A factory of servers for the session: ``running_app(logdir, "app-NAME.log", **RunningApp's options)``.
+
+    Modules asking for the same logdir and options share one server, started by the first (whose log name it
+    keeps), so they must not stop it. ``private=True`` starts one of its own, for a test that stops it, kills
+    its jobs or counts what its log says, or a module that must stop it before what it depends on. The
+    servers still running are stopped when the session ends.
+    """
+    shared: dict[tuple, RunningApp] = {}
+    started: list[RunningApp] = []
+
+    def start(
+        logdir: Path | None,
+        log_name: str,
+        *,
+        cache_dir: Path | None = None,
+        prefix: str = "/",
+        extra_args: tuple[str, ...] = (),
+        warm_up: str = "all",
+        home: Path | None = None,
+        private: bool = False,
+    ) -> RunningApp:
+        key = (logdir, cache_dir, prefix, tuple(extra_args), warm_up, home)
+        if not private and key in shared:
+            return shared[key]
+        app = RunningApp(logdir, artifacts / log_name, cache_dir, prefix, extra_args, warm_up, home)
+        started.append(app)
+        if not private:
+            shared[key] = app
+        return app
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture(scope="session")
+def clustered_app(running_app, clustered_logdir):
     """The app most tests share, on the clustered logdir with the shipped warm-up."""
-    running = RunningApp(clustered_logdir[0], artifacts / "app-clustered.log")
-    yield running
-    running.stop()
+    return running_app(clustered_logdir[0], "app-clustered.log")
 
 
 @pytest.fixture(scope="session")
@@ -153,15 +143,65 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         yield browser
         browser.close()
 
 
+class PageTrace:
+    """What a page asked its server and said in its console, for the report of a test that failed: a wait
+    that timed out then says which callback never answered, or answered with an error."""
+
+    def __init__(self, page) -> None:
+        self.started = time.monotonic()
+        self.pending: dict[object, tuple[float, str]] = {}
+        self.answered: collections.deque[str] = collections.deque(maxlen=12)
+        self.console: collections.deque[str] = collections.deque(maxlen=12)
+        page.on("request", self._sent)
+        page.on("requestfinished", lambda r: self._ended(r, "answered"))
+        page.on("requestfailed", lambda r: self._ended(r, "failed"))
+        page.on("console", self._said)
+
+    def _said(self, message) -> None:
+        if message.type in ("error", "warning"):
+            self.console.append(f"{message.type}: {message.text}")
+
+    def _sent(self, request) -> None:
+        if "_dash-update-component" in request.url:
+            body = json.loads(request.post_data or "{}")
+            self.pending[request] = (time.monotonic(), f"{body.get('output', '')[:70]} <- {body.get('changedPropIds')}")
+
+    def _ended(self, request, how: str) -> None:
+        sent = self.pending.pop(request, None)
+        if sent is not None:
+            response = request.response() if how == "answered" else None
+            status = response.status if response is not None else request.failure
+            self.answered.append(f"{sent[1]}: {how} {status} after {time.monotonic() - sent[0]:.2f} s")
+
+    def report(self) -> str:
+        now = time.monotonic()
+        lines = [f"callbacks still waiting for an answer at {now - self.started:.1f} s:"]
+        lines += [f"  {what} (sent {now - at:.1f} s ago)" for at, what in self.pending.values()] or ["  none"]
+        lines += ["last answered:", *(f"  {line}" for line in self.answered)]
+        return "\n".join([*lines, "console:", *(f"  {line}" for line in self.console)])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.when == "call":
+        item.failed_call = report.failed
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    trace = PageTrace(page)
     yield page
+    if getattr(request.node, "failed_call", False):
+        shot = ARTIFACTS / f"failed-{request.node.name[:80]}.png"
+        page.screenshot(path=str(shot))
+        print(f"{trace.report()}\nscreenshot: {shot}")
     context.close()

@@ -1,14 +1,54 @@
-"""What the e2e tests do on the page: wait for points drawn or a text, pick from a dropdown, open the app.
+"""What the e2e tests do on the page: open the app, wait for points drawn or a text, pick from a dropdown,
+click a point, read the plotted coordinates and labels, count Plotly's updates, run t-SNE.
 
-The plot is read through Plotly's decoded ``gd._fullData`` (never ``gd.data``), gd being :data:`GRAPH`.
+Every helper a second test module needs lives here, so that no test module imports another. The plot is read
+through Plotly's decoded ``gd._fullData`` (never ``gd.data``), gd being :data:`GRAPH`.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+
 GRAPH = "#scatter .js-plotly-plot"
 MENU = ".dash-dropdown-content [role=option]"  # the open dropdown's options, not the checklists
+CLICK = "([sel, i]) => document.querySelector(sel).emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i}]})"
+PLOTTED = """(sel) => { const t = document.querySelector(sel)._fullData[0];
+    return [Array.from(t.x), Array.from(t.y), t.z ? Array.from(t.z) : null]; }"""
+FINGERPRINT = """(sel) => { const t = document.querySelector(sel)._fullData[0];
+    let s = 0; for (let i = 0; i < Math.min(t.x.length, 200); i++) { s += t.x[i] * (i + 1); }
+    return t.type + ':' + t.x.length + ':' + s.toFixed(4); }"""
+
+# Counting Plotly's calls: ``page.evaluate(COUNT_UPDATES, GRAPH)`` once, RESET before an interaction, then
+# (after :func:`settle`) ``page.evaluate(UPDATES) == [["update"], 1]`` for one Plotly.update and one redraw.
+COUNT_UPDATES = """(sel) => {
+    const gd = document.querySelector(sel);
+    window.__plotly = [];
+    window.__afterplot = 0;
+    for (const name of ["newPlot", "react", "restyle", "relayout", "update"]) {
+        const original = window.Plotly[name];
+        if (original.__counted) { continue; }
+        window.Plotly[name] = function (...args) { window.__plotly.push(name); return original.apply(this, args); };
+        window.Plotly[name].__counted = true;
+    }
+    gd.on("plotly_afterplot", () => { window.__afterplot += 1; });
+}"""
+RESET = "() => { window.__plotly = []; window.__afterplot = 0; }"
+UPDATES = "() => [window.__plotly, window.__afterplot]"
+
+# The labels drawn beside points (assets/labels.js's ``.scatter-labels`` layer), with their boxes on the page.
+SHOWN = """() => { const layer = document.querySelector('.scatter-labels');
+    if (!layer || getComputedStyle(layer).display === 'none') { return []; }
+    return Array.from(layer.querySelectorAll('.label')).map((e) => {
+        const b = e.getBoundingClientRect();
+        return {text: e.textContent, kind: e.className.replace('label ', ''), left: b.left, top: b.top,
+                bottom: b.bottom, right: b.right}; }); }"""
+
+
+def settle(page) -> None:
+    """Let every callback and redraw an interaction starts finish (nothing should follow the first update)."""
+    page.wait_for_timeout(1500)
 
 
 def wait_points(page, n: int) -> None:
@@ -72,3 +112,50 @@ def open_app(page, url: str, n: int) -> None:
     page.goto(url)
     wait_points(page, n)
     wait_text(page, "#point-count", f"^{n:,} points$")
+
+
+def plotted(page, dtype=np.float64) -> np.ndarray:
+    """The first trace's coordinates as Plotly holds them, one row a point: x, y (and z in 3D); ``np.float32``
+    to compare with what a bookmark or the CSV export holds."""
+    x, y, z = page.evaluate(PLOTTED, GRAPH)
+    return np.array([x, y] + ([z] if z else []), dtype=dtype).T
+
+
+def shown(page) -> list[dict]:
+    """The labels on the plot: text, kind (anchor, near, selected) and box."""
+    return page.evaluate(SHOWN)
+
+
+def wait_labels(page, test: str) -> list[dict]:
+    """Until the JavaScript expression ``test`` about ``labels`` (as :func:`shown` gives them) holds; the labels."""
+    page.wait_for_function(f"() => {{ const labels = ({SHOWN})(); return {test}; }}")
+    return shown(page)
+
+
+def cosine_order(vectors: np.ndarray, i: int) -> np.ndarray:
+    """The other rows by cosine distance to row ``i``, nearest first: the neighbours the page should list."""
+    v = vectors.astype(np.float64)
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
+    d = 1 - unit @ unit[i]
+    d[i] = np.inf
+    return np.argsort(d, kind="stable")
+
+
+def open_tsne(page, url: str, run: str, n: int) -> None:
+    """Open the page on ``run`` (its ``n`` points drawn), then its t-SNE tab in 2D."""
+    page.goto(url)
+    page.click("#run-select")
+    page.get_by_role("option", name=run, exact=True).click()
+    wait_points(page, n)
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
+    page.get_by_text("2D", exact=True).click()
+
+
+def start_long_run(page) -> None:
+    """Run 5,000 iterations and wait for the first streamed iteration."""
+    page.fill("#tsne-iterations", "5000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    page.wait_for_function(
+        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
+    )

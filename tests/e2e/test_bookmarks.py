@@ -9,17 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.pages import GRAPH, marker_sizes, open_app, wait_points, wait_text
+from tests.e2e.pages import COUNT_UPDATES, GRAPH, marker_sizes, open_app, plotted, settle, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
-
-PLOTTED = """(sel) => { const t = document.querySelector(sel)._fullData[0];
-    return [Array.from(t.x), Array.from(t.y), t.z ? Array.from(t.z) : null]; }"""
-
-
-def plotted(page) -> np.ndarray:
-    x, y, z = page.evaluate(PLOTTED, GRAPH)
-    return np.array([x, y] + ([z] if z else []), dtype=np.float32).T
 
 
 def test_bookmark_round_trip_through_a_file(browser, app_url, clustered_logdir, artifacts, tmp_path):
@@ -31,7 +23,7 @@ def test_bookmark_round_trip_through_a_file(browser, app_url, clustered_logdir, 
     page.press("#search-input", "Enter")
     expected = [i for i, r in enumerate(rows) if "dog" in r[0]]
     wait_text(page, "#selection-count", f"^{len(expected)} selected$")
-    coords = plotted(page)
+    coords = plotted(page, np.float32)
     page.click("#bookmark-save")
     page.wait_for_function("() => document.querySelectorAll('#bookmark-list input').length === 1")
     page.fill("#bookmark-list input", "dogs in PCA")
@@ -65,7 +57,7 @@ def test_bookmark_round_trip_through_a_file(browser, app_url, clustered_logdir, 
     fresh.click("#bookmark-list button")
     wait_text(fresh, "#selection-count", f"^{len(expected)} selected$")
     fresh.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scatter3d'", arg=GRAPH)
-    assert np.array_equal(plotted(fresh), coords)
+    assert np.array_equal(plotted(fresh, np.float32), coords)
     assert fresh.input_value("#search-input") == "dog"
     fresh.screenshot(path=str(artifacts / "e2e-bookmark-restored.png"))
 
@@ -86,7 +78,7 @@ def test_export_csv_matches_the_plot(page, app_url, clustered_logdir, tmp_path):
     page.fill("#search-input", "horse")
     page.press("#search-input", "Enter")
     wait_text(page, "#search-status", "matches")
-    coords = plotted(page)
+    coords = plotted(page, np.float32)
     with page.expect_download() as info:
         page.click("#export-csv")
     frame = pd.read_csv(info.value.path())
@@ -140,8 +132,6 @@ def wait_titles(page, titles: list[str]) -> None:
 
 
 def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clustered_logdir, artifacts):
-    from tests.e2e.test_interaction import COUNT_UPDATES, settle
-
     _, vectors, rows = clustered_logdir
     open_app(page, app_url, len(vectors))
     assert page.is_disabled("#bookmark-delete")  # nothing to delete yet
@@ -173,7 +163,7 @@ def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clu
     sheep = [i for i, r in enumerate(rows) if "sheep" in r[0]]
     wait_big(page, sheep)
     settle(page)
-    coords = plotted(page)
+    coords = plotted(page, np.float32)
     page.evaluate(COUNT_UPDATES, GRAPH)
 
     page.click("#bookmark-delete")
@@ -183,7 +173,7 @@ def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clu
     assert page.evaluate("() => window.__plotly") == []  # no redraw, no restyle
     assert page.input_value("#search-input") == "sheep"
     assert big_points(page) == sheep
-    assert np.array_equal(plotted(page), coords)
+    assert np.array_equal(plotted(page, np.float32), coords)
     page.screenshot(path=str(artifacts / "e2e-bookmark-deleted.png"))
 
     page.click("#bookmark-delete")  # the last one: the cursor goes back to the previous

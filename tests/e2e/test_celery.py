@@ -14,7 +14,7 @@ import numpy as np
 import psutil
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, RunningApp, free_port
+from tests.e2e.launch import ROOT, free_port
 from tests.e2e.pages import wait_points, wait_text
 from tests.logdirs import write_tf2_logdir
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def celery_app_url(tmp_path_factory, artifacts):
+def celery_app_url(running_app, tmp_path_factory, artifacts):
     redis_server = shutil.which("redis-server")
     assert redis_server, "redis-server is needed (make test installs Debian's redis-server)"
     logdir = tmp_path_factory.mktemp("celery") / "logdir"
@@ -40,7 +40,7 @@ def celery_app_url(tmp_path_factory, artifacts):
         "PROJECTOR_LOGDIR": str(logdir),
         "PROJECTOR_CACHE_DIR": str(tmp_path_factory.mktemp("worker-cache")),  # not the web server's
         "PROJECTOR_CELERY_BROKER": broker,
-        "NUMBA_CACHE_DIR": str(ARTIFACTS / "numba-cache"),  # UMAP's code, compiled once per suite as for the apps
+        "NUMBA_CACHE_DIR": str(artifacts / "numba-cache"),  # UMAP's code, compiled once per suite as for the apps
     }
     worker_log = open(artifacts / "celery-worker.log", "w")
     worker = subprocess.Popen(
@@ -50,8 +50,13 @@ def celery_app_url(tmp_path_factory, artifacts):
         stdout=worker_log,
         stderr=subprocess.STDOUT,
     )
-    running = RunningApp(  # the web server runs no job itself: its warm-up need not compile UMAP
-        logdir, artifacts / "app-celery.log", cache_dir=cache, extra_args=("--celery-broker", broker), warm_up="data"
+    running = running_app(  # the web server runs no job itself: its warm-up need not compile UMAP
+        logdir,
+        "app-celery.log",
+        cache_dir=cache,
+        extra_args=("--celery-broker", broker),
+        warm_up="data",
+        private=True,  # stopped below, before the worker and Redis it talks to
     )
     deadline = time.monotonic() + 90
     while "ready" not in (artifacts / "celery-worker.log").read_text() and time.monotonic() < deadline:

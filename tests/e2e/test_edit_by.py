@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.pages import GRAPH, choose, dropdown_options, open_app, wait_text
-from tests.e2e.test_interaction import settle
-from tests.e2e.test_labels import CLICK, wait_labels
+from tests.e2e.pages import CLICK, GRAPH, choose, dropdown_options, open_app, settle, wait_labels, wait_text
 
 pytestmark = pytest.mark.e2e
 

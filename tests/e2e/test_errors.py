@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import open_app, wait_points, wait_text
 from tests.logdirs import write_metadata, write_tf2_logdir
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def broken_app(tmp_path_factory, artifacts):
+def broken_app(running_app, tmp_path_factory):
     root = tmp_path_factory.mktemp("broken") / "logdir"
     vectors = np.random.default_rng(3).normal(size=(50, 8)).astype(np.float32)
     write_tf2_logdir(root, vectors, metadata_rows=[f"w{i}" for i in range(50)])
@@ -22,9 +21,7 @@ def broken_app(tmp_path_factory, artifacts):
     bad = root / "garbled"
     bad.mkdir()
     (bad / "projector_config.pbtxt").write_text("embeddings { tensor_name: 'x' \n sprite {{{ ")
-    running = RunningApp(root, artifacts / "app-broken.log", warm_up="data")
-    yield running.url
-    running.stop()
+    return running_app(root, "app-broken.log", warm_up="data").url
 
 
 def test_metadata_mismatch_is_explained_and_points_still_shown(page, broken_app, artifacts):

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from tests.e2e.pages import GRAPH, marker_sizes, open_app, point_pixel, wait_points, wait_text
+from tests.e2e.pages import GRAPH, marker_sizes, open_app, plotted, point_pixel, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +42,7 @@ def test_click_lists_neighbours_then_isolate(page, app_url, clustered_logdir, ar
     page.press("#neighbors-k", "Enter")
     page.get_by_text("euclidean", exact=True).click()
     # Click an outlying point so nothing else sits under the cursor.
-    coords = page.evaluate(
-        "(sel) => { const t = document.querySelector(sel)._fullData[0]; return [Array.from(t.x), Array.from(t.y)]; }",
-        GRAPH,
-    )
-    xy = np.array(coords).T
+    xy = plotted(page)
     spread = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(len(xy)) * 1e9
     target = int(np.argmax(spread.min(axis=1)))
     x, y = point_pixel(page, target)
@@ -73,20 +69,12 @@ def test_click_lists_neighbours_then_isolate(page, app_url, clustered_logdir, ar
     wait_points(page, len(vectors))
 
 
-def plotted_xy(page) -> np.ndarray:
-    coords = page.evaluate(
-        "(sel) => { const t = document.querySelector(sel)._fullData[0]; return [Array.from(t.x), Array.from(t.y)]; }",
-        GRAPH,
-    )
-    return np.array(coords).T
-
-
 def test_box_drag_and_sphere_click_select_points(page, app_url, clustered_logdir, artifacts):
     _, vectors, _ = clustered_logdir
     open_app(page, app_url, len(vectors))
     page.get_by_text("2D", exact=True).click()
     page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
-    xy = plotted_xy(page)
+    xy = plotted(page)
     # Box-select the cluster with the largest x: drag from just left of it to past the top right.
     right = xy[:, 0] > np.median(xy[:, 0]) + (xy[:, 0].max() - np.median(xy[:, 0])) / 2
     lo, hi = xy[right].min(axis=0), xy[right].max(axis=0)

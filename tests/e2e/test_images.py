@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.pages import GRAPH, open_app, point_pixel
-from tests.e2e.test_interaction import settle
-from tests.e2e.test_labels import CLICK
+from tests.e2e.pages import CLICK, GRAPH, open_app, point_pixel, settle
 
 pytestmark = pytest.mark.e2e
 

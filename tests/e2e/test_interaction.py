@@ -10,30 +10,10 @@ from projector import scatter
 from projector.colors import encode_column, uniform_encoding
 from projector.figures import near_levels, point_style
 from projector.view import View
-from tests.e2e.conftest import ROOT
-from tests.e2e.pages import GRAPH, marker_sizes, open_app, wait_text
+from tests.e2e.launch import ROOT
+from tests.e2e.pages import CLICK, COUNT_UPDATES, GRAPH, RESET, UPDATES, marker_sizes, open_app, settle, wait_text
 
 pytestmark = pytest.mark.e2e
-
-COUNT_UPDATES = """(sel) => {
-    const gd = document.querySelector(sel);
-    window.__plotly = [];
-    window.__afterplot = 0;
-    for (const name of ["newPlot", "react", "restyle", "relayout", "update"]) {
-        const original = window.Plotly[name];
-        if (original.__counted) { continue; }
-        window.Plotly[name] = function (...args) { window.__plotly.push(name); return original.apply(this, args); };
-        window.Plotly[name].__counted = true;
-    }
-    gd.on("plotly_afterplot", () => { window.__afterplot += 1; });
-}"""
-RESET = "() => { window.__plotly = []; window.__afterplot = 0; }"
-UPDATES = "() => [window.__plotly, window.__afterplot]"
-
-
-def settle(page) -> None:
-    """Let every callback and redraw an interaction starts finish (nothing should follow the first update)."""
-    page.wait_for_timeout(1500)
 
 
 def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clustered_logdir, artifacts):
@@ -54,11 +34,7 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     page.screenshot(path=str(artifacts / "interaction-search.png"))
 
     page.evaluate(RESET)
-    page.evaluate(
-        """(sel) => { const gd = document.querySelector(sel);
-        gd.emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]}); }""",
-        GRAPH,
-    )
+    page.evaluate(CLICK, [GRAPH, 5])
     wait_text(page, "#selection-count", "^101 selected$")  # the point and its 100 neighbours (the default)
     settle(page)
     assert page.evaluate(UPDATES) == [["update"], 1]
@@ -127,7 +103,8 @@ def test_browser_and_server_style_points_alike(browser, dimension):
     page = browser.new_page()
     try:
         page.set_content("<html><body></body></html>")
-        page.add_script_tag(path=str(ROOT / "assets" / "scatter.js"))
+        page.add_script_tag(path=str(ROOT / "assets" / "00_core.js"))
+        page.add_script_tag(path=str(ROOT / "assets" / "restyle.js"))
         view = View("r::t")
         many = encode_column(pd.Series([f"w{i}" for i in range(300)]))  # 303 colours: codes past 255
         for encoding in (uniform_encoding(300), encode_column(pd.Series(rng.choice(list("abcde"), 300))), many):
@@ -141,10 +118,10 @@ def test_browser_and_server_style_points_alike(browser, dimension):
                 payload = scatter.highlight_payload(view, highlight)
                 got = page.evaluate(
                     """([style, hl, dimension]) => {
-                    const s = window.projectorScatter;
+                    const s = window.projectorCore;
                     const codes = s.decode(style.codes);
-                    const out = s.pointStyle(style, codes, s.decode(hl.positions), hl.anchor, dimension,
-                        s.decode(hl.near), s.decode(hl.levels));
+                    const out = window.projectorRestyle.pointStyle(style, codes, s.decode(hl.positions), hl.anchor,
+                        dimension, s.decode(hl.near), s.decode(hl.levels));
                     return [Array.from(out.color), Array.from(out.size)];
                 }""",
                     [style, payload, dimension],

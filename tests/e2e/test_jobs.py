@@ -9,10 +9,8 @@ import time
 import psutil
 import pytest
 
-from tests.e2e.conftest import RunningApp
-from tests.e2e.pages import wait_text
-from tests.e2e.test_tsne import blobs, open_tsne, start_long_run
-from tests.logdirs import write_tf2_logdir
+from tests.e2e.pages import open_tsne, start_long_run, wait_text
+from tests.logdirs import blobs, write_tf2_logdir
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +27,11 @@ def job_processes(server: psutil.Process) -> list[psutil.Process]:
     return [p for p in server.children(recursive=True) if p.is_running()]
 
 
-def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(browser, logdir, artifacts, tmp_path):
+def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(
+    browser, running_app, logdir, artifacts, tmp_path
+):
     extra = ("--max-jobs", "1", "--job-abandon-after", "10")
-    running = RunningApp(logdir, artifacts / "app-jobs.log", cache_dir=tmp_path, extra_args=extra, warm_up="data")
+    running = running_app(logdir, "app-jobs.log", cache_dir=tmp_path, extra_args=extra, warm_up="data", private=True)
     try:
         first = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(first, running.url, "large", 8000)
@@ -52,8 +52,8 @@ def test_one_job_at_a_time_the_next_queued_and_a_closed_page_frees_its_slot(brow
         running.stop()
 
 
-def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-stop.log", cache_dir=tmp_path, warm_up="data")
+def test_stopping_the_server_stops_its_jobs(browser, running_app, logdir, tmp_path):
+    running = running_app(logdir, "app-jobs-stop.log", cache_dir=tmp_path, warm_up="data", private=True)
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "large", 8000)
@@ -70,8 +70,8 @@ def test_stopping_the_server_stops_its_jobs(browser, logdir, artifacts, tmp_path
     assert not survivors, f"job processes outlived the server: {survivors}"
 
 
-def test_a_killed_job_says_so_within_seconds(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-killed.log", cache_dir=tmp_path, warm_up="data")
+def test_a_killed_job_says_so_within_seconds(browser, running_app, logdir, artifacts, tmp_path):
+    running = running_app(logdir, "app-jobs-killed.log", cache_dir=tmp_path, warm_up="data", private=True)
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "large", 8000)
@@ -88,8 +88,8 @@ def test_a_killed_job_says_so_within_seconds(browser, logdir, artifacts, tmp_pat
         running.stop()
 
 
-def test_a_cache_that_cannot_be_written_still_shows_the_layout(browser, logdir, artifacts, tmp_path):
-    running = RunningApp(logdir, artifacts / "app-jobs-cache.log", cache_dir=tmp_path, warm_up="data")
+def test_a_cache_that_cannot_be_written_still_shows_the_layout(browser, running_app, logdir, artifacts, tmp_path):
+    running = running_app(logdir, "app-jobs-cache.log", cache_dir=tmp_path, warm_up="data", private=True)
     try:
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
         open_tsne(page, running.url, "small", 600)

@@ -7,30 +7,26 @@ import json
 
 import pytest
 
-from tests.e2e.pages import GRAPH, open_app, point_pixel, wait_text
-from tests.e2e.test_interaction import COUNT_UPDATES, RESET, UPDATES, settle
-from tests.e2e.test_lists import cosine_order
+from tests.e2e.pages import (
+    CLICK,
+    COUNT_UPDATES,
+    GRAPH,
+    RESET,
+    SHOWN,
+    UPDATES,
+    cosine_order,
+    open_app,
+    point_pixel,
+    settle,
+    shown,
+    wait_labels,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
-SHOWN = """() => { const layer = document.querySelector('.scatter-labels');
-    if (!layer || getComputedStyle(layer).display === 'none') { return []; }
-    return Array.from(layer.querySelectorAll('.label')).map((e) => {
-        const b = e.getBoundingClientRect();
-        return {text: e.textContent, kind: e.className.replace('label ', ''), left: b.left, top: b.top,
-                bottom: b.bottom, right: b.right}; }); }"""
 PLOT_RECT = """(sel) => { const b = document.querySelector(sel).getBoundingClientRect();
     return [b.left, b.top, b.right, b.bottom]; }"""
-CLICK = "([sel, i]) => document.querySelector(sel).emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i}]})"
-
-
-def shown(page) -> list[dict]:
-    return page.evaluate(SHOWN)
-
-
-def wait_labels(page, test: str) -> list[dict]:
-    page.wait_for_function(f"() => {{ const labels = ({SHOWN})(); return {test}; }}")
-    return shown(page)
 
 
 def overlapping(labels: list[dict]) -> bool:

@@ -3,12 +3,21 @@ hovered to ring it on the plot; neighbours are coloured by distance; the isolate
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from projector.figures import NEAR_LEVELS
-from tests.e2e.pages import GRAPH, open_app, point_pixel, wait_text
-from tests.e2e.test_interaction import COUNT_UPDATES, RESET, UPDATES, settle
+from tests.e2e.pages import (
+    CLICK,
+    COUNT_UPDATES,
+    GRAPH,
+    RESET,
+    UPDATES,
+    cosine_order,
+    open_app,
+    point_pixel,
+    settle,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,14 +41,6 @@ def labels(page, list_id: str) -> list[str]:
     return page.eval_on_selector_all(f"#{list_id} > li", "(els) => els.map((e) => e.title)")
 
 
-def cosine_order(vectors: np.ndarray, i: int) -> np.ndarray:
-    v = vectors.astype(np.float64)
-    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
-    d = 1 - unit @ unit[i]
-    d[i] = np.inf
-    return np.argsort(d, kind="stable")
-
-
 def test_walk_neighbours_and_matches(page, app_url, clustered_logdir, artifacts):
     _, vectors, rows = clustered_logdir
     words = [r[0] for r in rows]
@@ -49,10 +50,7 @@ def test_walk_neighbours_and_matches(page, app_url, clustered_logdir, artifacts)
     page.evaluate(COUNT_UPDATES, GRAPH)
 
     # A click on the plot lists the 100 nearest neighbours (TensorBoard's default), coloured by distance.
-    page.evaluate(
-        "(sel) => document.querySelector(sel).emit('plotly_click', {points: [{curveNumber: 0, pointNumber: 5}]})",
-        GRAPH,
-    )
+    page.evaluate(CLICK, [GRAPH, 5])
     wait_text(page, "#selection-count", "^101 selected$")
     assert page.locator("#neighbors-list > li").count() == 100
     assert labels(page, "neighbors-list") == [words[i] for i in cosine_order(vectors, 5)[:100]]

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import ROOT, RunningApp, free_port
-from tests.e2e.pages import GRAPH, open_app, wait_points, wait_text
-from tests.e2e.test_tsne import FINGERPRINT
+from tests.e2e.launch import ROOT, free_port
+from tests.e2e.pages import FINGERPRINT, GRAPH, open_app, wait_points, wait_text
 
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
@@ -86,10 +85,10 @@ class RunningNginx:
 
 
 @pytest.fixture(scope="module")
-def proxied(clustered_logdir, artifacts, tmp_path_factory):
-    app = RunningApp(
+def proxied(running_app, clustered_logdir, artifacts, tmp_path_factory):
+    app = running_app(
         clustered_logdir[0],
-        artifacts / "app-nginx.log",
+        "app-nginx.log",
         cache_dir=tmp_path_factory.mktemp("cache"),
         prefix=PREFIX,
         extra_args=("--trusted-proxy", "127.0.0.1"),
@@ -98,7 +97,6 @@ def proxied(clustered_logdir, artifacts, tmp_path_factory):
     nginx = RunningNginx(app.port, tmp_path_factory.mktemp("nginx"), artifacts / "nginx-error.log")
     yield nginx
     nginx.stop()
-    app.stop()
 
 
 def test_the_app_gets_the_path_unchanged_and_every_forwarded_header(tmp_path, artifacts):

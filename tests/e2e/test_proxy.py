@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import open_app, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -13,10 +12,8 @@ PREFIX = "/ml/projector/"
 
 
 @pytest.fixture(scope="module")
-def prefixed_url(clustered_logdir, artifacts):
-    running = RunningApp(clustered_logdir[0], artifacts / "app-prefix.log", prefix=PREFIX, warm_up="data")
-    yield running.url
-    running.stop()
+def prefixed_url(running_app, clustered_logdir):
+    return running_app(clustered_logdir[0], "app-prefix.log", prefix=PREFIX, warm_up="data").url
 
 
 def test_everything_is_served_under_the_prefix_and_nothing_from_elsewhere(page, prefixed_url, clustered_logdir):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from projector.writer import write_embedding
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import open_app, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +22,11 @@ def label(i: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def long_labels_app(tmp_path_factory, artifacts):
+def long_labels_app(running_app, tmp_path_factory):
     root = tmp_path_factory.mktemp("regex") / "logdir"
     vectors = np.random.default_rng(5).normal(size=(N, 8)).astype(np.float32)
     write_embedding(root, vectors, metadata=[label(i) for i in range(N)])
-    running = RunningApp(root, artifacts / "app-regex.log", warm_up="data")
-    yield running.url
-    running.stop()
+    return running_app(root, "app-regex.log", warm_up="data").url
 
 
 def answered_within(url: str, seconds: float) -> float:

@@ -8,7 +8,6 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -17,17 +16,10 @@ PREFIX = "/team/projector/"
 
 
 @pytest.fixture(scope="module")
-def limited(clustered_logdir, artifacts):
-    log = artifacts / "app-serving.log"
-    running = RunningApp(
-        clustered_logdir[0],
-        log,
-        prefix=PREFIX,
-        extra_args=("--max-request-mb", "1", "--threads", "4"),
-        warm_up="data",
-    )
-    yield running, log
-    running.stop()
+def limited(running_app, clustered_logdir):
+    extra = ("--max-request-mb", "1", "--threads", "4")
+    running = running_app(clustered_logdir[0], "app-serving.log", prefix=PREFIX, extra_args=extra, warm_up="data")
+    return running, running.log_path
 
 
 def test_waitress_serves_not_the_development_server(limited):

@@ -7,8 +7,7 @@ import re
 import pytest
 
 from projector.colors import DIMMED_COLOR, SELECTED_COLOR
-from tests.e2e.pages import GRAPH, choose, open_app, wait_text
-from tests.e2e.test_interaction import COUNT_UPDATES, RESET, UPDATES, settle
+from tests.e2e.pages import COUNT_UPDATES, GRAPH, RESET, UPDATES, choose, open_app, settle, wait_text
 
 pytestmark = pytest.mark.e2e
 

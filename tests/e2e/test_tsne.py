@@ -5,58 +5,25 @@ from __future__ import annotations
 import re
 import time
 
-import numpy as np
 import pytest
 
-from tests.e2e.conftest import RunningApp
-from tests.e2e.pages import GRAPH, wait_points, wait_text
-from tests.logdirs import write_tf2_logdir
+from tests.e2e.pages import FINGERPRINT, GRAPH, open_tsne, start_long_run, wait_points, wait_text
+from tests.logdirs import blobs, write_tf2_logdir
 
 pytestmark = pytest.mark.e2e
 
-FINGERPRINT = """(sel) => { const t = document.querySelector(sel)._fullData[0];
-    let s = 0; for (let i = 0; i < Math.min(t.x.length, 200); i++) { s += t.x[i] * (i + 1); }
-    return t.type + ':' + t.x.length + ':' + s.toFixed(4); }"""
-
-
-def blobs(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    centers = rng.normal(0, 6, size=(8, 20))
-    return (centers[np.arange(n) % 8] + rng.normal(0, 1, size=(n, 20))).astype(np.float32)
-
 
 @pytest.fixture(scope="module")
-def tsne_app(tmp_path_factory, artifacts):
+def tsne_app(running_app, tmp_path_factory):
     root = tmp_path_factory.mktemp("tsne") / "logdir"
     write_tf2_logdir(root / "small", blobs(2000, 1), metadata_rows=[f"p{i}" for i in range(2000)])
     write_tf2_logdir(root / "large", blobs(8000, 2), metadata_rows=[f"q{i}" for i in range(8000)])
-    running = RunningApp(root, artifacts / "app-tsne.log", cache_dir=tmp_path_factory.mktemp("cache"), warm_up="data")
-    yield running.url
-    running.stop()
+    return running_app(root, "app-tsne.log", cache_dir=tmp_path_factory.mktemp("cache"), warm_up="data").url
 
 
 def iteration(text: str) -> int | None:
     match = re.search(r"iteration (\d+)", text)
     return int(match.group(1)) if match else None
-
-
-def open_tsne(page, url: str, run: str, n: int) -> None:
-    page.goto(url)
-    page.click("#run-select")
-    page.get_by_role("option", name=run, exact=True).click()
-    wait_points(page, n)
-    page.click('#projection-tabs .tab:has-text("t-SNE")')
-    page.get_by_text("2D", exact=True).click()
-
-
-def start_long_run(page) -> None:
-    """Run 5,000 iterations and wait for the first streamed iteration."""
-    page.fill("#tsne-iterations", "5000")
-    page.press("#tsne-iterations", "Enter")
-    page.click("#tsne-run")
-    page.wait_for_function(
-        "() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)", timeout=120_000
-    )
 
 
 def test_layout_streams_while_optimising(page, tsne_app, artifacts):

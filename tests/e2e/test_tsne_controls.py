@@ -8,14 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import RunningApp
-from tests.e2e.pages import GRAPH, wait_points, wait_text
+from tests.e2e.pages import GRAPH, plotted, wait_points, wait_text
 from tests.logdirs import write_tf2_logdir
 
 pytestmark = pytest.mark.e2e
 
 N = 300
-COORDS = "(sel) => { const t = document.querySelector(sel)._fullData[0]; return [Array.from(t.x), Array.from(t.y)]; }"
 ITERATION = (
     "() => { const m = /iteration (\\d+)/.exec(document.querySelector('#tsne-status').innerText); return m && +m[1]; }"
 )
@@ -27,7 +25,7 @@ def classes() -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def controls_app(tmp_path_factory, artifacts, classes):
+def controls_app(running_app, tmp_path_factory, classes):
     """Two classes that overlap in the input (means 0.6 standard deviations apart in one of 10 dimensions)."""
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(N, 10)).astype(np.float32)
@@ -35,11 +33,8 @@ def controls_app(tmp_path_factory, artifacts, classes):
     rows = [[f"w{i}", f"class-{c}"] for i, c in enumerate(classes)]
     root = tmp_path_factory.mktemp("tsne-controls") / "logdir"
     write_tf2_logdir(root, vectors, metadata_rows=rows, header=["word", "kind"])
-    running = RunningApp(
-        root, artifacts / "app-tsne-controls.log", cache_dir=tmp_path_factory.mktemp("cache"), warm_up="data"
-    )
-    yield running.url
-    running.stop()
+    cache = tmp_path_factory.mktemp("cache")
+    return running_app(root, "app-tsne-controls.log", cache_dir=cache, warm_up="data").url
 
 
 def iteration(page) -> int | None:
@@ -55,8 +50,7 @@ def open_tsne(page, url: str, iterations: str) -> None:
     page.press("#tsne-iterations", "Enter")
 
 
-def knn_purity(xy: list[list[float]], classes: np.ndarray, k: int = 10) -> float:
-    points = np.column_stack(xy)
+def knn_purity(points: np.ndarray, classes: np.ndarray, k: int = 10) -> float:
     distances = ((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
     np.fill_diagonal(distances, np.inf)
     near = np.argsort(distances, axis=1)[:, :k]
@@ -73,7 +67,7 @@ def test_supervised_run_separates_the_labelled_classes(page, controls_app, class
     wait_text(page, "#tsne-status", "iteration 300 of 300: done", timeout=120_000)
     wait_points(page, N)
     page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
-    assert knn_purity(page.evaluate(COORDS, GRAPH), classes) > 0.9  # unsupervised: about 0.55
+    assert knn_purity(plotted(page), classes) > 0.9  # unsupervised: about 0.55
     page.locator("#tsne-controls").screenshot(path=str(artifacts / "e2e-tsne-controls.png"))
 
 
@@ -103,12 +97,12 @@ def test_stop_then_resume_counts_on_and_perturb(page, controls_app):
     resumed_at = int(re.search(r"iteration (\d+)", again).group(1))
     assert resumed_at > stopped_at
     page.wait_for_function("() => !document.querySelector('#tsne-perturb').disabled", timeout=30_000)
-    before = page.evaluate(COORDS, GRAPH)
+    before = plotted(page)
     page.click("#tsne-perturb")  # stopped: a run from the perturbed layout
     page.wait_for_function(f"() => ({ITERATION})() > {resumed_at}", timeout=60_000)
     page.click("#tsne-stop")
     wait_text(page, "#tsne-status", ": stopped$", timeout=30_000)
-    assert page.evaluate(COORDS, GRAPH) != before
+    assert not np.array_equal(plotted(page), before)
     assert page.is_enabled("#tsne-run")
 
 

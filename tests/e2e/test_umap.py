@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import GRAPH, open_app, wait_points, wait_text
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +36,8 @@ def wait_plotted(page, kind: str, n: int, title: str) -> None:
     )
 
 
-def test_umap_and_tsne_on_the_demo_as_the_readme_starts_it(browser, artifacts, tmp_path):
-    running = RunningApp(None, artifacts / "app-readme-start.log", home=tmp_path)  # no logdir, no cache flags
+def test_umap_and_tsne_on_the_demo_as_the_readme_starts_it(browser, running_app, artifacts, tmp_path):
+    running = running_app(None, "app-readme-start.log", home=tmp_path, private=True)  # no logdir, no cache flags
     try:
         running.wait_log(COMPILED, timeout=300)
         page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()

@@ -10,7 +10,6 @@ from app import build_layout
 from callbacks import ids
 from projector.warmup import WarmUp
 from projector.workspace import Workspace
-from tests.e2e.conftest import RunningApp
 from tests.e2e.pages import open_app
 
 pytestmark = pytest.mark.e2e
@@ -18,10 +17,10 @@ READY = "Warm-up: the first view is ready"
 COMPUTED = "projector.workspace: PCA of "
 
 
-def test_visitors_are_served_from_the_warm_up(browser, clustered_logdir, artifacts):
+def test_visitors_are_served_from_the_warm_up(browser, running_app, clustered_logdir, artifacts):
     logdir, vectors, _ = clustered_logdir
-    log_path = artifacts / "app-warmup.log"
-    running = RunningApp(logdir, log_path, warm_up="data")
+    running = running_app(logdir, "app-warmup.log", warm_up="data", private=True)  # its log: these visits alone
+    log_path = running.log_path
     try:
         deadline = time.monotonic() + 120
         while READY not in log_path.read_text() and time.monotonic() < deadline:
