@@ -80,6 +80,7 @@ class ViewState:
     spherize: bool = False
     run: str | None = None
     tensor: str | None = None
+    step: int | None = None  # the training step shown, for a tensor saved at several
 
     @property
     def tsne_iteration(self) -> int | None:
@@ -251,6 +252,7 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
                 "spherize": bool(state.spherize),
                 "run": state.run,
                 "tensor": state.tensor,
+                "step": state.step,
             }
         ),
     }
@@ -400,6 +402,7 @@ def _read_state(
             "spherize": bool(ns.get("spherize")),
             "run": _text(ns.get("run")),
             "tensor": _text(ns.get("tensor")),
+            "step": ns.get("step") if _is_index(ns.get("step")) else None,
         }
     if "iteration" in extras["tsne"] or _iteration(obj.get("tSNEIteration")):
         # The State's own field describes its projections, which are what is restored; our copy under
@@ -480,6 +483,7 @@ def _tensorboard_extras(obj: dict[str, Any], n_dims: int) -> dict[str, Any]:
         "spherize": n_dims >= TB_SPHERIZE_DIMS,
         "run": None,
         "tensor": None,
+        "step": None,
     }
 
 

@@ -95,21 +95,27 @@ def _prefix_exists(prefix: str, within: str | Path | None = None) -> bool:
     return not prefix.endswith(".index") and inside(prefix, within) and os.path.isfile(prefix)
 
 
-def _state_file_prefix(directory: str, within: str | Path | None = None) -> str | None:
-    """The ``model_checkpoint_path`` of ``directory/checkpoint``, made absolute, if it exists on disk."""
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+
+
+def _unquote(text: str) -> str:
+    return text.encode("utf-8").decode("unicode_escape")
+
+
+def _read_state(directory: str, within: str | Path | None) -> str | None:
+    """The text of ``directory/checkpoint``; None when it is absent, unreadable or leads outside ``within``."""
     state = os.path.join(directory, STATE_FILENAME)
     if not inside(state, within):
         log.warning("%s leads outside %s; not read", state, within)
         return None
     try:
-        text = Path(state).read_text(encoding="utf-8", errors="replace")
+        return Path(state).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    match = re.search(r'^\s*model_checkpoint_path\s*:\s*"((?:[^"\\]|\\.)*)"', text, re.MULTILINE)
-    if not match:
-        log.warning("%s has no model_checkpoint_path line", state)
-        return None
-    named = match.group(1).encode("utf-8").decode("unicode_escape")
+
+
+def _locate(directory: str, named: str, within: str | Path | None) -> str | None:
+    """The checkpoint prefix a state file line names, made absolute, if it exists on disk."""
     candidate = named if os.path.isabs(named) else os.path.join(directory, named)
     # TF1 savers write absolute paths: in a logdir that was moved or copied, the files beside
     # the state file are the ones meant, even if the original location still exists.
@@ -117,8 +123,55 @@ def _state_file_prefix(directory: str, within: str | Path | None = None) -> str 
     for path in (local, candidate) if os.path.isabs(named) else (candidate,):
         if _prefix_exists(path, within):
             return os.path.normpath(path)
-    log.warning("%s names %s, which does not exist (or lies outside %s)", state, named, within)
     return None
+
+
+def _state_file_prefix(directory: str, within: str | Path | None = None) -> str | None:
+    """The ``model_checkpoint_path`` of ``directory/checkpoint``, made absolute, if it exists on disk."""
+    text = _read_state(directory, within)
+    return None if text is None else _named_latest(directory, text, within)
+
+
+def _named_latest(directory: str, text: str, within: str | Path | None) -> str | None:
+    state = os.path.join(directory, STATE_FILENAME)
+    match = re.search(rf"^\s*model_checkpoint_path\s*:\s*{_QUOTED}", text, re.MULTILINE)
+    if not match:
+        log.warning("%s has no model_checkpoint_path line", state)
+        return None
+    named = _unquote(match.group(1))
+    found = _locate(directory, named, within)
+    if found is None:
+        log.warning("%s names %s, which does not exist (or lies outside %s)", state, named, within)
+    return found
+
+
+def kept_checkpoints(directory: str | Path, *, within: str | Path | None = None) -> list[str]:
+    """The checkpoints ``directory/checkpoint`` lists that still exist, oldest first, the latest last.
+
+    These are ``all_model_checkpoint_paths`` (what ``tf.train.CheckpointManager`` and a TF1 ``Saver``
+    keep, ``max_to_keep`` of them) then ``model_checkpoint_path``; a checkpoint deleted since, or lying
+    outside ``within``, is left out.
+    """
+    directory = os.fspath(directory)
+    text = _read_state(directory, within)
+    if text is None:
+        return []
+    named = [_unquote(m) for m in re.findall(rf"^\s*all_model_checkpoint_paths\s*:\s*{_QUOTED}", text, re.MULTILINE)]
+    latest = _named_latest(directory, text, within)
+    found = [p for p in (_locate(directory, n, within) for n in named) if p is not None and p != latest]
+    kept = list(dict.fromkeys(found))
+    return kept + [latest] if latest else kept
+
+
+def step_number(prefix: str) -> int | None:
+    """The training step in a checkpoint's name: the digits after the last ``-`` (``ckpt-3`` -> 3,
+    ``model.ckpt-1000`` -> 1000), None when there are none.
+
+    ``CheckpointManager.save(checkpoint_number=...)`` and ``Saver.save(global_step=...)`` write the step
+    there (a manager's default is its save count), so the name alone tells it, without opening the file.
+    """
+    match = re.search(r"-([0-9]{1,18})$", os.path.basename(prefix))
+    return int(match.group(1)) if match else None
 
 
 def latest_checkpoint(directory: str | Path, *, within: str | Path | None = None) -> str | None:

@@ -97,6 +97,13 @@ def field(value: Any) -> Any:
     raise Refused(f"a form field holds a finite number or at most {MAX_FIELD} characters")
 
 
+def position(value: Any) -> Any:
+    """A place on a slider: None or a finite number from 0 (keys move it between marks)."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_ROW):
+        return value
+    raise Refused("expected a number from 0")
+
+
 def index(value: Any) -> Any:
     """A small whole number (a component, a list position) or None."""
     if value is None or (_whole(value) and 0 <= value <= MAX_ROW):
@@ -157,11 +164,15 @@ def record(*required: str) -> Parser:
 
 
 def view(value: Any) -> Any:
-    """The view store: None, or ``{tensor, indices}`` with a tensor key and the isolated rows."""
+    """The view store: None, or ``{tensor, indices, step, moved}`` with a tensor key, the isolated rows, the
+    training step shown and whether the step alone moved."""
     record = _record(value, ("tensor",))
     if record is not None:
         text()(record["tensor"])
         rows(record.get("indices"), "isolated rows")
+        index(record.get("step"))
+        if record.get("moved") not in (None, "step"):
+            raise Refused("a view moves only by its step")
     return value
 
 

@@ -139,7 +139,7 @@ def _run(
     form: dict[str, Any],
     start: Mapping[str, Any] | None,
 ) -> JobOutcome:
-    data = workspace.dataset(view.tensor)
+    data = workspace.view_data(view)
     subset = view.subset
     params, note = layout_params(method, dimension, data.n if subset is None else subset.size, form)
     if start and (start.get("token") != token or start.get("view") != view.token):

@@ -3,7 +3,8 @@
 A run is the logdir itself (``"."``) or any subdirectory holding a ``projector_config.pbtxt``
 (also under ``plugins/org_tensorflow_tensorboard_projector/``), a TF ``checkpoint`` file or
 ``*.index`` checkpoint files. Its embeddings are the config's ``embeddings`` entries merged with
-the 2-D variables of its checkpoint.
+the 2-D variables of its checkpoint. An embedding saved at several training steps is listed once,
+with its steps (see :class:`EmbeddingSpec`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import glob
 import logging
 import os
 import posixpath
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -27,11 +29,34 @@ CONFIG_FILENAME = "projector_config.pbtxt"
 PLUGIN_DIR = os.path.join("plugins", "org_tensorflow_tensorboard_projector")
 MAX_DEPTH = 6
 KEY_SEPARATOR = "::"
+# tensorboardX's and torch.utils.tensorboard's add_embedding name each call "<tag>:<step, 5+ digits>".
+_TAGGED_STEP = re.compile(r"^(?P<tag>.+):(?P<step>[0-9]{5,18})$")
+
+
+@dataclass(frozen=True)
+class StepSource:
+    """Where one saved step of an embedding is read from: its metadata and sprite are the step's own when it
+    has them, else those of the embedding's latest step."""
+
+    step: int
+    checkpoint: str | None = None
+    tensor_path: str | None = None
+    tensor_shape: tuple[int, ...] | None = None
+    metadata_path: str | None = None
+    sprite_path: str | None = None
+    sprite_dim: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class EmbeddingSpec:
-    """Where one embedding of a run comes from and which assets go with it."""
+    """Where one embedding of a run comes from and which assets go with it.
+
+    An embedding saved at several training steps (tensorboardX ``add_embedding(global_step=...)``, the
+    checkpoints a ``CheckpointManager`` or ``Saver`` keeps) is one spec: ``steps`` lists them, sorted, and
+    the spec's own paths are those of ``step``, the last one, so whatever opens the spec shows the latest.
+    :func:`projector.steps.step_spec` gives the spec of another step. ``step_sources`` (where each step is
+    read from) is left out of equality and so of cache keys: a spec's data depends on its own paths only.
+    """
 
     run: str
     name: str
@@ -43,6 +68,9 @@ class EmbeddingSpec:
     sprite_path: str | None = None
     sprite_dim: tuple[int, int] | None = None
     bookmarks_path: str | None = None
+    steps: tuple[int, ...] = ()
+    step: int | None = None
+    step_sources: tuple[StepSource, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -311,6 +339,9 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
     entry naming a missing or non-2-D variable, a path leading out of the logdir) are reported in
     ``problems``. Nothing outside the logdir is opened. ``cache`` keeps parsed configs, tensor
     shapes and checkpoint variable lists by file mtime and size.
+
+    Steps: the entries ``add_embedding`` writes for one tag (``"<tag>:<step>"``) are one spec named
+    ``tag``; a checkpoint variable's steps are the kept checkpoints holding it (see _checkpoint_history).
     """
     root = Path(logdir).expanduser().resolve()
     run, run_dir = _run_dir(root, run)
@@ -332,6 +363,25 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
             listing.problems.append(f"{shown(path)} cannot be read ({error.strerror}).")
 
     prefix, variables = _checkpoint_variables(root, run_dir, configs, listing.problems, shown, cache)
+    history = _checkpoint_history(root, prefix, cache) if prefix else []
+
+    def held(spec: EmbeddingSpec) -> EmbeddingSpec:
+        """``spec`` with its steps: the kept checkpoints holding its variable with the same shape."""
+        sources = tuple(
+            StepSource(
+                step,
+                checkpoint=p,
+                tensor_shape=spec.tensor_shape,
+                metadata_path=spec.metadata_path,
+                sprite_path=spec.sprite_path,
+                sprite_dim=spec.sprite_dim,
+            )
+            for step, p, found in history
+            if spec.tensor_key is not None and found.get(spec.tensor_key) == spec.tensor_shape
+        )
+        steps = tuple(source.step for source in sources)
+        return replace(spec, steps=steps, step=steps[-1] if steps else None, step_sources=sources)
+
     entries = [entry for config in configs for entry in config.entries]
     defaults = next((e for e in entries if not e.tensor_name and not e.tensor_path), None)
 
@@ -351,8 +401,17 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
         names.add(candidate)
         return candidate
 
+    stepped = _tagged_steps(entries)
     for entry in entries:
         if entry is defaults:
+            continue
+        tag = _tagged_step(entry)
+        if tag is not None:
+            members = stepped.pop(tag[0], None)  # the tag's first entry lists all its steps; the others are done
+            if members is not None:
+                spec = _stepped_file_spec(root, run, tag[0], members, listing.problems, unique, cache)
+                if spec is not None:
+                    specs.append(spec)
             continue
         if entry.tensor_path:
             name = _strip_suffix(entry.tensor_name) or os.path.basename(entry.tensor_path)
@@ -394,16 +453,18 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
             continue
         claimed.add(key)
         specs.append(
-            EmbeddingSpec(
-                run=run,
-                name=unique(checkpoints.readable_name(key)),
-                checkpoint=prefix,
-                tensor_key=key,
-                tensor_shape=shape,
-                metadata_path=entry.metadata_path,
-                sprite_path=entry.sprite_path,
-                sprite_dim=entry.sprite_dim,
-                bookmarks_path=entry.bookmarks_path,
+            held(
+                EmbeddingSpec(
+                    run=run,
+                    name=unique(checkpoints.readable_name(key)),
+                    checkpoint=prefix,
+                    tensor_key=key,
+                    tensor_shape=shape,
+                    metadata_path=entry.metadata_path,
+                    sprite_path=entry.sprite_path,
+                    sprite_dim=entry.sprite_dim,
+                    bookmarks_path=entry.bookmarks_path,
+                )
             )
         )
 
@@ -411,16 +472,18 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
         if key in claimed or len(shape) != 2 or min(shape) < 2:
             continue
         specs.append(
-            EmbeddingSpec(
-                run=run,
-                name=unique(checkpoints.readable_name(key)),
-                checkpoint=prefix,
-                tensor_key=key,
-                tensor_shape=shape,
-                metadata_path=defaults.metadata_path if defaults else None,
-                sprite_path=defaults.sprite_path if defaults else None,
-                sprite_dim=defaults.sprite_dim if defaults else None,
-                bookmarks_path=defaults.bookmarks_path if defaults else None,
+            held(
+                EmbeddingSpec(
+                    run=run,
+                    name=unique(checkpoints.readable_name(key)),
+                    checkpoint=prefix,
+                    tensor_key=key,
+                    tensor_shape=shape,
+                    metadata_path=defaults.metadata_path if defaults else None,
+                    sprite_path=defaults.sprite_path if defaults else None,
+                    sprite_dim=defaults.sprite_dim if defaults else None,
+                    bookmarks_path=defaults.bookmarks_path if defaults else None,
+                )
             )
         )
     if not specs and not listing.problems:
@@ -430,6 +493,116 @@ def list_embeddings(logdir: str | Path, run: str, cache: LRUCache | None = None)
         )
     listing.specs = specs
     return listing
+
+
+def _tagged_step(entry: _ConfigEntry) -> tuple[str, int] | None:
+    """``(tag, step)`` of an entry that tensorboardX's or PyTorch's ``add_embedding`` wrote, else None."""
+    match = _TAGGED_STEP.match(entry.tensor_name) if entry.tensor_path else None
+    return (match["tag"], int(match["step"])) if match else None
+
+
+def _tagged_steps(entries: list[_ConfigEntry]) -> dict[str, list[tuple[int, _ConfigEntry]]]:
+    """The ``add_embedding`` entries by tag, in the config's order."""
+    groups: dict[str, list[tuple[int, _ConfigEntry]]] = {}
+    for entry in entries:
+        tagged = _tagged_step(entry)
+        if tagged is not None:
+            groups.setdefault(tagged[0], []).append((tagged[1], entry))
+    return groups
+
+
+def _stepped_file_spec(
+    root: Path,
+    run: str,
+    tag: str,
+    members: list[tuple[int, _ConfigEntry]],
+    problems: list[str],
+    unique: Callable[[str], str],
+    cache: LRUCache | None,
+) -> EmbeddingSpec | None:
+    """One spec for every step of ``tag``; steps whose tensor file is gone are left out, unless all are.
+
+    A step written twice (the same ``global_step`` again) is the last call's, whose files overwrote the first's.
+    """
+    by_step = dict(sorted(dict(members).items()))
+    sources: list[StepSource] = []
+    missing: list[StepSource] = []
+    for step, entry in by_step.items():
+        path = entry.tensor_path or ""
+        try:
+            resolved = confine(root, path)
+        except PathError as error:
+            problems.append(f"Step {step} of tensor {tag!r} is left out: its tensor_path {error}")
+            continue
+        source = StepSource(
+            step,
+            tensor_path=path,
+            tensor_shape=_peek_shape(resolved, entry.tensor_shape, cache),
+            metadata_path=entry.metadata_path,
+            sprite_path=entry.sprite_path,
+            sprite_dim=entry.sprite_dim,
+        )
+        (sources if resolved.exists() else missing).append(source)
+    if not sources:
+        if not missing:
+            return None
+        sources = missing[-1:]
+        problems.append(
+            f"Tensor file {display_path(root, sources[0].tensor_path or '')} (tensor {tag!r}, step {sources[0].step}) "
+            "not found; fix tensor_path in the projector config."
+        )
+    last = sources[-1]
+    sources = [s if s.metadata_path else replace(s, metadata_path=last.metadata_path) for s in sources]
+    sources = [
+        s if s.sprite_path else replace(s, sprite_path=last.sprite_path, sprite_dim=last.sprite_dim) for s in sources
+    ]
+    return EmbeddingSpec(
+        run=run,
+        name=unique(tag),
+        tensor_path=last.tensor_path,
+        tensor_shape=last.tensor_shape,
+        metadata_path=last.metadata_path,
+        sprite_path=last.sprite_path,
+        sprite_dim=last.sprite_dim,
+        bookmarks_path=by_step[last.step].bookmarks_path,
+        steps=tuple(source.step for source in sources),
+        step=last.step,
+        step_sources=tuple(sources),
+    )
+
+
+def _checkpoint_history(
+    root: Path, prefix: str, cache: LRUCache | None
+) -> list[tuple[int, str, dict[str, tuple[int, ...]]]]:
+    """``(step, prefix, variables)`` of each kept checkpoint of the run, by step, ``prefix`` (the one listed) last.
+
+    A checkpoint's step is the number its name ends with (:func:`checkpoints.step_number`). When ``prefix`` is
+    its directory's latest, the steps are every checkpoint the ``checkpoint`` state file still keeps, inside
+    the logdir and readable, numbered at most ``prefix``'s (a higher one is from an earlier, abandoned
+    numbering); a checkpoint the config pins is its one step. An unnumbered ``prefix`` has no steps.
+    """
+    last = checkpoints.step_number(prefix)
+    if last is None:
+        return []
+    kept = checkpoints.kept_checkpoints(os.path.dirname(prefix), within=root)
+    if not kept or kept[-1] != prefix:
+        kept = [prefix]
+    by_step: dict[int, str] = {}
+    for candidate in kept:
+        step = checkpoints.step_number(candidate)
+        if step is not None and step <= last:
+            by_step[step] = candidate
+    by_step[last] = prefix
+    history = []
+    for step, candidate in sorted(by_step.items()):
+        try:
+            confine_checkpoint(root, candidate)
+            found = checkpoints.list_variables(candidate, name=display_path(root, candidate), cache=cache)
+        except (CheckpointError, PathError) as error:
+            log.info("Step %d of %s is left out: %s", step, display_path(root, prefix), error)
+            continue
+        history.append((step, candidate, found))
+    return history
 
 
 def _checkpoint_variables(

@@ -27,6 +27,7 @@ class PCAResult:
 
     coords: np.ndarray  # float32 (N, k)
     explained_variance_ratio: np.ndarray  # (k,)
+    components: np.ndarray | None = None  # float64 (k, D): coords = (vectors − mean) @ components.T
 
     @property
     def total_variance_ratio(self) -> float:
@@ -70,8 +71,9 @@ def _flip_signs(components: np.ndarray) -> np.ndarray:
     return signs
 
 
-def _gram_pca(centred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Coordinates, component variances (unnormalised) and total variance via the smaller Gram matrix."""
+def _gram_pca(centred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Coordinates, components, component variances (unnormalised) and total variance via the smaller Gram
+    matrix."""
     n, d = centred.shape
     if n >= d:
         gram = centred.T @ centred  # D × D scatter matrix
@@ -90,18 +92,19 @@ def _gram_pca(centred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, floa
         scale = np.divide(1.0, singular, out=np.zeros_like(singular), where=singular > 0)
         components = (centred.T @ (vectors * scale).astype(centred.dtype)).T.astype(np.float64)
     signs = _flip_signs(components)
-    return coords * signs.astype(coords.dtype), values, total
+    return coords * signs.astype(coords.dtype), components * signs[:, None], values, total
 
 
-def _randomized_pca(centred: np.ndarray, k: int, random_state: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _randomized_pca(centred: np.ndarray, k: int, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     from sklearn.decomposition import PCA
 
-    model = PCA(n_components=k, svd_solver="randomized", random_state=random_state)
-    coords = model.fit_transform(centred)
+    model = PCA(n_components=k, svd_solver="randomized", random_state=random_state).fit(centred)
     signs = _flip_signs(model.components_)
     values = model.explained_variance_ * (centred.shape[0] - 1)
     total = float(np.einsum("ij,ij->", centred, centred, dtype=np.float64))
-    return coords * signs.astype(coords.dtype), values, total
+    components = model.components_.astype(np.float64) * signs[:, None]
+    # projections on the components found (fit_transform's U·S is only an approximation of them)
+    return centred @ components.T.astype(centred.dtype), components, values, total
 
 
 def pca(vectors: np.ndarray, n_components: int = 10, random_state: int = 0) -> PCAResult:
@@ -125,10 +128,10 @@ def pca(vectors: np.ndarray, n_components: int = 10, random_state: int = 0) -> P
     centred: np.ndarray = array.astype(dtype, copy=True)
     centred -= mean
     if min(n, d) <= MAX_GRAM_SIZE:
-        coords, values, total = _gram_pca(centred, k)
+        coords, components, values, total = _gram_pca(centred, k)
     else:
         log.info("PCA on %d×%d: using the randomized solver", n, d)
-        coords, values, total = _randomized_pca(centred, k, random_state)
+        coords, components, values, total = _randomized_pca(centred, k, random_state)
     # Rows that are all equal leave only rounding noise of order eps·|mean| after centring.
     noise = n * d * (16 * np.finfo(dtype).eps * float(np.max(np.abs(mean)))) ** 2
     if total > noise and n > 1:
@@ -136,4 +139,8 @@ def pca(vectors: np.ndarray, n_components: int = 10, random_state: int = 0) -> P
     else:
         ratios = np.zeros(k)
         coords = np.zeros((n, k))
-    return PCAResult(coords=np.ascontiguousarray(coords, dtype=np.float32), explained_variance_ratio=ratios)
+    return PCAResult(
+        coords=np.ascontiguousarray(coords, dtype=np.float32),
+        explained_variance_ratio=ratios,
+        components=np.ascontiguousarray(components, dtype=np.float64),
+    )

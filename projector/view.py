@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -72,17 +72,25 @@ def default_label_column(columns: list[str]) -> str:
 
 @dataclass(frozen=True)
 class View:
-    """The tensor on screen and which of its rows are in view; the browser keeps it as small JSON."""
+    """The tensor on screen, which of its rows are in view and which of its training steps; the browser
+    keeps it as small JSON.
+
+    The step is not part of the view's :attr:`token`: payloads name rows (colours, highlight, labels), and the
+    rows stay when the step moves. ``moved`` says the view came from moving the step alone (the selection,
+    search and highlight then stay); it is not compared.
+    """
 
     tensor: str
     indices: tuple[int, ...] | None = None  # isolated rows, sorted and unique; None = every row
+    step: int | None = None  # the training step shown; None = the latest (or a tensor without steps)
+    moved: bool = field(default=False, compare=False)
 
     @classmethod
-    def of(cls, tensor: str, rows: np.ndarray | list[int] | None = None) -> View:
-        """The view of ``rows`` of ``tensor`` (every row when None)."""
+    def of(cls, tensor: str, rows: np.ndarray | list[int] | None = None, step: int | None = None) -> View:
+        """The view of ``rows`` of ``tensor`` (every row when None) at ``step``."""
         if rows is None:
-            return cls(tensor)
-        return cls(tensor, tuple(np.unique(np.asarray(rows, dtype=np.int64)).tolist()))
+            return cls(tensor, step=step)
+        return cls(tensor, tuple(np.unique(np.asarray(rows, dtype=np.int64)).tolist()), step)
 
     @functools.cached_property
     def subset(self) -> np.ndarray | None:
@@ -94,15 +102,29 @@ class View:
         """A short name of the view: what the browser compares to know a payload is for what it shows."""
         return f"{self.tensor}|{subset_digest(self.subset)}"
 
+    def at_step(self, step: int | None) -> View:
+        """The same rows of the same tensor at another step, marked as moved there."""
+        return View(self.tensor, self.indices, step, moved=True)
+
     def to_json(self) -> dict[str, Any]:
-        return {"tensor": self.tensor, "indices": None if self.indices is None else list(self.indices)}
+        record: dict[str, Any] = {
+            "tensor": self.tensor,
+            "indices": None if self.indices is None else list(self.indices),
+        }
+        if self.step is not None:
+            record["step"] = self.step
+        if self.moved:
+            record["moved"] = "step"
+        return record
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> View | None:
         """The view a store holds, or None when it shows no tensor."""
         if not data or not data.get("tensor"):
             return None
-        return cls.of(str(data["tensor"]), data.get("indices"))
+        step = data.get("step")
+        view = cls.of(str(data["tensor"]), data.get("indices"), None if step is None else int(step))
+        return replace(view, moved=True) if data.get("moved") == "step" else view
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from projector.alignment import align_pca
 from projector.cache import LRUCache, ResultCache, default_cache_dir
 from projector.colors import (
     ColorEncoding,
@@ -34,9 +35,10 @@ from projector.logdir import (
 from projector.metadata import parse_metadata
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
+from projector.steps import step_spec
 from projector.tags import add_tag, apply_tags, tags_digest
 from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, named, owner_of, parse_tensor_upload
-from projector.view import subset_digest
+from projector.view import View, subset_digest
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ CACHE_SIZES = {
     "kinds": 16,  # column kinds of metadata tables
     "config": 256,  # parsed projector_config.pbtxt files
     "shape": 1024,  # N×D of tensor files, for the listing
-    "variables": 64,  # checkpoint variable lists
+    "variables": 256,  # checkpoint variable lists (every kept checkpoint of a run: its steps)
 }
 
 
@@ -88,17 +90,29 @@ class Workspace:
             return upload_spec(self._upload(key, self._owner(session)))
         return find_spec(self.logdir, key, self.cache)
 
-    def dataset(self, key: str, session: str | None = None) -> Dataset:
+    def view_data(self, view: View, session: str | None = None) -> Dataset:
+        """The dataset a view shows: its tensor at its step."""
+        return self.dataset(view.tensor, session, view.step)
+
+    def dataset(self, key: str, session: str | None = None, step: int | None = None) -> Dataset:
         """The tensor's dataset as the session sees it: with the metadata it uploaded for the tensor, if any;
-        an uploaded tensor shared by another session comes with its owner's metadata."""
+        an uploaded tensor shared by another session comes with its owner's metadata.
+
+        ``step`` picks one of the tensor's saved steps (``EmbeddingSpec.steps``; None: the latest), cached
+        apart from every other step; InputError names the steps there are when it has not that one. Uploaded
+        metadata and Edit-by tags are the tensor's, so every step shows them.
+        """
         owner = self._owner(session)
         upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
         if upload is not None:
+            if step is not None:
+                step_spec(upload_spec(upload), step)  # an upload has no steps: says so
             base = self.cache.get_or_compute(
                 "uploaded", ("vectors", upload.name, upload.token), lambda: self._read_upload(upload)
             )
         else:  # visitors arriving together read the files once
-            base = load_dataset(self.logdir, self.spec(key), self.cache)
+            spec = self.spec(key)
+            base = load_dataset(self.logdir, spec if step is None else step_spec(spec, step), self.cache)
         uploaded = self.uploads.metadata(metadata_key(key, upload), owner)
         if uploaded is None and upload is not None and upload.owner != owner:
             uploaded = self.uploads.metadata(metadata_key(key, upload), upload.owner)
@@ -236,9 +250,25 @@ class Workspace:
                 ", spherized" if spherized else "",
                 time.perf_counter() - started,
             )
-            return result
+            return self._on_latest_axes(data, subset, spherized, result)
 
         return self.cache.get_or_compute("pca", cache_key, compute)
+
+    def _on_latest_axes(
+        self, data: Dataset, subset: np.ndarray | None, spherized: bool, result: PCAResult
+    ) -> PCAResult:
+        """A training step's PCA on the axes of the tensor's latest step (each axis matched, sign and order), so
+        that moving the step turns no axis over and swaps none: every step is aligned to the same one."""
+        spec = data.spec
+        if spec.step is None or not spec.steps or spec.step == spec.steps[-1]:
+            return result
+        latest = self.pca(self.dataset(spec.key), subset, spherized)
+        if latest.components is None:
+            return result
+        try:
+            return align_pca(latest.components, result)
+        except InputError:  # another dimension at this step: its own axes
+            return result
 
     def result_key(
         self, tensor: str | Dataset, subset: np.ndarray | None, spherized: bool, method: str, params: Mapping[str, Any]

@@ -510,3 +510,15 @@ def test_the_iteration_of_the_projections_wins_over_our_stale_copy():
     saved_without = ViewState("b", "tsne", 2, _coords(2), N, D, tsne={"perplexity": 5.0})  # the panel's fields
     (loaded,) = loads(dumps([saved_without]), N, D)
     assert loaded.tsne == {"perplexity": 5.0} and loaded.tsne_iteration is None
+
+
+def test_the_training_step_round_trips_under_our_extras_only():
+    state = _isolated_tsne()
+    state.step = 30
+    saved = to_tensorboard(state)
+    assert saved[NAMESPACE]["step"] == 30 and "step" not in {k for k in saved if k != NAMESPACE}
+    (back,) = loads(dumps([state]), N, D)
+    assert back.step == 30 and back == state
+    for odd in (-1, True, "30", 1.5):
+        saved[NAMESPACE]["step"] = odd
+        assert from_tensorboard(json.loads(json.dumps(saved)), n_points=N, n_dims=D).step is None

@@ -12,6 +12,7 @@ from projector.cache import LRUCache
 from projector.dataset import dataset_from_arrays, load_dataset
 from projector.errors import CheckpointError, PathError, TensorError
 from projector.logdir import EmbeddingSpec, list_embeddings
+from projector.steps import step_spec
 from tests.logdirs import sprite_array, write_metadata
 from tests.test_logdir import forbid_reading
 
@@ -58,8 +59,9 @@ def test_tf1_and_tensorboardx_datasets(tf1_logdir, tbx_logdir):
     tf1 = load_dataset(tf1_logdir.path, only(tf1_logdir.path, "word_embedding"))
     np.testing.assert_array_equal(tf1.vectors, tf1_logdir.vectors)
     assert tf1.metadata["label"].tolist() == tf1_logdir.rows
-    step0 = load_dataset(tbx_logdir.path, only(tbx_logdir.path, "features:00000"))
-    step10 = load_dataset(tbx_logdir.path, only(tbx_logdir.path, "features:00010"))
+    features = only(tbx_logdir.path, "features")
+    step0 = load_dataset(tbx_logdir.path, step_spec(features, 0))
+    step10 = load_dataset(tbx_logdir.path, features)  # the latest step
     np.testing.assert_array_equal(step0.vectors, tbx_logdir.vectors)
     np.testing.assert_array_equal(step10.vectors, tbx_logdir.vectors * 2)
     assert step0.content_hash != step10.content_hash

@@ -71,6 +71,8 @@ def test_tf2_listing_merges_config_and_checkpoint(tf2_logdir):
         sprite_path=str(tf2_logdir.path / "sprite.png"),
         sprite_dim=(5, 4),
         bookmarks_path=None,
+        steps=(1,),  # the one checkpoint the state file keeps, ckpt-1
+        step=1,
     )
     assert projection.tensor_shape == (7, 3) and projection.metadata_path is None
     assert embedding.key != projection.key and embedding.key.endswith("embedding")
@@ -179,13 +181,15 @@ def test_tensorboardx_layout(tbx_logdir):
     assert find_runs(tbx_logdir.path) == ["."]
     listing = list_embeddings(tbx_logdir.path, ".")
     assert listing.problems == []
-    assert names(listing) == ["features:00000", "features:00010"]
-    for spec, step in zip(listing.specs, ["00000", "00010"]):
-        folder = tbx_logdir.path / step / "features"
-        assert spec.tensor_path == str(folder / "tensors.tsv") and spec.checkpoint is None
-        assert spec.tensor_shape == (16, 3)
-        assert spec.metadata_path == str(folder / "metadata.tsv")
-        assert spec.sprite_path == str(folder / "sprite.png") and spec.sprite_dim == (6, 6)
+    # One tensor per tag, its steps listed; its own files are the latest step's (tests/test_steps.py reads each).
+    assert names(listing) == ["features"]
+    (spec,) = listing.specs
+    assert (spec.steps, spec.step) == ((0, 10), 10)
+    folder = tbx_logdir.path / "00010" / "features"
+    assert spec.tensor_path == str(folder / "tensors.tsv") and spec.checkpoint is None
+    assert spec.tensor_shape == (16, 3)
+    assert spec.metadata_path == str(folder / "metadata.tsv")
+    assert spec.sprite_path == str(folder / "sprite.png") and spec.sprite_dim == (6, 6)
 
 
 def test_npy_and_raw_tensor_paths_and_unique_names(tmp_path):

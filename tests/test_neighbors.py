@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
+import projector.neighbors as neighbors_module
 from projector.errors import InputError
 from projector.neighbors import METRICS, NeighborIndex
 
@@ -112,3 +113,48 @@ def test_duplicates_tie_exactly_wherever_they_sit(metric):
     for point in rng.integers(0, 2000, 12):
         found, _ = index.query(int(point), 40, metric)
         assert found.tolist() == _brute(vectors, int(point), 40, metric)[0].tolist()
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("n", [7, 3000])  # whole-row partition, or the bound from minima of column groups
+def test_query_all_equals_one_query_per_point(metric, n, monkeypatch):
+    monkeypatch.setattr(neighbors_module, "_BLOCK", n * 37)  # several blocks, the last one short
+    rng = np.random.default_rng(13)
+    vectors = (rng.normal(size=(n, 12)) + rng.normal(size=12) * 3).astype(np.float32)
+    vectors[rng.integers(0, n, n // 10)] = vectors[rng.integers(0, n, n // 10)]  # exact ties
+    vectors[n // 2] = 0.0
+    index = NeighborIndex(vectors)
+    found, distances = index.query_all(10, metric)
+    k = min(10, n - 1)
+    assert found.shape == distances.shape == (n, k)
+    assert found.dtype == np.int64 and distances.dtype == np.float32
+    for point in range(0, n, max(1, n // 200)):
+        expected, expected_distances = index.query(point, 10, metric)
+        assert found[point].tolist() == expected.tolist()
+        assert distances[point].tolist() == expected_distances.tolist()
+        assert found[point].tolist() == _brute(vectors, point, k, metric)[0].tolist()
+    rows = np.array([5, 0, 5])
+    some, _ = index.query_all(3, metric, rows=rows)
+    assert some.tolist() == [found[5, :3].tolist(), found[0, :3].tolist(), found[5, :3].tolist()]
+
+
+def test_query_all_refuses_bad_input():
+    index = NeighborIndex(np.eye(3))
+    with pytest.raises(InputError, match="outside"):
+        index.query_all(1, rows=np.array([3]))
+    with pytest.raises(InputError, match="at least 1"):
+        index.query_all(0)
+    with pytest.raises(InputError, match="finite"):
+        NeighborIndex(np.array([[np.nan, 1.0], [0.0, 1.0]])).query_all(1)
+    assert NeighborIndex(np.ones((1, 4))).query_all(5)[0].shape == (1, 0)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_query_all_ranks_near_duplicates_exactly(metric):
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=64).astype(np.float32) * 100
+    vectors = base + rng.normal(size=(300, 64)).astype(np.float32) * 1e-3  # differences near float32 rounding
+    vectors[rng.integers(0, 300, 40)] = vectors[rng.integers(0, 300, 40)]
+    found, _ = NeighborIndex(vectors).query_all(20, metric)
+    for point in range(0, 300, 7):
+        assert found[point].tolist() == _brute(vectors, point, 20, metric)[0].tolist()

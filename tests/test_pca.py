@@ -109,3 +109,16 @@ def test_spherize_centres_and_normalises():
     cosine = np.sum(out[:-1] * centred, axis=1) / np.linalg.norm(centred, axis=1)
     np.testing.assert_allclose(cosine, 1.0, rtol=1e-6)
     assert np.all(spherize(np.zeros((3, 2))) == 0)
+
+
+@pytest.mark.parametrize("shape", [(400, 30), (25, 200)])
+@pytest.mark.parametrize("randomized", [False, True])
+def test_components_give_the_coordinates(shape, randomized, monkeypatch):
+    if randomized:
+        monkeypatch.setattr(pca_module, "MAX_GRAM_SIZE", 10)
+    vectors = _data(*shape, seed=7)
+    result = pca(vectors, n_components=5)
+    assert result.components is not None and result.components.shape == (5, shape[1])
+    np.testing.assert_allclose(result.components @ result.components.T, np.eye(5), atol=1e-6)
+    projected = (vectors - vectors.mean(axis=0)) @ result.components.T
+    np.testing.assert_allclose(result.coords, projected, atol=1e-4 * np.abs(projected).max())
