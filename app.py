@@ -29,6 +29,7 @@ from callbacks import (
     plot,
     projections_panel,
     session,
+    steps_panel,
     theme,
     url_state,
 )
@@ -123,7 +124,10 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
             banner_layout(),
             html.Main(
                 [
-                    html.Aside([data_panel.layout(max_upload), projections_panel.layout()], className="left"),
+                    html.Aside(
+                        [data_panel.layout(max_upload), steps_panel.layout(), projections_panel.layout()],
+                        className="left",
+                    ),
                     plot.layout(warmup.status, first["figure"]),
                     html.Aside(
                         [inspector_panel.layout(), edit_panel.layout(), bookmarks_panel.layout(max_upload)],
@@ -181,6 +185,7 @@ def create_app(config: Config) -> Dash:
     warmup = WarmUp(workspace, config.warm_up).start()
     app.layout = functools.partial(build_layout, workspace, warmup, config.max_request_bytes())
     data_panel.register(app, workspace)
+    steps_panel.register(app, workspace)
     projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)

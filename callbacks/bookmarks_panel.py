@@ -153,6 +153,7 @@ RESTORE_OUTPUTS = {
     "opening": Output(ids.BOOKMARK_OPENING, "data"),
     "form": components(Output, allow_duplicate=True),
     "query": Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search is not run again
+    "step": Output(ids.STEP_SLIDER, "value", allow_duplicate=True),
 }
 # What saving or uploading bookmarks changes: the list, the current one, and which one to open.
 LIST_OUTPUTS = {
@@ -201,7 +202,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         view = View.from_json(view)
         if view is None or not projection:
             raise BookmarkError("Open a tensor and wait for the plot before saving a view.")
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         fields = form_state(form)
         coords = project(workspace, data, view.subset, fields["spherize"], projection).coords
         method = projection.get("method") if projection.get("method") in METHODS else fields["method"]
@@ -222,6 +223,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
                 "camera": camera if isinstance(camera, dict) else None,
                 "run": run,
                 "tensor": data.spec.name,
+                "step": data.spec.step,
             }
         )
         entries = [*(entries or []), {"id": shelf.put(state, owner()), "title": title}]
@@ -339,7 +341,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             return {}
         entry = entries[index]
         state = shelf.get(entry["id"], owner())
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         subset, coords = restored_layout(state, entry["title"], data.n, data.dim)
         result = f"bookmark-{entry['id']}"
         workspace.results.set(result, coords, meta=restored_record(state, entry["title"]))
@@ -352,8 +354,11 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             state.camera,
             tuple(int(a) for a in state.pca_components),
         )
+        steps = workspace.spec(view.tensor).steps
+        step = state.step if state.step in steps else view.step  # a step no longer kept: the one shown
         return {
-            "view": View.of(view.tensor, subset).to_json(),
+            "view": View.of(view.tensor, subset, step).to_json(),
+            "step": step if step is not None or not steps else steps[-1],
             "opening": opening.to_json(),
             "form": form_values(state),
             "query": state.search.get("query", ""),
@@ -393,7 +398,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
         view = View.from_json(view)
         if not contents or view is None:
             return {}
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         payload = decode_upload(contents, filename or "bookmarks", max_upload, BookmarkError)
         try:
             states = loads(payload, data.n, data.dim, max_bytes=max_upload)

@@ -54,7 +54,7 @@ class ChooseInputs:
             view=view,
             session=session,
             opening=opening,
-            new_view=f"{ids.VIEW_STORE}.data" in triggered,
+            new_view=f"{ids.VIEW_STORE}.data" in triggered and not view.moved,  # a step keeps the highlight
             done=done,
             **{name: values.get(name) for name in named},
         )

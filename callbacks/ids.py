@@ -62,9 +62,13 @@ TSNE_PERTURB = "tsne-perturb"  # nudge the layout and go on optimising it
 CATEGORICAL_COLORING = "categorical-coloring"  # colour a numeric column by category, as TensorBoard's switch
 NIGHT_MODE = "night-mode"
 BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this browser's list
+STEP_SLIDER = "step-slider"  # the training step shown (a dcc.Slider, one mark per step)
+STEP_PLAY = "step-play"  # walks the steps, one after the other, and stops at the last
 # --- End of the public IDs. -------------------------------------------------------------------------
 
 # Internal: free to change.
+STEP_ROW = "step-row"  # the slider's row, hidden for a tensor saved at fewer than two steps
+STEP_TIMER = "step-timer"  # ticks while the steps play
 LABELS_SHOWN = "labels-shown"  # whether they are shown (assets/labels.js)
 IMAGES_TOGGLE = "images-toggle"  # images as points in 2D (when the tensor has a sprite)
 IMAGES_ROW = "images-row"  # the switch's row, hidden without a sprite

@@ -46,7 +46,7 @@ def register(app, workspace: Workspace) -> None:
         if view is None:
             return {"info": None, "hidden": True}
         try:
-            sprite = workspace.dataset(view.tensor).sprite is not None
+            sprite = workspace.view_data(view).sprite is not None
         except ProjectorError:
             return {"info": None, "hidden": True}  # the data panel reports a tensor that cannot be opened
         info = {

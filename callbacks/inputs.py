@@ -80,6 +80,7 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     **{(i, "value"): parse.checklist for i in _CHECKLISTS},
     **{(i, "value"): parse.index for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)},
     (ids.DIMENSION, "value"): parse.choice(2, 3),
+    (ids.STEP_SLIDER, "value"): parse.position,
     (ids.PROJECTION_TABS, "value"): parse.choice("pca", "tsne", "umap", "custom"),
     **{(i, "data"): parse.store for i in _STORES},
     (ids.SEARCH_QUERY, "data"): parse.text(parse.MAX_TYPED),

@@ -215,7 +215,7 @@ def register(app, workspace: Workspace) -> None:
         if handler is None:
             return outcome(SELECT_OUTPUTS)
         inp = SelectInputs.of(values, view, ctx.triggered_prop_ids)
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         return outcome(SELECT_OUTPUTS, **rendered(workspace, data, inp, handler(workspace, data, inp)))
 
     register_isolate(app, workspace)
@@ -307,11 +307,11 @@ def register_isolate(app, workspace: Workspace) -> None:
         if view is None:
             return {}
         if ctx.triggered_id == ids.SHOW_ALL:
-            return {"view": View(view.tensor).to_json(), "banner": []}
+            return {"view": View(view.tensor, step=view.step).to_json(), "banner": []}
         rows = selected_rows(sel, neighbors, view.tensor)
         if rows.size < 2:
             raise InputError("Select at least two points (search, click or drag) before isolating them.")
-        return {"view": View.of(view.tensor, rows).to_json(), "banner": []}
+        return {"view": View.of(view.tensor, rows, view.step).to_json(), "banner": []}
 
 
 def details_for(data: Dataset, sel: Selection, label_by: str | None) -> list:

@@ -256,7 +256,7 @@ def resumable(workspace: Workspace, view: View | None, drawn, dimension, form: d
     """The stopped t-SNE layout drawn on ``view`` that a run of ``form``'s settings can go on from, or None."""
     if view is None or not drawn or drawn.get("method") != "tsne" or drawn.get("view") != scatter.view_token(view):
         return None
-    data = workspace.dataset(view.tensor)
+    data = workspace.view_data(view)
     n = data.n if view.subset is None else view.subset.size
     try:
         params, _ = layout_params("tsne", dimension, n, form)

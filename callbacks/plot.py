@@ -167,7 +167,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         view = View.from_json((request or {}).get("view"))
         if view is None:
             return {"figure": empty_figure("No tensor to show"), "points": "0 points", "record": None}
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         subset = view.subset
         spherized = request["spherized"]
         opening = Opening.from_json(request.get("opening"))
@@ -228,7 +228,7 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
         view = View.from_json(view)
         if view is None:
             return {"labels": None}
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         labels = point_labels(data.metadata, label_by)[visible_rows(view.subset, data.n)]
         return {"labels": scatter.labels_payload(view, label_by, labels.tolist(), data.metadata_hash)}
 

@@ -342,7 +342,7 @@ def register(app, workspace: Workspace) -> None:
         if view is None:
             return {"options": [[], [], []], "flat": True, "variance": "", "custom": "", "request": {"view": None}}
         inp = ChooseInputs.of(values, view, session.ensure(), ctx.triggered_prop_ids)
-        data = workspace.dataset(view.tensor)
+        data = workspace.view_data(view)
         axes = Axes.of(workspace.pca(data, view.subset, bool(inp.spherize)), inp)
         return drawn(data, inp, axes, handler_for(inp)(workspace, data, inp, axes))
 
@@ -368,7 +368,7 @@ def register(app, workspace: Workspace) -> None:
     def supervise_columns(view, current):
         """The open tensor's metadata columns to supervise t-SNE with (a restored bookmark's choice is kept)."""
         view = View.from_json(view)
-        columns = [] if view is None else [str(c) for c in workspace.dataset(view.tensor).metadata.columns]
+        columns = [] if view is None else [str(c) for c in workspace.view_data(view).metadata.columns]
         options = [NO_SUPERVISION] + [{"label": c, "value": c} for c in columns]
         return {"options": options, **({} if current in columns or current == "" else {"value": ""})}
 

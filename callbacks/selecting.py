@@ -77,10 +77,14 @@ def cleared(sel: Selection, inp: SelectInputs) -> Change:
 
 def on_view(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
     """A new view: nothing selected, or what the bookmark being opened selected (its search text it brings
-    itself, through the bookmark's restore)."""
+    itself, through the bookmark's restore); another step of the same view keeps the selection, its
+    neighbours found again in that step's vectors."""
     key = data.spec.key
     if inp.opening is not None:
         return Change(Selection.of(key, inp.opening.selected, None, "bookmark"), status="", matches=NO_ROWS)
+    if inp.view.moved:  # another training step of the same rows: the selection and search stay
+        kept = Selection.from_json(inp.current, key)
+        return UNCHANGED if kept is None else Change(kept)
     return cleared(Selection(key), inp)
 
 

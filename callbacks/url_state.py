@@ -1,4 +1,5 @@
-"""The view in the URL: ``?run=…&tensor=…&projection=…`` reopens the same run, tensor and projection."""
+"""The view in the URL: ``?run=…&tensor=…&projection=…&step=…`` reopens the same run, tensor, projection and
+training step."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ def layout() -> dcc.Location:
     return dcc.Location(id=ids.URL, refresh=False)
 
 
-def write_query(run: str | None, tensor: str | None, projection: str | None) -> str:
-    params = {k: v for k, v in (("run", run), ("tensor", tensor), ("projection", projection)) if v}
+def write_query(run: str | None, tensor: str | None, projection: str | None, step: int | None = None) -> str:
+    shown = (("run", run), ("tensor", tensor), ("projection", projection), ("step", step))
+    params = {k: v for k, v in shown if v is not None and v != ""}
     return "?" + urlencode(params) if params else ""
 
 
@@ -41,10 +43,11 @@ def register(app) -> None:
             "run": Input(ids.RUN_SELECT, "value"),
             "tensor": Input(ids.TENSOR_SELECT, "value"),
             "projection": Input(ids.PROJECTION_TABS, "value"),
+            "step": Input(ids.STEP_SLIDER, "value"),
         },
         prevent_initial_call=True,
     )
-    def remember(run, tensor, projection):
+    def remember(run, tensor, projection, step):
         if run is None or tensor is None:
             return {}
-        return {"search": write_query(run, tensor, projection)}
+        return {"search": write_query(run, tensor, projection, step)}

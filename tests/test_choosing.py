@@ -110,3 +110,9 @@ def test_a_choice_becomes_the_panel_outputs(loaded):
     assert out["matches"] == {**{side: "" for side in ids.CUSTOM_MATCHES}, "left": "10 matches", "right": "10 matches"}
     assert out["request"]["spec"]["method"] == "custom" and out["request"]["fallback"] == pca_spec([0, 1, 2])
     assert not out["flat"] and len(out["options"]) == 3 and out["custom"] == ""
+
+
+def test_another_step_is_no_new_view_so_the_highlight_stays():
+    triggered = [f"{ids.VIEW_STORE}.data"]
+    assert ChooseInputs.of({}, View(KEY), "s", triggered).new_view
+    assert not ChooseInputs.of({}, View(KEY).at_step(2), "s", triggered).new_view

@@ -163,3 +163,12 @@ def test_a_change_becomes_the_outputs_it_names(loaded):
     cleared = rendered(workspace, data, inputs(), Change(Selection(KEY), clear_search=True))
     assert cleared["search_text"] == "" and cleared["query"] == "" and cleared["count"] == "0 selected"
     assert rendered(workspace, data, inputs(), selecting.UNCHANGED) == {}
+
+
+def test_another_step_of_the_view_keeps_the_selection_and_the_search(loaded):
+    workspace, data, _ = loaded
+    current = Selection(KEY, (0, 4), None, "search").to_json()
+    moved = View(KEY).at_step(3)
+    change = selecting.on_view(workspace, data, inputs(moved, current=current, typed="cat", query="cat"))
+    assert change == Change(Selection(KEY, (0, 4), None, "search"))  # no status, matches or search text touched
+    assert selecting.on_view(workspace, data, inputs(moved, current=None)) == selecting.UNCHANGED

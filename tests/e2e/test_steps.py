@@ -1,0 +1,118 @@
+"""An embedding saved at several training steps: one tensor, a step slider that moves only the vectors, Play."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.e2e.pages import GRAPH, marker_sizes, open_app, plotted, settle, wait_text
+from tests.logdirs import write_tensorboardx_steps
+
+pytestmark = pytest.mark.e2e
+
+N = 120
+STEPS = (0, 10, 20)
+ANIMALS = ("cat", "dog", "cow")
+
+
+def vectors_at(step: int) -> np.ndarray:
+    """Three clusters that drift apart as training goes on."""
+    rng = np.random.default_rng(step + 1)
+    centers = np.eye(3, 8) * (2 + step)
+    return (centers[np.arange(N) % 3] + rng.normal(0, 1, size=(N, 8))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def steps_app(running_app, tmp_path_factory):
+    root = tmp_path_factory.mktemp("steps") / "logdir"
+    labels = [f"{ANIMALS[i % 3]}_{i}" for i in range(N)]
+    write_tensorboardx_steps(root, [("words", step, vectors_at(step), labels) for step in STEPS])
+    return running_app(root, "app-steps.log", warm_up="data").url
+
+
+def slider_value(page) -> int:
+    return int(page.get_attribute("#step-slider [role=slider]", "aria-valuenow"))
+
+
+def move_to(page, step: int) -> None:
+    """Move the slider to ``step`` with the keyboard, as a user may (Home, then right arrow per step)."""
+    handle = page.locator("#step-slider [role=slider]")
+    handle.focus()
+    handle.press("Home")
+    for _ in range(STEPS.index(step)):
+        handle.press("ArrowRight")
+    page.wait_for_function("(want) => new URLSearchParams(location.search).get('step') === want", arg=str(step))
+
+
+def test_steps_are_one_tensor_and_the_slider_moves_only_the_vectors(page, steps_app, artifacts):
+    open_app(page, steps_app, N)
+    options = page.locator("#tensor-select").inner_text()
+    assert "words" in options and ":000" not in options  # one tensor, not one per step
+    assert page.is_visible("#step-slider") and slider_value(page) == STEPS[-1]  # the latest step at first
+    latest = plotted(page)
+
+    page.fill("#search-input", "dog")
+    page.press("#search-input", "Enter")
+    dogs = [i for i in range(N) if i % 3 == 1]
+    wait_text(page, "#search-status", f"^{len(dogs)} matches$")
+    settle(page)
+    sizes_before = marker_sizes(page)
+
+    move_to(page, STEPS[0])
+    page.wait_for_function(
+        "([sel, x]) => document.querySelector(sel)._fullData[0].x[0] !== x", arg=[GRAPH, float(latest[0, 0])]
+    )
+    settle(page)
+    first = plotted(page)
+    assert first.shape == latest.shape and not np.allclose(first, latest)  # other vectors, other layout
+    # Their spread is the drift: the clusters sit closer at step 0 than at the last step.
+    assert np.ptp(first, axis=0).max() < np.ptp(latest, axis=0).max()
+    assert page.input_value("#search-input") == "dog"
+    assert page.inner_text("#search-status") == f"{len(dogs)} matches"
+    assert page.inner_text("#selection-count") == f"{len(dogs)} selected"
+    assert marker_sizes(page) == sizes_before  # the highlight stayed
+    page.screenshot(path=str(artifacts / "e2e-steps-first.png"))
+
+    page.reload()  # the step is in the URL
+    open_app(page, page.url, N)
+    page.wait_for_function("() => document.querySelector('#step-slider [role=slider]')")
+    assert slider_value(page) == STEPS[0]
+    np.testing.assert_allclose(plotted(page), first, rtol=1e-4, atol=1e-4)
+
+
+def test_play_walks_every_step_and_stops_at_the_last(page, steps_app):
+    open_app(page, steps_app, N)
+    move_to(page, STEPS[0])
+    seen = []
+    page.expose_function("stepSeen", lambda step: seen.append(step))
+    page.evaluate(
+        """() => {
+            const value = () => document.querySelector('#step-slider [role=slider]').getAttribute('aria-valuenow');
+            let last = value();  // the step it starts from
+            new MutationObserver(() => {
+                if (value() !== last) { last = value(); window.stepSeen(last); }
+            }).observe(document.querySelector('#step-slider'), {subtree: true, attributes: true});
+        }"""
+    )
+    page.click("#step-play")
+    wait_text(page, "#step-play", "Stop")
+    wait_text(page, "#step-play", "Play", timeout=15_000)  # it stops by itself at the last step
+    assert slider_value(page) == STEPS[-1]
+    assert [int(s) for s in seen] == list(STEPS[1:])  # each step once, in order
+
+
+def test_a_bookmark_reopens_its_step(page, steps_app):
+    open_app(page, steps_app, N)
+    move_to(page, STEPS[1])
+    settle(page)
+    middle = plotted(page)
+    page.click("#bookmark-save")
+    page.wait_for_function("() => document.querySelectorAll('#bookmark-list input').length === 1")
+    move_to(page, STEPS[-1])
+    settle(page)
+    assert not np.allclose(plotted(page), middle)
+    page.click("#bookmark-list li:nth-child(1) button")
+    page.wait_for_function("(want) => new URLSearchParams(location.search).get('step') === want", arg=str(STEPS[1]))
+    settle(page)
+    assert slider_value(page) == STEPS[1]
+    np.testing.assert_allclose(plotted(page), middle, rtol=1e-4, atol=1e-4)
