@@ -152,6 +152,10 @@ def test_a_search_typed_while_the_page_opens_is_kept(page, app_url, clustered_lo
 
     page.route(lambda url: "_dash-update-component" in url, hold_first_selection)
     open_app(page, app_url, len(vectors))
+    for _ in range(200):  # the request may leave just after the points are drawn (a prefilled first view)
+        if held:
+            break
+        page.wait_for_timeout(50)  # (Playwright runs the route handler while the test waits)
     assert held, "the page's first selection request was not seen"
     page.fill("#search-input", "cat")
     page.press("#search-input", "Enter")
