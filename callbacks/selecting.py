@@ -154,20 +154,22 @@ def on_click(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
 
 Handler = Callable[[Workspace, Dataset, SelectInputs], Change]
 
-# Which handler answers a request, by the first of these properties among its triggers: a view change comes
-# first (a bookmark opening changes the view and its opening record at once).
+# Which handler answers a request, by the first of these properties among its triggers. A view change comes
+# first (a bookmark opening changes the view and its opening record at once); then what the pointer did, the
+# user's latest act when Dash sends it together with a change it was still waiting to send (a search column
+# chosen just before a click): a click's answer finds the neighbours with the k, metric and names it is sent.
 HANDLERS: tuple[tuple[str, Handler], ...] = (
     (f"{ids.VIEW_STORE}.data", on_view),
     (f"{ids.CLEAR_SELECTION}.n_clicks", on_clear),
+    (f"{ids.LIST_PICK}.data", on_pick),
+    (f"{ids.SCATTER}.selectedData", on_drag),
+    (f"{ids.SCATTER}.clickData", on_click),
     (f"{ids.NEIGHBORS_K}.value", on_neighbours),
     (f"{ids.DISTANCE_METRIC}.value", on_neighbours),
     (f"{ids.METADATA_EDITED}.data", on_edit),
     (f"{ids.SEARCH_QUERY}.data", on_search),
     (f"{ids.SEARCH_COLUMN}.value", on_search),
     (f"{ids.SEARCH_REGEX}.value", on_search),
-    (f"{ids.LIST_PICK}.data", on_pick),
-    (f"{ids.SCATTER}.selectedData", on_drag),
-    (f"{ids.SCATTER}.clickData", on_click),
 )
 
 

@@ -43,6 +43,8 @@ def test_the_first_trigger_in_order_picks_the_handler():
     assert handler_for([f"{ids.SCATTER}.clickData"]) is selecting.on_click
     assert handler_for([f"{ids.NEIGHBORS_K}.value"]) is selecting.on_neighbours
     assert handler_for(["somewhere-else.value"]) is None
+    # A click sent together with a search column chosen just before it is the user's latest act.
+    assert handler_for([f"{ids.SEARCH_COLUMN}.value", f"{ids.SCATTER}.clickData"]) is selecting.on_click
 
 
 def test_inputs_count_the_opening_record_only_when_it_changed():
