@@ -65,20 +65,9 @@ class NeighborIndex:
         return sq - 2.0 * dots + self.sq_norms[point], 2.0 * unit * norms * self.norms[point]
 
     def _exact(self, rows: np.ndarray, point: int, metric: str) -> np.ndarray:
-        """Float64 distances from ``point`` to ``rows``, computed row by row so equal rows tie exactly."""
-        target = self.vectors[point].astype(np.float64)
-        target_norm = float(np.sqrt(np.sum(target * target)))
-        out = np.empty(rows.size)
-        for start in range(0, rows.size, _CHUNK):
-            chunk = self.vectors[rows[start : start + _CHUNK]].astype(np.float64)
-            if metric == "cosine":
-                norms = np.sqrt(np.sum(chunk * chunk, axis=1))
-                dots = np.sum(chunk * target, axis=1)
-                out[start : start + _CHUNK] = _cosine_from_dots(dots, norms, target_norm)
-            else:
-                chunk -= target
-                out[start : start + _CHUNK] = np.sqrt(np.sum(chunk * chunk, axis=1))
-        return out
+        """Float64 distances from ``point`` to ``rows``: the pairwise computation :meth:`query_all` uses, so
+        one point's neighbours are the same from both, ties included."""
+        return self._exact_pairs(np.full(rows.size, point, dtype=np.int64), rows, metric)
 
     def query(
         self, index: int, k: int, metric: str = "cosine", subset: np.ndarray | None = None
@@ -210,7 +199,8 @@ class NeighborIndex:
         return cols[take].reshape(batch.size, k), exact[take].reshape(batch.size, k).astype(np.float32)
 
     def _exact_pairs(self, targets: np.ndarray, rows: np.ndarray, metric: str) -> np.ndarray:
-        """Float64 distances of each pair (``targets[i]``, ``rows[i]``), computed as :meth:`_exact` does."""
+        """Float64 distances of each pair (``targets[i]``, ``rows[i]``), computed row by row (in chunks, to bound
+        memory when many points tie) so that equal rows tie exactly."""
         out = np.empty(rows.size)
         for start in range(0, rows.size, _CHUNK):
             target = self.vectors[targets[start : start + _CHUNK]].astype(np.float64)
