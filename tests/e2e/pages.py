@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 GRAPH = "#scatter .js-plotly-plot"
 MENU = ".dash-dropdown-content [role=option]"  # the open dropdown's options, not the checklists
@@ -62,12 +63,18 @@ def wait_points(page, n: int) -> None:
 
 
 def wait_text(page, selector: str, pattern: str, timeout: float | None = None) -> str:
-    """Until the element's text matches the regular expression ``pattern``; that text."""
-    page.wait_for_function(
-        "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.innerText); }",
-        arg=[selector, pattern],
-        timeout=timeout,
-    )
+    """Until the element's text matches the regular expression ``pattern``; that text. A wait that times out
+    says what the element said instead."""
+    try:
+        page.wait_for_function(
+            "([sel, pat]) => { const el = document.querySelector(sel); "
+            "return el && new RegExp(pat).test(el.innerText); }",
+            arg=[selector, pattern],
+            timeout=timeout,
+        )
+    except PlaywrightTimeout:
+        shown = page.evaluate("(sel) => document.querySelector(sel)?.innerText ?? null", selector)
+        raise AssertionError(f"{selector} never matched {pattern!r}; it says {shown!r}") from None
     return page.inner_text(selector)
 
 
