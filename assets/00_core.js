@@ -15,6 +15,7 @@
         SCATTER: "scatter",
         NEIGHBORS_LIST: "neighbors-list",
         MATCH_LIST: "match-list",
+        CHANGED_LIST: "changed-list",
         LIST_PICK: "list-pick",
         POINT_DETAILS: "point-details",
         BANNER_ACTION: "banner-action",

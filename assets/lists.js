@@ -1,6 +1,6 @@
-/* Lists you can walk. A click on an entry of the neighbours or matches list (or Enter on it) selects its
- * point: the entry's dataset row goes to the list-pick store, which the server's select callback takes
- * like a click on the plot. Hovering an entry rings its point on the plot and names it. The ring is drawn
+/* Lists you can walk. A click on an entry of the neighbours, matches or most-changed list (or Enter on it)
+ * selects its point: the entry's dataset row goes to the list-pick store, which the server's select callback
+ * takes like a click on the plot. Hovering an entry rings its point on the plot and names it. The ring is drawn
  * over the plot, not restyled into it: plotly.js rebuilds a whole trace for any restyle, even of one point,
  * while the ring costs one projection of one point per frame, and it follows the camera, zoom and pan while
  * the entry stays hovered.
@@ -10,7 +10,9 @@
 
     const core = window.projectorCore;
     const IDS = core.IDS;
-    const LIST_ENTRY = "#" + IDS.NEIGHBORS_LIST + " [data-row], #" + IDS.MATCH_LIST + " [data-row]";
+    const LIST_ENTRY = [IDS.NEIGHBORS_LIST, IDS.MATCH_LIST, IDS.CHANGED_LIST].map(function (id) {
+        return "#" + id + " [data-row]";
+    }).join(", ");
     const ring = {element: null, entry: null, frame: 0, at: ""};
     let picks = 0;
 

@@ -127,3 +127,10 @@ def unchanged(output):
 def read_query(search: str | None) -> dict[str, str]:
     """The first value of each query parameter."""
     return {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items() if v}
+
+
+def list_entry(children: list, label: str, row: int, position: int, kind: str, **props) -> html.Li:
+    """One entry of a list you can walk: clicking it selects dataset ``row``, hovering it rings trace
+    ``position`` on the plot (both in assets/lists.js)."""
+    data = {"data-row": str(row), "data-position": str(position)}
+    return html.Li(children, className=f"{kind} pick", title=label, tabIndex="0", **data, **props)

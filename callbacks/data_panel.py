@@ -17,6 +17,7 @@ from projector.colors import ColumnKind
 from projector.errors import MetadataError, TensorError
 from projector.export import metadata_download_tsv
 from projector.logdir import RunListing
+from projector.moved import moved_options
 from projector.thumbnails import MAX_IMAGES
 from projector.uploads import (
     DEFAULT_MAX_REQUEST_MB,
@@ -92,6 +93,7 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                 className="checkbox",
             ),
             html.Div(id=ids.COLOR_LEGEND, className="legend"),
+            html.Ol(id=ids.CHANGED_LIST, className="changed pick-list"),
             dcc.Checklist(
                 id=ids.SPHERIZE,
                 options=[{"label": " Spherize data", "value": "on"}],
@@ -225,15 +227,16 @@ def tensors_shown(
     return {"options": options, **moved(pick(wanted if current not in keys else None, current, keys), current)}
 
 
-def column_options(kinds: list[ColumnKind]) -> dict[str, list[dict]]:
-    """Dropdown options for label-by (every column, or the row index), colour-by and the two searches
-    (every column, or all of them at once), under the keys of :data:`OPEN_OUTPUTS`."""
+def column_options(kinds: list[ColumnKind], steps: tuple[int, ...] = ()) -> dict[str, list[dict]]:
+    """Dropdown options for label-by (every column, or the row index), colour-by (every column, and what
+    moved since each of the tensor's ``steps``) and the two searches (every column, or all of them at once),
+    under the keys of :data:`OPEN_OUTPUTS`."""
     labels = [{"label": k.name, "value": k.name} for k in kinds]
     labels.append({"label": "index (row number)", "value": INDEX_COLUMN})
     searches = [{"label": "all columns", "value": ""}, *labels]
     return {
         "label_options": labels,
-        "color_options": [k.option for k in kinds],
+        "color_options": [k.option for k in kinds] + moved_options(steps),
         "search_options": searches,
         "custom_options": searches,
     }
@@ -318,7 +321,7 @@ def register(app, workspace: Workspace) -> None:
         label = default_label_column(list(data.metadata.columns))
         who_sees, share_hidden = sharing(workspace.upload_status(key), data.spec.name)
         return {
-            **column_options(workspace.column_kinds(data)),
+            **column_options(workspace.column_kinds(data), data.spec.steps),
             "label": label,
             "color": workspace.default_color_column(data),
             "search": label,
@@ -342,7 +345,7 @@ def register(app, workspace: Workspace) -> None:
         """The columns after Edit by gave points values (perhaps in a new column); the choices stay."""
         if not edited or edited.get("tensor") != key:
             return {}
-        return column_options(workspace.column_kinds(key))
+        return column_options(workspace.column_kinds(key), workspace.spec(key).steps)
 
     @answers(
         app,

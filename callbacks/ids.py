@@ -138,6 +138,7 @@ UPLOAD_SHARING = "upload-sharing"  # who sees the open upload
 BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone only marks one in the list
 THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
 MATCH_MORE = "match-more"  # "… and N more" below the match list
+CHANGED_LIST = "changed-list"  # coloured by what moved since a step: the points that moved most, clickable
 LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (written by assets/lists.js)
 CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 

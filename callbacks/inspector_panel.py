@@ -6,7 +6,7 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from callbacks import ids
-from callbacks.common import answers, banner, outcome, reports_errors
+from callbacks.common import answers, banner, list_entry, outcome, reports_errors
 from callbacks.selecting import Change, SelectInputs, handler_for
 from projector.dataset import Dataset
 from projector.errors import InputError
@@ -102,13 +102,6 @@ def layout() -> html.Div:
         ],
         className="panel inspector-panel",
     )
-
-
-def list_entry(children: list, label: str, row: int, position: int, kind: str, **props) -> html.Li:
-    """One entry of a list you can walk: clicking it selects dataset ``row``, hovering it rings trace
-    ``position`` on the plot (both in assets/lists.js)."""
-    data = {"data-row": str(row), "data-position": str(position)}
-    return html.Li(children, className=f"{kind} pick", title=label, tabIndex="0", **data, **props)
 
 
 def neighbor_item(

@@ -6,12 +6,14 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
 
 from callbacks import ids
-from callbacks.common import answers
+from callbacks.common import answers, list_entry
 from projector import scatter
+from projector.alignment import most_changed
 from projector.colors import FIRST_CODE, ColorEncoding
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
 from projector.figures import empty_figure
+from projector.moved import MOST_CHANGED, StepChange, moved_step
 from projector.projection import Projected, axis_choice, pca_spec, project
 from projector.view import Opening, View, default_label_column, point_labels, visible_rows
 from projector.warmup import WarmUp
@@ -62,6 +64,29 @@ def legend(encoding: ColorEncoding, column: str | None) -> list:
         else []
     )
     return [html.Div(title, className="legend-title"), html.Ul(items + extra)]
+
+
+def moved_note(change: StepChange, since: int, shown: int | None) -> str:
+    """What a "moved since step S" colour means, or that S is the step shown."""
+    if since == shown:
+        return f"Step {since:,} is the step shown: nothing moved. Pick another step here, or move the step slider."
+    return f"From step {since:,} to step {shown:,}: {change.note}."
+
+
+def changed_items(data: Dataset, view: View, change: StepChange, label_by: str | None) -> list:
+    """The points that changed most, most first, each a list entry that selects its point when clicked."""
+    rows = visible_rows(view.subset, data.n)
+    positions = most_changed(change.scores, MOST_CHANGED)
+    labels = point_labels(data.metadata, label_by or default_label_column(list(data.metadata.columns)))
+    items = []
+    for position in positions.tolist():
+        row = int(rows[position])
+        children = [
+            html.Span(labels[row], className="changed-label"),
+            html.Span(f"{change.scores[position]:.3f}", className="distance"),
+        ]
+        items.append(list_entry(children, labels[row], row, position, "changed"))
+    return items
 
 
 def view_figure(
@@ -196,22 +221,35 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
 
     @answers(
         app,
-        {"style": Output(ids.STYLE_STORE, "data"), "legend": Output(ids.COLOR_LEGEND, "children")},
+        {
+            "style": Output(ids.STYLE_STORE, "data"),
+            "legend": Output(ids.COLOR_LEGEND, "children"),
+            "changed": Output(ids.CHANGED_LIST, "children"),
+        },
         inputs={
             "color_by": Input(ids.COLOR_BY, "value"),
             "categorical": Input(ids.CATEGORICAL_COLORING, "value"),
             "view": Input(ids.VIEW_STORE, "data"),
             "_edited": Input(ids.METADATA_EDITED, "data"),
+            "label_by": State(ids.LABEL_BY, "value"),
         },
         prevent_initial_call=True,
     )
-    def recolor(color_by, categorical, view, _edited):
-        """The base colours of the view's points: the browser restyles with them (and the highlight)."""
+    def recolor(color_by, categorical, view, _edited, label_by):
+        """The base colours of the view's points: the browser restyles with them (and the highlight); coloured
+        by what moved since a step, the points that moved most are listed under the legend."""
         view = View.from_json(view)
         if view is None:
-            return {"style": None, "legend": []}
-        encoding = workspace.color_encoding(view.tensor, color_by, view.subset, bool(categorical))
-        return {"style": scatter.style_payload(view, encoding, color_by), "legend": legend(encoding, color_by)}
+            return {"style": None, "legend": [], "changed": []}
+        data = workspace.view_data(view)
+        encoding = workspace.color_encoding(data, color_by, view.subset, bool(categorical))
+        shown, changed = legend(encoding, color_by), []
+        since = moved_step(color_by, list(data.metadata.columns))
+        if since is not None:
+            change = workspace.change_since(data, since, view.subset)
+            shown.append(html.Div(moved_note(change, since, data.spec.step), className="hint"))
+            changed = changed_items(data, view, change, label_by)
+        return {"style": scatter.style_payload(view, encoding, color_by), "legend": shown, "changed": changed}
 
     @answers(
         app,

@@ -33,12 +33,13 @@ from projector.logdir import (
     list_embeddings,
 )
 from projector.metadata import parse_metadata
+from projector.moved import StepChange, change_between, moved_step
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 from projector.steps import step_spec
 from projector.tags import add_tag, apply_tags, tags_digest
 from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, named, owner_of, parse_tensor_upload
-from projector.view import View, subset_digest
+from projector.view import View, subset_digest, visible_rows
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ CACHE_SIZES = {
     "pca": 16,
     "neighbors": 4,
     "colors": 8,
+    "moved": 8,  # what moved between two steps, per pair of steps and subset
     "kinds": 16,  # column kinds of metadata tables
     "config": 256,  # parsed projector_config.pbtxt files
     "shape": 1024,  # N×D of tensor files, for the listing
@@ -284,6 +286,9 @@ class Workspace:
         cached per metadata table."""
         data = self.resolve(tensor)
         n = data.n if subset is None else subset.size
+        since = moved_step(column, list(data.metadata.columns))
+        if since is not None:
+            return encode_column(pd.Series(self.change_since(data, since, subset).scores))
         if not column or column not in data.metadata.columns:
             return uniform_encoding(n)
 
@@ -294,6 +299,27 @@ class Workspace:
 
         key = (data.metadata_hash, column, subset_digest(subset), bool(categorical))
         return self.cache.get_or_compute("colors", key, compute)
+
+    def change_since(self, data: Dataset, since: int, subset: np.ndarray | None) -> StepChange:
+        """How each visible row of ``data`` (its tensor at one step) changed since step ``since``, scored among
+        the visible rows (an isolated subset is its own neighbourhood), cached per pair of steps."""
+        earlier = self.dataset(data.spec.key, step=since)
+        if earlier.vectors.shape != data.vectors.shape:
+            raise InputError(
+                f"Step {since:,} holds {earlier.n:,} points of {earlier.dim:,} dimensions and the step shown "
+                f"{data.n:,} of {data.dim:,}: what moved can be shown only between steps of the same points."
+            )
+
+        def compute() -> StepChange:
+            started = time.perf_counter()
+            rows = visible_rows(subset, data.n)
+            change = change_between(earlier.vectors[rows], data.vectors[rows])
+            seconds = time.perf_counter() - started
+            log.info("Change of %s since step %s (%s rows) in %.2f s", data.spec.key, since, f"{rows.size:,}", seconds)
+            return change
+
+        key = (earlier.content_hash, data.content_hash, subset_digest(subset))
+        return self.cache.get_or_compute("moved", key, compute)
 
     def column_kinds(self, tensor: str | Dataset) -> list[ColumnKind]:
         """How each metadata column is coloured (numeric or by category, and how many values), cached per table."""

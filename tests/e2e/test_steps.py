@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.pages import GRAPH, marker_sizes, open_app, plotted, settle, wait_text
+from tests.e2e.pages import GRAPH, choose, marker_sizes, open_app, plotted, settle, wait_text
 from tests.logdirs import write_tensorboardx_steps
 
 pytestmark = pytest.mark.e2e
@@ -15,11 +15,18 @@ STEPS = (0, 10, 20)
 ANIMALS = ("cat", "dog", "cow")
 
 
+JUMPERS = (0, 3, 6)  # cats that join the dogs after step 0
+
+
 def vectors_at(step: int) -> np.ndarray:
-    """Three clusters that drift apart as training goes on."""
-    rng = np.random.default_rng(step + 1)
-    centers = np.eye(3, 8) * (2 + step)
-    return (centers[np.arange(N) % 3] + rng.normal(0, 1, size=(N, 8))).astype(np.float32)
+    """Three clusters that drift apart as training goes on; after step 0 three cats sit among the dogs."""
+    rng = np.random.default_rng(1)
+    centers = np.eye(3, 8) * (10 + step)
+    cluster = np.arange(N) % 3
+    if step > 0:
+        cluster[list(JUMPERS)] = 1
+    noise = rng.normal(0, 1, size=(N, 8)) + (0.05 * step)  # each point keeps its place in its cluster
+    return (centers[cluster] + noise).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +123,27 @@ def test_a_bookmark_reopens_its_step(page, steps_app):
     settle(page)
     assert slider_value(page) == STEPS[1]
     np.testing.assert_allclose(plotted(page), middle, rtol=1e-4, atol=1e-4)
+
+
+def test_colour_by_what_moved_lists_the_points_that_moved_most(page, steps_app, artifacts):
+    open_app(page, steps_app, N)
+    settle(page)
+    before = page.evaluate(f"() => Array.from(document.querySelector('{GRAPH}')._fullData[0].marker.color)")
+    choose(page, "color-by", "moved since step 0")
+    wait_text(page, "#color-legend", "From step 0 to step 20: distance moved and 10 nearest neighbours lost")
+    page.wait_for_function("() => document.querySelectorAll('#changed-list > li').length === 20")
+    entries = page.locator("#changed-list > li .changed-label").all_inner_texts()
+    assert set(entries[:3]) == {f"cat_{i}" for i in JUMPERS}  # the cats that joined the dogs, first
+    settle(page)
+    colours = page.evaluate(f"() => Array.from(document.querySelector('{GRAPH}')._fullData[0].marker.color)")
+    assert colours != before and len(set(colours)) > 3  # a gradient, not the three animals' colours
+    page.screenshot(path=str(artifacts / "e2e-steps-moved.png"))
+
+    page.click("#changed-list > li:nth-child(1)")  # selects that point, like a click on the plot
+    wait_text(page, "#point-details", entries[0])
+    assert page.inner_text("#selection-count").endswith(" selected")
+
+    move_to(page, STEPS[1])  # from step 0 to step 10: listed again for the step shown
+    wait_text(page, "#color-legend", "From step 0 to step 10")
+    move_to(page, STEPS[0])
+    wait_text(page, "#color-legend", "Step 0 is the step shown: nothing moved")
