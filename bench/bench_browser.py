@@ -2,7 +2,11 @@
 
 For each configuration it writes one TF2 checkpoint (``tf.train.Checkpoint(embedding=tf.Variable(vectors))`` plus
 ``projector_config.pbtxt``) of N × D float32 vectors in 6 clusters, one per type (Fire, Water, Grass, Electric,
-Rock, Ice), with a single-column ``metadata.tsv`` (no header) of labels such as ``Fire-0001``. TensorBoard
+Rock, Ice), with a single-column ``metadata.tsv`` (no header) of labels such as ``Fire-0001``. A ``/users``
+suffix (``10000x128/users``, ``10000x128/2d/users``) gives the shape of a user's metadata instead: a header and
+three columns, ``name`` (those labels), ``type`` (``Fire``…) and ``number`` (an integer from 0 to 999); the app
+then colours by ``type`` at first and TensorBoard by nothing, and both search ``name`` (TensorBoard its first
+non-numeric column, the app its label column, found by name). TensorBoard
 (``python -m tensorboard.main --logdir DIR``) and the app (``app.py --logdir DIR``) both open that directory.
 Both servers are started, and left to finish their start-up work (until their processes go idle), before
 anything is timed. Every time below runs from the action to two animation frames after the condition holds.
@@ -44,14 +48,20 @@ drawn*: a relayout to a square around the first ``Fire-`` point holding about 2,
 plot's image layer covers those ranges (the browser found the points in view, the server drew their
 thumbnails, the picture was laid over the axes).
 
+``--before DIR`` measures a second checkout of the app (say a ``git worktree`` at an older commit) in the same
+run: its server starts beside the ``--app-root`` one for each configuration (with its own port, log and cache
+directory), its pages come between the others' (TensorBoard's page r, the app's page r, then its page r; in 2D
+its page after the app's), each measured by the very same steps, and the table gains ``before s`` and
+``after/before`` (app s / before s).
+
 The app is read only through its public component IDs and Plotly's decoded ``gd._fullData`` (never ``gd.data``),
 gd = ``document.querySelector('#scatter .js-plotly-plot')``. The TensorBoard side is in
 ``bench/tensorboard_projector.py``. Servers and browser share the machine: run it alone
 (``flock /tmp/heavy.lock …`` on a shared box) and compare only figures from one run.
 
   .venv/bin/python bench/bench_browser.py [--configs 10000x128 100000x128 50000x768 10000x128/2d 100000x128/2d
-      1000000x128/2d]
-      [--repeats 3] [--json results.json] [--app-root DIR]
+      1000000x128/2d] (each NxD[/2d][/users])
+      [--repeats 3] [--json results.json] [--app-root DIR] [--before DIR]
 """
 
 from __future__ import annotations
@@ -165,9 +175,10 @@ def write_sprite(path: Path, cluster: np.ndarray, cell: int = 16) -> None:
     Image.fromarray(sheet).save(path / "sprite.png")
 
 
-def write_logdir(path: Path, n: int, dim: int, seed: int = 0, sprite: bool = False) -> dict:
+def write_logdir(path: Path, n: int, dim: int, seed: int = 0, sprite: bool = False, users: bool = False) -> dict:
     """N × D float32 in 6 clusters (one per type) as a TF2 checkpoint + projector config + label metadata
-    (and a sprite of one thumbnail per point when ``sprite``)."""
+    (and a sprite of one thumbnail per point when ``sprite``). The metadata is one column of labels, no header;
+    with ``users`` a header and three columns: ``name`` (the labels), ``type`` and ``number`` (0 to 999)."""
     import tensorflow as tf
     from tensorboard.plugins import projector
 
@@ -184,7 +195,13 @@ def write_logdir(path: Path, n: int, dim: int, seed: int = 0, sprite: bool = Fal
         seen[k] += 1
         labels.append(f"{TYPES[k]}-{seen[k]:0{width}d}")
     path.mkdir(parents=True)
-    (path / "metadata.tsv").write_text("\n".join(labels) + "\n")
+    if users:  # drawn after the vectors, which stay those of the same seed without it
+        numbers = rng.integers(0, 1000, size=n).tolist()
+        lines = ["name\ttype\tnumber"]
+        lines += [f"{label}\t{TYPES[k]}\t{number}" for label, k, number in zip(labels, cluster.tolist(), numbers)]
+    else:
+        lines = labels
+    (path / "metadata.tsv").write_text("\n".join(lines) + "\n")
     tf.train.Checkpoint(embedding=tf.Variable(vectors)).save(str(path / "embedding.ckpt"))
     config = projector.ProjectorConfig()
     embedding = config.embeddings.add()
@@ -390,19 +407,28 @@ class Config:
     n: int
     dim: int
     view: str  # "3d": against TensorBoard; "2d": the app alone against plotly.js's floor
+    users: bool = False  # metadata of a user's shape: a header, name / type / number (see write_logdir)
 
     @classmethod
     def parse(cls, text: str) -> "Config":
-        size, _, view = text.lower().partition("/")
+        size, *suffixes = text.lower().split("/")
         n, _, dim = size.partition("x")
-        view = view or "3d"
-        if view not in ("2d", "3d") or not n.isdigit() or not dim.isdigit():
-            raise argparse.ArgumentTypeError(f"{text!r}: expected NxD or NxD/2d, e.g. 10000x128 or 1000000x128/2d")
-        return cls(int(n), int(dim), view)
+        views = [s for s in suffixes if s in ("2d", "3d")]
+        users = suffixes.count("users")
+        if not n.isdigit() or not dim.isdigit() or len(views) > 1 or users > 1 or len(views) + users < len(suffixes):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected NxD, NxD/2d, NxD/users or NxD/2d/users, e.g. 10000x128 or 1000000x128/2d"
+            )
+        return cls(int(n), int(dim), views[0] if views else "3d", bool(users))
 
     @property
     def name(self) -> str:
-        return f"{self.n:,} × {self.dim} {self.view.upper()}"
+        return f"{self.n:,} × {self.dim} {self.view.upper()}" + (", 3 columns" if self.users else "")
+
+    @property
+    def tag(self) -> str:
+        """For file names: ``10000x1283d``, ``10000x1282d-users``."""
+        return f"{self.n}x{self.dim}{self.view}" + ("-users" if self.users else "")
 
     @property
     def sprite(self) -> bool:
@@ -522,11 +548,21 @@ def app_page(
         page.close()
 
 
-def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir: Path) -> list[dict]:
-    tag = f"{config.n}x{config.dim}{config.view}"
-    tb_samples, app_samples = Samples(), Samples()
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def run_config(
+    browser, config: Config, logdir: Path, data: dict, args, workdir: Path, apps: dict[str, Path]
+) -> list[dict]:
+    """Measure ``config`` on TensorBoard (3D) or plotly.js's floor (2D) and on each of ``apps`` (name → checkout:
+    ``app``, and ``before`` with --before), their servers all up at once; one row per step."""
+    tag = config.tag
+    tb_samples = Samples()
+    samples = {name: Samples() for name in apps}
     floor: list[float] = []
-    tb_server = app_server = None
+    tb_server = None
+    servers: dict[str, App] = {}
     contexts = []
     try:
         if config.view == "3d":
@@ -534,64 +570,68 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
                 tb_server = tb.TensorBoardServer(args.python, logdir, free_port(), workdir / f"tensorboard-{tag}.log")
             except Exception as error:  # noqa: BLE001
                 tb_samples.fail(STEP_FIRST_OPEN, error)
-        try:
-            app_server = App(  # app.py --logdir DIR --port P --cache-dir TMP
-                workdir / f"app-{tag}.log",
-                logdir,
-                ("--cache-dir", str(workdir / f"cache-{tag}")),
-                python=args.python,
-                app_root=args.app_root,
-            )
-        except Exception as error:  # noqa: BLE001
-            app_samples.fail(STEP_FIRST_OPEN if config.view == "3d" else STEP_SEARCH, error)
-        pids = [s.pid for s in (tb_server, app_server) if s is not None]
+        for name, root in apps.items():
+            try:
+                servers[name] = App(  # app.py --logdir DIR --port P --cache-dir TMP
+                    workdir / f"{name}-{tag}.log",
+                    logdir,
+                    ("--cache-dir", str(workdir / f"cache-{name}-{tag}")),
+                    python=args.python,
+                    app_root=root,
+                )
+            except Exception as error:  # noqa: BLE001
+                samples[name].fail(STEP_FIRST_OPEN if config.view == "3d" else STEP_SEARCH, error)
+        pids = [s.pid for s in (tb_server, *servers.values()) if s is not None]
         waited = wait_idle(pids, args.warmup_timeout)
         print(f"  servers up and idle after {waited:.1f} s of warm-up", flush=True)
 
         if config.view == "3d":
             tb_context = browser.new_context(viewport=VIEWPORT)
-            app_context = browser.new_context(viewport=VIEWPORT)
-            contexts += [tb_context, app_context]
-            for r in range(args.repeats + 1):
+            app_contexts = {name: browser.new_context(viewport=VIEWPORT) for name in servers}
+            contexts += [tb_context, *app_contexts.values()]
+            for r in range(args.repeats + 1):  # page r of each, in turn
                 if tb_server is not None:
                     print(f"  TensorBoard, page {r}", flush=True)
                     tensorboard_page(tb_context, tb_server, data, config.n, tb_samples, r == 0, args.timeout)
-                if app_server is not None:
-                    print(f"  app, page {r}", flush=True)
-                    app_page(app_context, app_server, data, config, app_samples, r == 0, args.repeats, args.timeout)
+                for name, context in app_contexts.items():
+                    print(f"  {name}, page {r}", flush=True)
+                    app_page(context, servers[name], data, config, samples[name], r == 0, args.repeats, args.timeout)
         else:
             print("  plotly.js floor", flush=True)
             floor = floor_restyle(browser, config.n, workdir, args.timeout)
             print("    restyle: " + ", ".join(f"{s:.3f}" for s in floor) + " s", flush=True)
-            if app_server is not None:
-                print("  app (2D)", flush=True)
-                app_context = browser.new_context(viewport=VIEWPORT)
-                contexts.append(app_context)
+            for name, server in servers.items():
+                print(f"  {name} (2D)", flush=True)
+                context = browser.new_context(viewport=VIEWPORT)
+                contexts.append(context)
                 try:
-                    app_page(app_context, app_server, data, config, app_samples, False, args.repeats, args.timeout)
+                    app_page(context, server, data, config, samples[name], False, args.repeats, args.timeout)
                 except Exception as error:  # noqa: BLE001 — e.g. the open or the 2D switch failed
-                    app_samples.fail(STEP_SEARCH, error)
+                    samples[name].fail(STEP_SEARCH, error)
     finally:
         for context in contexts:
             context.close()
-        for server in (tb_server, app_server):
+        for server in (tb_server, *servers.values()):
             if server is not None:
                 server.stop()
-        if app_samples.errors and app_server is not None:
-            print("  app log tail:\n" + tail(workdir / f"app-{tag}.log"), flush=True)
+        for name in servers:
+            if samples[name].errors:
+                print(f"  {name} log tail:\n" + tail(workdir / f"{name}-{tag}.log"), flush=True)
 
     steps = (
         [STEP_FIRST_OPEN, STEP_OPEN, STEP_SEARCH, STEP_CLICK, STEP_LABELS, STEP_LABEL_FRAME]
         if config.view == "3d"
         else [STEP_SEARCH, STEP_CLEAR, STEP_LABEL_FRAME] + ([STEP_IMAGES] if config.sprite else [])
     )
+    before_samples = samples.get("before", Samples())
     rows = []
     for step in steps:
         app_only = step in (STEP_LABELS, STEP_LABEL_FRAME, STEP_IMAGES)  # no counterpart measured beside it
         ref_values = [] if app_only else tb_samples.values.get(step, []) if config.view == "3d" else floor
-        app_values = app_samples.values.get(step, [])
-        ref = statistics.median(ref_values) if ref_values else None
-        app = statistics.median(app_values) if app_values else None
+        app_values = samples["app"].values.get(step, [])
+        before_values = before_samples.values.get(step, [])
+        ref, app, before = median(ref_values), median(app_values), median(before_values)
+        errors = [("TB", tb_samples.errors.get(step))] + [(name, s.errors.get(step)) for name, s in samples.items()]
         rows.append(
             {
                 "config": config.name,
@@ -601,20 +641,21 @@ def run_config(browser, config: Config, logdir: Path, data: dict, args, workdir:
                 "app s": app,
                 "ratio": (app / ref) if app is not None and ref else None,
                 "ratio of": "app/TB" if config.view == "3d" else "app/floor",
+                "before s": before,
+                "after/before": (app / before) if app is not None and before else None,
                 "TensorBoard samples": tb_samples.values.get(step, []) if config.view == "3d" else [],
                 "floor samples": floor if config.view == "2d" else [],
                 "app samples": app_values,
-                "errors": "; ".join(
-                    f"{who}: {e}"
-                    for who, e in (("TB", tb_samples.errors.get(step)), ("app", app_samples.errors.get(step)))
-                    if e
-                ),
+                "before samples": before_values,
+                "errors": "; ".join(f"{who}: {e}" for who, e in errors if e),
             }
         )
     return rows
 
 
-def environment(browser, app_root: Path, python: str) -> dict:
+def environment(browser, apps: dict[str, Path], python: str) -> dict:
+    """The run's date, Chromium, nproc, TensorBoard and plotly versions, and the commit of each of ``apps``
+    (``app commit``, ``before commit``)."""
     import plotly
 
     def run(*cmd: str) -> str:
@@ -623,9 +664,12 @@ def environment(browser, app_root: Path, python: str) -> dict:
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    commit = run("git", "-C", str(app_root), "rev-parse", "--short", "HEAD")
-    if commit and run("git", "-C", str(app_root), "status", "--porcelain", "--untracked-files=no"):
-        commit += " (with uncommitted changes)"
+    def commit(root: Path) -> str:
+        short = run("git", "-C", str(root), "rev-parse", "--short", "HEAD")
+        if short and run("git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"):
+            short += " (with uncommitted changes)"
+        return short or "?"
+
     tensorboard_version = run(python, "-c", "import tensorboard; print(tensorboard.__version__)")
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -633,7 +677,7 @@ def environment(browser, app_root: Path, python: str) -> dict:
         "nproc": run("nproc") or str(os.cpu_count()),
         "tensorboard": tensorboard_version,
         "plotly": plotly.__version__,
-        "app commit": commit or "?",
+        **{f"{name} commit": commit(root) for name, root in apps.items()},
     }
 
 
@@ -646,7 +690,7 @@ def main() -> None:
         type=Config.parse,
         nargs="+",
         default=[Config.parse(c) for c in DEFAULT_CONFIGS],
-        metavar="NxD[/2d]",
+        metavar="NxD[/2d][/users]",
         help=f"default: {' '.join(DEFAULT_CONFIGS)}",
     )
     parser.add_argument("--repeats", type=int, default=3, help="fresh pages (3D) or rounds (2D) per measurement")
@@ -659,6 +703,12 @@ def main() -> None:
         help="at most this long for the servers' start-up work before timing",
     )
     parser.add_argument("--app-root", type=Path, default=ROOT, help="the checkout whose app.py to run")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the app (e.g. a git worktree at an older commit) measured beside --app-root's",
+    )
     venv_python = ROOT / ".venv" / "bin" / "python"
     parser.add_argument(
         "--python",
@@ -666,30 +716,36 @@ def main() -> None:
         help="interpreter for app.py and TensorBoard",
     )
     args = parser.parse_args()
-    args.app_root = args.app_root.resolve()
+    apps = {"app": args.app_root.resolve()}
+    if args.before is not None:
+        apps["before"] = args.before.resolve()
+        if not (apps["before"] / "app.py").is_file():
+            parser.error(f"--before {args.before}: no app.py there")
 
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp, sync_playwright() as p:
         workdir = Path(tmp)
         browser = launch_chromium(p)
-        env = environment(browser, args.app_root, args.python)
+        env = environment(browser, apps, args.python)
         print("  ".join(f"{k}: {v}" for k, v in env.items()), flush=True)
-        logdirs: dict[tuple[int, int, bool], tuple[Path, dict]] = {}
+        logdirs: dict[tuple[int, int, bool, bool], tuple[Path, dict]] = {}
         try:
             for config in args.configs:
                 print(f"{config.name}", flush=True)
-                key = (config.n, config.dim, config.sprite)
+                key = (config.n, config.dim, config.sprite, config.users)
                 if key not in logdirs:
-                    path = workdir / f"logdir-{config.n}x{config.dim}{'-sprite' if config.sprite else ''}"
+                    suffix = ("-sprite" if config.sprite else "") + ("-users" if config.users else "")
+                    path = workdir / f"logdir-{config.n}x{config.dim}{suffix}"
                     start = time.perf_counter()
-                    logdirs[key] = (path, write_logdir(path, config.n, config.dim, sprite=config.sprite))
+                    written = write_logdir(path, config.n, config.dim, sprite=config.sprite, users=config.users)
+                    logdirs[key] = (path, written)
                     print(
                         f"  logdir written in {time.perf_counter() - start:.1f} s "
                         f"({logdirs[key][1]['matches']:,} labels match {QUERY!r})",
                         flush=True,
                     )
                 try:
-                    rows += run_config(browser, config, *logdirs[key], args, workdir)
+                    rows += run_config(browser, config, *logdirs[key], args, workdir, apps)
                 except Exception:  # noqa: BLE001
                     traceback.print_exc()
         finally:
@@ -697,13 +753,16 @@ def main() -> None:
 
     table = pd.DataFrame(rows)
     shown = ["config", "step", "TensorBoard s", "plotly floor s", "app s", "ratio", "ratio of"]
+    if "before" in apps:
+        shown += ["before s", "after/before"]
+    commits = "  ".join(f"{name} {env[f'{name} commit']}" for name in apps)
     print()
     print(
         f"{env['date']}  Chromium {env['chromium']}  nproc {env['nproc']}  TensorBoard {env['tensorboard']}  "
-        f"plotly {env['plotly']}  app {env['app commit']}  repeats {args.repeats} (medians)"
+        f"plotly {env['plotly']}  {commits}  repeats {args.repeats} (medians)"
     )
     if not table.empty:
-        for column in ("TensorBoard s", "plotly floor s", "app s", "ratio"):
+        for column in ("TensorBoard s", "plotly floor s", "app s", "ratio", "before s", "after/before"):
             table[column] = pd.to_numeric(table[column], errors="coerce")
         print(table[shown].to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—"))
         errors = table[table["errors"] != ""]
