@@ -96,26 +96,34 @@
      * another view than `view`. */
     function pointPixel(gd, p, view) {
         const full = gd && gd._fullData && gd._fullData[0];
-        const layout = gd && gd._fullLayout;
-        if (!full || !layout || !(p >= 0 && p < full._length)) {
+        if (!full || !(p >= 0 && p < full._length) || drawn(gd).view !== view) {
             return null;
         }
-        if (drawn(gd).view !== view) {
+        const value = full.type === "scatter3d" ? [full.x[p], full.y[p], full.z[p]] : [full.x[p], full.y[p]];
+        return valuePixel(gd, value, true);
+    }
+
+    /* Where data coordinates `value` ([x, y] in 2D, [x, y, z] in 3D) are drawn, in viewport pixels; null behind
+     * the camera, and with `inSight`, null outside the axes' ranges too (a trail's earlier steps may lie
+     * beyond them, and are drawn clipped to the plot). */
+    function valuePixel(gd, value, inSight) {
+        const full = gd && gd._fullData && gd._fullData[0];
+        const layout = gd && gd._fullLayout;
+        if (!full || !layout) {
             return null;
         }
         const rect = gd.getBoundingClientRect();
         if (full.type === "scatter3d") {
             const sceneLayout = layout.scene;
             const scene = sceneLayout && sceneLayout._scene;
-            if (!scene || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale) {
+            if (!scene || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale || value.length < 3) {
                 return null;
             }
-            const value = [full.x[p], full.y[p], full.z[p]];
             const axes = [sceneLayout.xaxis, sceneLayout.yaxis, sceneLayout.zaxis];
             const v = [];
             for (let i = 0; i < 3; i++) {
                 const fraction = axes[i].r2fraction(value[i]);
-                if (!(fraction >= 0 && fraction <= 1)) {
+                if (!(fraction === fraction) || (inSight && !(fraction >= 0 && fraction <= 1))) {
                     return null;
                 }
                 v.push(axes[i].r2l(value[i]) * scene.dataScale[i]);
@@ -134,12 +142,23 @@
         }
         const xa = layout.xaxis;
         const ya = layout.yaxis;
-        const x = xa.l2p(full.x[p]);
-        const y = ya.l2p(full.y[p]);
-        if (!(x >= 0 && x <= xa._length && y >= 0 && y <= ya._length)) {
+        const x = xa.l2p(value[0]);
+        const y = ya.l2p(value[1]);
+        if (!(x === x && y === y) || (inSight && !(x >= 0 && x <= xa._length && y >= 0 && y <= ya._length))) {
             return null;
         }
         return [rect.left + xa._offset + x, rect.top + ya._offset + y];
+    }
+
+    /* The plot area of the scatter (its axes or its scene), in viewport pixels: [left, top, width, height]. */
+    function plotArea(gd) {
+        const layout = gd && gd._fullLayout;
+        if (!layout || !layout._size) {
+            return null;
+        }
+        const rect = gd.getBoundingClientRect();
+        const size = layout._size;
+        return [rect.left + size.l, rect.top + size.t, size.w, size.h];
     }
 
     // An element over the page (placed over the plot by its caller), made once and kept as holder[key].
@@ -192,6 +211,8 @@
         highlightArrays: highlightArrays,
         drawn: drawn,
         pointPixel: pointPixel,
+        valuePixel: valuePixel,
+        plotArea: plotArea,
         overlay: overlay,
         onPaint: onPaint,
         paint: paint,

@@ -64,11 +64,15 @@ NIGHT_MODE = "night-mode"
 BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this browser's list
 STEP_SLIDER = "step-slider"  # the training step shown (a dcc.Slider, one mark per step)
 STEP_PLAY = "step-play"  # walks the steps, one after the other, and stops at the last
+TRAILS_TOGGLE = "trails-toggle"  # each selected point's path over the steps, drawn on the plot
 # --- End of the public IDs. -------------------------------------------------------------------------
 
 # Internal: free to change.
 STEP_ROW = "step-row"  # the slider's row, hidden for a tensor saved at fewer than two steps
 STEP_TIMER = "step-timer"  # ticks while the steps play
+TRAILS_STATUS = "trails-status"  # "Trails of N points over S steps", and what was left out
+TRAILS_STORE = "trails-store"  # each trail's position at each step, for assets/trails.js
+TRAILS_SHOWN = "trails-shown"  # whether trails are drawn (assets/trails.js)
 LABELS_SHOWN = "labels-shown"  # whether they are shown (assets/labels.js)
 IMAGES_TOGGLE = "images-toggle"  # images as points in 2D (when the tensor has a sprite)
 IMAGES_ROW = "images-row"  # the switch's row, hidden without a sprite

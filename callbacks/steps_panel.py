@@ -8,13 +8,16 @@ come from the server's listing, never from the page.
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from callbacks import ids
 from callbacks.common import answers, read_query
 from projector.errors import ProjectorError
-from projector.view import View
+from projector.figures import typed_array
+from projector.trails import MAX_TRAILS, trails
+from projector.view import Selection, View
 from projector.workspace import Workspace
 
 PLAY_MS = 1500  # between two steps while playing: time to see one drawn before the next
@@ -36,6 +39,21 @@ def layout() -> html.Div:
                 ],
                 className="step-controls",
             ),
+            dcc.Checklist(
+                id=ids.TRAILS_TOGGLE,
+                options=[
+                    {
+                        "label": " Trails",
+                        "value": "on",
+                        "title": f"The paths of the clicked point and the first {MAX_TRAILS} selected over the steps",
+                    }
+                ],
+                value=[],
+                className="toggle",
+            ),
+            html.Div(id=ids.TRAILS_STATUS, className="hint trails-status"),
+            dcc.Store(id=ids.TRAILS_STORE),
+            dcc.Store(id=ids.TRAILS_SHOWN),
             dcc.Interval(id=ids.STEP_TIMER, interval=PLAY_MS, disabled=True),
         ],
         id=ids.STEP_ROW,
@@ -76,6 +94,45 @@ def next_step(steps: tuple[int, ...], current: int | None) -> tuple[int | None, 
         return steps[0], True
     following = steps[steps.index(current) + 1]
     return following, following != steps[-1]
+
+
+SPEC_KEYS = ("method", "axes", "result", "dimension", "column", "left", "right", "up", "down", "regex") + tuple(
+    f"{side}_regex" for side in ("left", "right", "up", "down")
+)
+
+
+def trails_answer(
+    workspace: Workspace,
+    on: list | None,
+    drawn: dict | None,
+    selection: dict | None,
+    view: dict | None,
+    spherized: bool,
+    forms: dict[str, dict[str, Any]],
+) -> dict:
+    """The trails to draw over the projection on screen (``drawn``, the projection store's record) and the
+    line that says what they show; none while the switch is off, nothing is selected or the record is of
+    another view than ``view``."""
+    shown = View.from_json(view)
+    if not on or shown is None or not drawn or drawn.get("view") != shown.token:
+        return {"trails": None, "status": ""}
+    spec = {k: drawn[k] for k in SPEC_KEYS if k in drawn}
+    method = spec.get("method")
+    form = forms.get(method) if isinstance(method, str) else None
+    chosen = Selection.from_json(selection, shown.tensor)
+    found = trails(workspace, shown, spherized, spec, chosen, form)
+    if not found.rows.size:
+        return {"trails": None, "status": "Select points (click one, search or drag) to see their trails."}
+    payload = {
+        "view": drawn["view"],
+        "steps": list(found.steps),
+        "shown": found.shown,
+        "count": int(found.rows.size),
+        "dimension": int(found.coords.shape[2]),
+        "anchor": chosen is not None and chosen.anchor is not None,
+        "coords": typed_array(found.coords.reshape(-1)),
+    }
+    return {"trails": payload, "status": found.note}
 
 
 def register(app, workspace: Workspace) -> None:
@@ -157,3 +214,27 @@ def register(app, workspace: Workspace) -> None:
         step, more = next_step(steps, nearest(steps, current))
         done = {} if more else {"playing": True, "label": "▶ Play"}
         return {**({"value": step} if step is not None else {}), **done}
+
+    @answers(
+        app,
+        {"trails": Output(ids.TRAILS_STORE, "data"), "status": Output(ids.TRAILS_STATUS, "children")},
+        inputs={
+            "on": Input(ids.TRAILS_TOGGLE, "value"),
+            "drawn": Input(ids.PROJECTION_STORE, "data"),
+            "selection": Input(ids.SELECTION_STORE, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
+            "spherize": State(ids.SPHERIZE, "value"),
+            "forms": {
+                tab: {name: State(field, "value") for name, field in ids.FORM_FIELDS[tab].items()}
+                for tab in ("tsne", "umap")
+            },
+        },
+        prevent_initial_call=True,
+    )
+    def show_trails(on, drawn, selection, view, spherize, forms):
+        """Each selected point's path over the steps, in the projection on screen."""
+        return trails_answer(workspace, on, drawn, selection, view, bool(spherize), forms)
+
+    app.clientside_callback(
+        ClientsideFunction("trails", "show"), Output(ids.TRAILS_SHOWN, "data"), Input(ids.TRAILS_STORE, "data")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.pages import GRAPH, choose, marker_sizes, open_app, plotted, settle, wait_text
+from tests.e2e.pages import GRAPH, choose, marker_sizes, open_app, plotted, point_pixel, settle, wait_text
 from tests.logdirs import write_tensorboardx_steps
 
 pytestmark = pytest.mark.e2e
@@ -147,3 +147,60 @@ def test_colour_by_what_moved_lists_the_points_that_moved_most(page, steps_app, 
     wait_text(page, "#color-legend", "From step 0 to step 10")
     move_to(page, STEPS[0])
     wait_text(page, "#color-legend", "Step 0 is the step shown: nothing moved")
+
+
+TRAILS = """() => Array.from(document.querySelectorAll('.scatter-trails path.trail')).map(p => {
+    const box = p.closest('.scatter-trails').getBoundingClientRect();
+    const vertices = (p.getAttribute('d').match(/-?\\d+ -?\\d+/g) || []).map(v => v.split(' ').map(Number));
+    return vertices.map(([x, y]) => [x + box.left, y + box.top]); })"""
+RINGS = """() => Array.from(document.querySelectorAll('.scatter-trails circle.trail-shown')).map(c => {
+    const box = c.closest('.scatter-trails').getBoundingClientRect();
+    return [Number(c.getAttribute('cx')) + box.left, Number(c.getAttribute('cy')) + box.top]; })"""
+PIXEL_3D = """([sel, i]) => window.projectorCore.pointPixel(document.querySelector(sel), i,
+    window.projectorCore.drawn(document.querySelector(sel)).view)"""
+
+
+def test_trails_draw_each_selected_points_path_over_the_steps(page, steps_app, artifacts):
+    open_app(page, steps_app, N)
+    page.fill("#search-input", "cat_6")  # cat_6 (a jumper) and cat_60, cat_63, cat_66, cat_69
+    page.press("#search-input", "Enter")
+    wait_text(page, "#search-status", "^5 matches$")
+    page.get_by_label("Trails").check()
+    wait_text(page, "#trails-status", "^Trails of 5 points over 3 steps.$")
+    page.wait_for_function(f"() => ({TRAILS})().length === 5 && ({TRAILS})().every(t => t.length === 3)")
+    settle(page)
+    rings = page.evaluate(RINGS)  # 3D: each ring is where its point is drawn at the step shown
+    matches = sorted(
+        page.evaluate(f"""() => Array.from(document.querySelector('{GRAPH}')._fullData[0].hovertext)
+        .map((t, i) => [t, i]).filter(([t]) => t.startsWith('cat_6')).map(([, i]) => i)""")
+    )
+    drawn = [page.evaluate(PIXEL_3D, [GRAPH, i]) for i in matches]
+    for ring in rings:
+        assert min(np.hypot(ring[0] - d[0], ring[1] - d[1]) for d in drawn) < 2
+    page.screenshot(path=str(artifacts / "e2e-steps-trails-3d.png"))
+
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullData[0].type === 'scattergl'", arg=GRAPH)
+    page.wait_for_function(f"() => ({TRAILS})().length === 5")
+    settle(page)
+    trails = page.evaluate(TRAILS)
+    # The trails start together among the cats; cat_6 (the first match) ends among the dogs, the others together.
+    starts, ends = np.array([t[0] for t in trails]), np.array([t[-1] for t in trails])
+    apart = np.hypot(*(ends[1:] - ends[0]).T).min()
+    assert apart > 5 * np.ptp(ends[1:], axis=0).max() and apart > 5 * np.ptp(starts, axis=0).max()
+    drawn = [point_pixel(page, i) for i in matches]
+    for trail in trails:  # the trail ends at its point's place at the last step, the step shown
+        assert min(np.hypot(trail[-1][0] - d[0], trail[-1][1] - d[1]) for d in drawn) < 2
+    page.screenshot(path=str(artifacts / "e2e-steps-trails-2d.png"))
+
+    move_to(page, STEPS[0])  # the same trails; the ring goes to the first step's end
+    settle(page)
+    page.wait_for_function(
+        f"""() => {{ const t = ({TRAILS})(), r = ({RINGS})();
+            return t.length === 5 && r.every((p, i) => Math.hypot(p[0] - t[i][0][0], p[1] - t[i][0][1]) < 2); }}"""
+    )
+    page.get_by_label("Trails").uncheck()
+    page.wait_for_function(
+        "() => { const l = document.querySelector('.scatter-trails'); return !l || l.style.display === 'none'; }"
+    )
+    assert page.inner_text("#trails-status") == ""

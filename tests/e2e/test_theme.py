@@ -65,6 +65,7 @@ def check_dark_plot(page, paper: str) -> dict:
 def test_night_mode_themes_page_and_plot_in_place(page, app_url, clustered_logdir, artifacts):
     _, vectors, rows = clustered_logdir
     open_app(page, app_url, len(vectors))
+    settle(page)  # the page's own first answers are in: this test is about the theme, not an early search
     page.fill("#search-input", "cat")
     page.press("#search-input", "Enter")
     expected = sum("cat" in r[0] for r in rows)
