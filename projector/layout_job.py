@@ -196,6 +196,9 @@ def _tsne_inputs(
     if params.supervised:
         inputs["labels"] = supervise_labels(data.metadata, params.supervise_column, subset)
     if not start:
+        earlier = previous_step_layout(workspace, data, subset, spherized, params)
+        if earlier is not None:
+            inputs["initialization"], inputs["from_step"] = earlier[1], earlier[0]
         return inputs, {}
     begin = stopped_layout(workspace, data, subset, spherized, start.get("from"), params)
     if begin is None:
@@ -209,6 +212,24 @@ def _tsne_inputs(
     return inputs, {"continued": start["token"]}  # never served as the layout of a run from scratch
 
 
+def previous_step_layout(
+    workspace: Workspace, data: Dataset, subset: np.ndarray | None, spherized: bool, params: TSNEParams
+) -> tuple[int, np.ndarray] | None:
+    """The step before ``data``'s (a tensor saved at several steps) and its t-SNE layout with the same
+    settings, when the shared cache holds one: a run on this step starts from it, so the layout travels from
+    step to step instead of starting anew. None for the first step, a tensor saved once, or no such layout."""
+    steps = data.spec.steps
+    step = steps[-1] if data.spec.step is None and steps else data.spec.step
+    if step not in steps or steps.index(step) == 0:
+        return None
+    before = steps[steps.index(step) - 1]
+    earlier = workspace.dataset(data.spec.key, step=before)
+    if earlier.n != data.n:
+        return None
+    layout = workspace.results.get(layout_key(workspace, earlier, subset, spherized, "tsne", params))
+    return None if layout is None else (before, layout)
+
+
 def _umap_inputs(*_: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """A UMAP job needs nothing beyond its vectors and parameters."""
     return {}, {}
@@ -218,6 +239,7 @@ def _run_tsne(vectors: np.ndarray, params: TSNEParams, progress: _Progress, **in
     """Run t-SNE (``inputs``: the labels of a supervised run, the Start of a continued one)."""
     progress.total = params.total
     start = inputs.get("start")
+    from_step = inputs.pop("from_step", None)
     progress.stage(
         "finding neighbours and affinities" + (f" to go on from iteration {start.iteration}" if start else ""), 0, 1
     )
@@ -227,6 +249,8 @@ def _run_tsne(vectors: np.ndarray, params: TSNEParams, progress: _Progress, **in
     stopped = params.total is None or reached < params.total
     of = "" if params.total is None else f" of {params.total}"
     text = f"iteration {reached}{of}: {'stopped' if stopped else 'done'}"
+    if from_step is not None:
+        text += f" (started from step {from_step:,}'s layout)"
     early = start.early_exaggeration_iter if start and start.early_exaggeration_iter is not None else None
     early = params.early_exaggeration_iter if early is None else early  # the phase a continuation goes on from
     return layout, text, stopped, {"iteration": reached, "stopped": stopped, "early_exaggeration_iter": early}

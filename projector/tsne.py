@@ -195,6 +195,7 @@ def tsne(
     labels: np.ndarray | None = None,
     start: Start | None = None,
     nudge: Callable[[], bool] | None = None,
+    initialization: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Run t-SNE on ``vectors``; return the layout (float32, N × k) and the last iteration reached.
 
@@ -205,7 +206,9 @@ def tsne(
     ``labels`` (one string per point, "" for none) supervise a run whose params say so. ``start`` continues
     from a layout reached earlier: no new initialisation, early exaggeration only for what was left of it,
     iterations counted on from ``start.iteration``. ``nudge()``, asked at every frame, perturbs the layout
-    there when it returns True.
+    there when it returns True. ``initialization`` (N × k) is where a run from scratch begins instead of
+    openTSNE's PCA: an earlier training step's layout, rescaled as openTSNE rescales its own, so the new
+    layout keeps that one's arrangement (every phase runs, early exaggeration included).
     """
     from openTSNE import TSNE
 
@@ -222,6 +225,8 @@ def tsne(
             f"The layout to continue from is {start.layout.shape[0]:,} × {start.layout.shape[1]}; "
             f"this run lays out {len(data):,} points in {params.n_components}D. Press Run instead."
         )
+    if initialization is not None and initialization.shape != (len(data), params.n_components):
+        initialization = None  # another step's layout of other points or dimensions: openTSNE's own start
     state = _Progress(offset=start.iteration if start else 0)
 
     def callback(iteration: int, _error: float, embedding: np.ndarray) -> bool:
@@ -242,7 +247,7 @@ def tsne(
         random_state=params.random_state,
         n_jobs=os.cpu_count() or 1,
     )
-    embedding = _initial(estimator, data, params, labels, start)
+    embedding = _initial(estimator, data, params, labels, start, initialization)
     phases = _phases(estimator, phase_params(params, start), state.offset)
     embedding = _fit_in_phases(estimator, embedding, phases, state)
     return np.asarray(embedding, dtype=np.float32), state.iteration
@@ -258,10 +263,22 @@ class _Progress:
 
 
 def _initial(
-    estimator: Any, data: np.ndarray, params: TSNEParams, labels: np.ndarray | None, start: Start | None
+    estimator: Any,
+    data: np.ndarray,
+    params: TSNEParams,
+    labels: np.ndarray | None,
+    start: Start | None,
+    initialization: np.ndarray | None = None,
 ) -> Any:
-    """The openTSNE embedding to optimise: openTSNE's own initialisation, or the layout to continue from;
-    affinities reweighted by the labels when supervised."""
+    """The openTSNE embedding to optimise: openTSNE's own initialisation, another step's layout rescaled
+    (``initialization``), or the layout to continue from; affinities reweighted by the labels when supervised."""
+    if start is None and initialization is not None:
+        from openTSNE.initialization import rescale
+
+        begin = rescale(np.asarray(initialization, dtype=np.float64))  # the spread openTSNE starts from
+        if not params.supervised:
+            return estimator.prepare_initial(data, initialization=begin)
+        start = Start(begin, 0)
     if not params.supervised and start is None:
         return estimator.prepare_initial(data)  # openTSNE's affinities and PCA initialisation
     from openTSNE.affinity import MultiscaleMixture

@@ -159,3 +159,45 @@ def test_another_sessions_job_does_not_stop_it(job):
 
     ended = job(token="t1", reporter=FakeReporter(on_frame=another_browser_runs))
     assert ended.status == "iteration 100 of 100: done" and other["ended"].status.endswith("done")
+
+
+def test_a_later_steps_run_starts_from_the_step_before_it(tmp_path, monkeypatch):
+    from tests.logdirs import write_tensorboardx_steps
+
+    rng = np.random.default_rng(2)
+    first = rng.normal(size=(40, 6)).astype(np.float32)
+    calls = [("v", 0, first, None), ("v", 5, first + 0.01 * rng.normal(size=(40, 6)).astype(np.float32), None)]
+    workspace = Workspace(write_tensorboardx_steps(tmp_path / "logdir", calls), cache_root=tmp_path / "cache")
+    key = workspace.listing(".").specs[0].key
+    board, slots = JobBoard(tmp_path / "board"), JobSlots(tmp_path / "slots", 2, 10)
+    seen = []
+    real = layout_job.tsne
+
+    def recording(vectors, params, **inputs):
+        seen.append(inputs.get("initialization"))
+        return real(vectors, params, **inputs)
+
+    monkeypatch.setattr(layout_job, "tsne", recording)
+
+    def run(view, token):
+        return run_layout_job(
+            workspace=workspace,
+            board=board,
+            slots=slots,
+            reporter=FakeReporter(),
+            method="tsne",
+            token=token,
+            session="s1",
+            view=view,
+            dimension=2,
+            spherized=False,
+            form=FORM,
+        )
+
+    earlier = run(View(key, step=0), "t1")  # the first step has none before it: openTSNE's own start
+    assert seen[-1] is None and earlier.status == "iteration 100 of 100: done"
+    later = run(View(key), "t2")
+    np.testing.assert_array_equal(seen[-1], workspace.results.get(earlier.done["result"]))
+    assert later.status == "iteration 100 of 100: done (started from step 0's layout)"
+    params, _ = layout_params("tsne", 2, 40, FORM)  # stored under its settings, found as any layout is
+    assert later.done["result"] == layout_key(workspace, workspace.dataset(key), None, False, "tsne", params)

@@ -278,3 +278,18 @@ def test_a_run_goes_on_with_another_iteration_count_without_repeating_its_early_
     assert [length for length, _, _ in planned[0]] == [0, 450]  # no exaggeration again; on to 600
     assert done == 600 and min(frames) == 175
     assert trustworthiness(blobs, layout, n_neighbors=10) > 0.9
+
+
+def test_a_run_started_from_another_steps_layout_keeps_its_arrangement(blobs):
+    _, clusters = make_blobs(400, n_features=20, centers=6, cluster_std=2.0, random_state=0)
+    first, _ = tsne(blobs, FAST)
+    for mirror in (1.0, -1.0):  # the same start turned over gives the layout turned over
+        begin = first * np.array([mirror, 1.0], dtype=np.float32)
+        layout, reached = tsne(blobs, FAST, initialization=begin)
+        assert reached == 250 and trustworthiness(blobs, layout, n_neighbors=10) > 0.9
+        centres = np.array([layout[clusters == c].mean(axis=0) for c in range(6)])
+        started = np.array([begin[clusters == c].mean(axis=0) for c in range(6)])
+        for axis in range(2):  # each cluster where the earlier layout had it
+            assert np.corrcoef(centres[:, axis], started[:, axis])[0, 1] > 0.9
+    wrong, _ = tsne(blobs, SHORT, initialization=np.zeros((10, 2), dtype=np.float32))
+    np.testing.assert_array_equal(wrong, tsne(blobs, SHORT)[0])  # a layout of other points is not used
