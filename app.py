@@ -19,6 +19,7 @@ import serving
 from callbacks import (
     bookmarks_panel,
     common,
+    compare_panel,
     data_panel,
     edit_panel,
     ids,
@@ -125,10 +126,17 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
             html.Main(
                 [
                     html.Aside(
-                        [data_panel.layout(max_upload), steps_panel.layout(), projections_panel.layout()],
+                        [
+                            data_panel.layout(max_upload),
+                            steps_panel.layout(),
+                            compare_panel.layout(),
+                            projections_panel.layout(),
+                        ],
                         className="left",
                     ),
-                    plot.layout(warmup.status, first["figure"]),
+                    html.Div(
+                        [plot.layout(warmup.status, first["figure"]), compare_panel.plot_layout()], className="plots"
+                    ),
                     html.Aside(
                         [inspector_panel.layout(), edit_panel.layout(), bookmarks_panel.layout(max_upload)],
                         className="right",
@@ -186,6 +194,7 @@ def create_app(config: Config) -> Dash:
     app.layout = functools.partial(build_layout, workspace, warmup, config.max_request_bytes())
     data_panel.register(app, workspace)
     steps_panel.register(app, workspace)
+    compare_panel.register(app, workspace)
     projections_panel.register(app, workspace)
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)

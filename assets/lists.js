@@ -10,7 +10,7 @@
 
     const core = window.projectorCore;
     const IDS = core.IDS;
-    const LIST_ENTRY = [IDS.NEIGHBORS_LIST, IDS.MATCH_LIST, IDS.CHANGED_LIST].map(function (id) {
+    const LIST_ENTRY = [IDS.NEIGHBORS_LIST, IDS.MATCH_LIST, IDS.CHANGED_LIST, IDS.COMPARE_CHANGED, IDS.COMPARE_NEIGHBORS].map(function (id) {
         return "#" + id + " [data-row]";
     }).join(", ");
     const ring = {element: null, entry: null, frame: 0, at: ""};

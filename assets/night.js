@@ -178,24 +178,31 @@
 
     const watched = new WeakSet();
 
+    /* Both plots: the scatter and, while something is compared, the second one beside it. */
+    function graphs() {
+        const second = document.querySelector("#" + core.IDS.SCATTER_COMPARE + " .js-plotly-plot");
+        return [core.graph(), second].filter(Boolean);
+    }
+
     /* Theme every figure once it is drawn: the graph div appears when Dash first renders the plot. */
     function watch() {
-        const gd = core.graph();
-        if (!gd || !gd.on || watched.has(gd)) {
-            return;
-        }
-        watched.add(gd);
-        gd.on("plotly_afterplot", function () {
-            Promise.resolve().then(function () { themePlot(gd); });
+        graphs().forEach(function (gd) {
+            if (!gd.on || watched.has(gd)) {
+                return;
+            }
+            watched.add(gd);
+            gd.on("plotly_afterplot", function () {
+                Promise.resolve().then(function () { themePlot(gd); });
+            });
+            window.requestAnimationFrame(function () { themePlot(gd); });
         });
-        window.requestAnimationFrame(function () { themePlot(gd); });
     }
 
     function apply(dark) {
         state.dark = Boolean(dark);
         document.documentElement.classList.toggle("night", state.dark);
         watch();
-        themePlot(core.graph());
+        graphs().forEach(themePlot);
     }
 
     /* The switch and the stored choice, kept in step (callbacks/theme.py): a click on the switch stores the

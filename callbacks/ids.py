@@ -65,6 +65,8 @@ BOOKMARK_DELETE = "bookmark-delete"  # drop the current bookmark from this brows
 STEP_SLIDER = "step-slider"  # the training step shown (a dcc.Slider, one mark per step)
 STEP_PLAY = "step-play"  # walks the steps, one after the other, and stops at the last
 TRAILS_TOGGLE = "trails-toggle"  # each selected point's path over the steps, drawn on the plot
+COMPARE_TENSOR = "compare-tensor"  # a second embedding of the same rows, drawn beside the first
+SCATTER_COMPARE = "scatter-compare"  # the second dcc.Graph, linked to the first
 # --- End of the public IDs. -------------------------------------------------------------------------
 
 # Internal: free to change.
@@ -143,6 +145,13 @@ BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone
 THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
 MATCH_MORE = "match-more"  # "… and N more" below the match list
 CHANGED_LIST = "changed-list"  # coloured by what moved since a step: the points that moved most, clickable
+COMPARE_PLOT = "compare-plot"  # the second plot's column, hidden while nothing is compared
+COMPARE_STATUS = "compare-status"  # what the second plot shows
+COMPARE_COLOR = "compare-color"  # "Colour by neighbourhood change" (the second plot)
+COMPARE_CHANGED = "compare-changed"  # the points whose neighbourhood changed most, clickable
+COMPARE_NEIGHBORS = "compare-neighbors"  # the clicked point's neighbours in the second embedding
+COMPARE_HIGHLIGHT = "compare-highlight"  # the highlight store's payload, passed on while something is compared
+COMPARE_NEIGHBOURS_OF = "compare-neighbours-of"  # the neighbours store's, likewise (assets/compare.js)
 LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (written by assets/lists.js)
 CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 

@@ -46,11 +46,13 @@ _TEXT = [
     ids.CUSTOM_COLUMN,
     ids.TSNE_SUPERVISE_COLUMN,
     ids.BOOKMARK_TITLE,
+    ids.COMPARE_TENSOR,
 ]
 _TYPED = [ids.SEARCH_INPUT, ids.EDIT_BY_VALUE, ids.CUSTOM_LEFT, ids.CUSTOM_RIGHT, ids.CUSTOM_UP, ids.CUSTOM_DOWN]
 _CHECKLISTS = [
     ids.CATEGORICAL_COLORING,
     ids.TRAILS_TOGGLE,
+    ids.COMPARE_COLOR,
     ids.SPHERIZE,
     ids.SEARCH_REGEX,
     ids.CUSTOM_LEFT_REGEX,
@@ -72,6 +74,7 @@ _STORES = [
     ids.BOOKMARKS_STORE,
     ids.BOOKMARK_OPENING,
     ids.TSNE_START,
+    ids.COMPARE_HIGHLIGHT,
 ]
 
 TYPES: dict[tuple[str, str], parse.Parser] = {
@@ -90,6 +93,7 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     (ids.VIEW_STORE, "data"): parse.view,
     (ids.SELECTION_STORE, "data"): parse.selection,
     (ids.NEIGHBORS_STORE, "data"): parse.neighbors,
+    (ids.COMPARE_NEIGHBOURS_OF, "data"): parse.neighbors,
     (ids.BOOKMARK_CURSOR, "data"): parse.index,
     (ids.BOOKMARK_GO, "data"): parse.index,
     (ids.TSNE_TOKEN, "data"): parse.text(64),

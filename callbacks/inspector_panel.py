@@ -98,7 +98,13 @@ def layout() -> html.Div:
                 className="neighbors-row",
             ),
             html.Div(id=ids.POINT_DETAILS, className="details"),
-            html.Ol(id=ids.NEIGHBORS_LIST, className="neighbors pick-list"),
+            html.Div(
+                [
+                    html.Ol(id=ids.NEIGHBORS_LIST, className="neighbors pick-list"),
+                    html.Div(id=ids.COMPARE_NEIGHBORS, className="compare-neighbors"),
+                ],
+                className="neighbour-lists",
+            ),
         ],
         className="panel inspector-panel",
     )
@@ -178,6 +184,8 @@ def register(app, workspace: Workspace) -> None:
             "column": Input(ids.SEARCH_COLUMN, "value"),
             "regex": Input(ids.SEARCH_REGEX, "value"),
             "click": Input(ids.SCATTER, "clickData"),
+            "compare_click": Input(ids.SCATTER_COMPARE, "clickData"),
+            "compare_drag": Input(ids.SCATTER_COMPARE, "selectedData"),
             "drag": Input(ids.SCATTER, "selectedData"),
             "pick": Input(ids.LIST_PICK, "data"),
             "_clear": Input(ids.CLEAR_SELECTION, "n_clicks"),
@@ -195,6 +203,7 @@ def register(app, workspace: Workspace) -> None:
             "current": State(ids.SELECTION_STORE, "data"),
             "label_by": State(ids.LABEL_BY, "value"),
             "typed": State(ids.SEARCH_INPUT, "value"),
+            "compare": State(ids.COMPARE_TENSOR, "value"),
         },
         prevent_initial_call=True,
     )

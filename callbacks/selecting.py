@@ -7,12 +7,13 @@ values saying what the selection becomes and which texts go with it; the panel t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Callable
 
 import numpy as np
 
 from callbacks import ids
+from projector.compare import parse_choice, second_dataset, second_view
 from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.projection import project
@@ -31,6 +32,9 @@ class SelectInputs:
     column: str | None = None
     regex: list | None = None
     click: dict | None = None
+    compare_click: dict | None = None  # a click on the second plot (callbacks.compare_panel)
+    compare_drag: dict | None = None  # a box or lasso on it
+    compare: str | None = None  # what it shows (a compare-tensor value)
     drag: dict | None = None
     pick: dict | None = None
     opening: Opening | None = None  # the bookmark being opened, when it triggered this request
@@ -152,6 +156,23 @@ def on_click(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
     return cleared(sel, inp)
 
 
+def on_compare_click(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
+    """A click on the second plot: the same row as on the first (its points are the same rows, in order)."""
+    return on_click(workspace, data, replace(inp, click=inp.compare_click))
+
+
+def on_compare_drag(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
+    """A box or lasso on the second plot: the rows inside it there, selected in both."""
+    drag, choice = inp.compare_drag, parse_choice(inp.compare)
+    if choice is None or not drag or not (drag.get("range") or drag.get("lassoPoints")):
+        return UNCHANGED
+    first = project(workspace, data, inp.view.subset, bool(inp.spherize), plotted_spec(inp))
+    other = second_dataset(workspace, data, choice)
+    second, _ = second_view(workspace, first, other, inp.view.subset, bool(inp.spherize))
+    positions = dragged_positions(drag, second.coords)
+    return cleared(Selection.of(data.spec.key, to_rows(inp.view.subset, positions), None, "drag"), inp)
+
+
 Handler = Callable[[Workspace, Dataset, SelectInputs], Change]
 
 # Which handler answers a request, by the first of these properties among its triggers. A view change comes
@@ -164,6 +185,8 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
     (f"{ids.LIST_PICK}.data", on_pick),
     (f"{ids.SCATTER}.selectedData", on_drag),
     (f"{ids.SCATTER}.clickData", on_click),
+    (f"{ids.SCATTER_COMPARE}.clickData", on_compare_click),
+    (f"{ids.SCATTER_COMPARE}.selectedData", on_compare_drag),
     (f"{ids.NEIGHBORS_K}.value", on_neighbours),
     (f"{ids.DISTANCE_METRIC}.value", on_neighbours),
     (f"{ids.METADATA_EDITED}.data", on_edit),
@@ -190,11 +213,16 @@ def dragged_positions(event: dict, coords: np.ndarray) -> np.ndarray:
     return in_lasso(coords, event["lassoPoints"]["x"], event["lassoPoints"]["y"])
 
 
-def plotted_coords(workspace: Workspace, data: Dataset, inp: SelectInputs) -> np.ndarray:
-    """The coordinates currently drawn, recomputed or read back from the result cache."""
+def plotted_spec(inp: SelectInputs) -> dict:
+    """The drawn projection's record, or InputError while none is drawn."""
     if not inp.projection:
         raise InputError("The plot is still being drawn; try again in a moment.")
-    return project(workspace, data, inp.view.subset, bool(inp.spherize), inp.projection).coords
+    return inp.projection
+
+
+def plotted_coords(workspace: Workspace, data: Dataset, inp: SelectInputs) -> np.ndarray:
+    """The coordinates currently drawn, recomputed or read back from the result cache."""
+    return project(workspace, data, inp.view.subset, bool(inp.spherize), plotted_spec(inp)).coords
 
 
 def picked_row(pick: dict | None, subset: np.ndarray | None, n: int) -> int | None:

@@ -163,6 +163,18 @@ def _neighbor_scale(vectors: np.ndarray, metric: str) -> float:
     return float(np.median(positive)) if positive.size else 1.0
 
 
+def turned_to(reference: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """``coords`` rotated (or mirrored) about their centre to lie as close as they can to ``reference``, the
+    same rows' positions in another view: orthogonal Procrustes, so distances within ``coords`` are kept."""
+    a, b = np.asarray(reference, dtype=np.float64), np.asarray(coords, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2:
+        raise InputError(f"Both layouts must hold the same points in as many axes, got {a.shape} and {b.shape}.")
+    centre = b.mean(axis=0)
+    u, _, vt = np.linalg.svd((b - centre).T @ (a - a.mean(axis=0)))
+    turned: np.ndarray = ((b - centre) @ (u @ vt) + centre).astype(np.asarray(coords).dtype, copy=False)
+    return turned
+
+
 def change_score(moved: np.ndarray, neighborhood: np.ndarray) -> np.ndarray:
     """What to colour by: the mean of the neighbourhood change and ``moved / (1 + moved)``, in [0, 1).
 

@@ -51,6 +51,7 @@ CACHE_SIZES = {
     "neighbors": 4,
     "colors": 8,
     "moved": 8,  # what moved between two steps, per pair of steps and subset
+    "compare": 8,  # neighbourhood change between two embeddings of the same rows
     "trails": 24,  # every visible point's position at one step, per projection (projector/trails.py)
     "kinds": 16,  # column kinds of metadata tables
     "config": 256,  # parsed projector_config.pbtxt files

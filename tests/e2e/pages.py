@@ -13,6 +13,7 @@ import numpy as np
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 GRAPH = "#scatter .js-plotly-plot"
+COMPARE_GRAPH = "#scatter-compare .js-plotly-plot"  # the second plot, beside the first
 MENU = ".dash-dropdown-content [role=option]"  # the open dropdown's options, not the checklists
 CLICK = "([sel, i]) => document.querySelector(sel).emit('plotly_click', {points: [{curveNumber: 0, pointNumber: i}]})"
 PLOTTED = """(sel) => { const t = document.querySelector(sel)._fullData[0];
@@ -52,13 +53,13 @@ def settle(page) -> None:
     page.wait_for_timeout(1500)
 
 
-def wait_points(page, n: int) -> None:
-    """Until the plot's first trace holds ``n`` points."""
+def wait_points(page, n: int, graph: str = GRAPH) -> None:
+    """Until the plot's (or ``graph``'s) first trace holds ``n`` points."""
     page.wait_for_function(
         """([sel, n]) => { const gd = document.querySelector(sel);
             return gd && gd._fullData && gd._fullData.length && gd._fullData[0].x
                 && gd._fullData[0].x.length === n; }""",
-        arg=[GRAPH, n],
+        arg=[graph, n],
     )
 
 
@@ -97,11 +98,11 @@ def choose(page, dropdown_id: str, option: str) -> None:
     (named if named.count() else page.locator(MENU).filter(has_text=option)).first.click()
 
 
-def marker_sizes(page) -> list[float]:
+def marker_sizes(page, graph: str = GRAPH) -> list[float]:
     return page.evaluate(
         """(sel) => { const m = document.querySelector(sel)._fullData[0].marker;
             return Array.from(m.size); }""",
-        GRAPH,
+        graph,
     )
 
 
@@ -121,10 +122,10 @@ def open_app(page, url: str, n: int) -> None:
     wait_text(page, "#point-count", f"^{n:,} points$")
 
 
-def plotted(page, dtype=np.float64) -> np.ndarray:
+def plotted(page, dtype=np.float64, graph: str = GRAPH) -> np.ndarray:
     """The first trace's coordinates as Plotly holds them, one row a point: x, y (and z in 3D); ``np.float32``
     to compare with what a bookmark or the CSV export holds."""
-    x, y, z = page.evaluate(PLOTTED, GRAPH)
+    x, y, z = page.evaluate(PLOTTED, graph)
     return np.array([x, y] + ([z] if z else []), dtype=dtype).T
 
 

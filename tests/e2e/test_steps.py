@@ -5,7 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.pages import GRAPH, choose, marker_sizes, open_app, plotted, point_pixel, settle, wait_text
+from tests.e2e.pages import (
+    CLICK,
+    COMPARE_GRAPH,
+    GRAPH,
+    choose,
+    marker_sizes,
+    open_app,
+    plotted,
+    point_pixel,
+    settle,
+    wait_points,
+    wait_text,
+)
 from tests.logdirs import write_tensorboardx_steps
 
 pytestmark = pytest.mark.e2e
@@ -204,3 +216,41 @@ def test_trails_draw_each_selected_points_path_over_the_steps(page, steps_app, a
         "() => { const l = document.querySelector('.scatter-trails'); return !l || l.style.display === 'none'; }"
     )
     assert page.inner_text("#trails-status") == ""
+
+
+def enlarged(sizes: list[float]) -> set[int]:
+    """The points drawn larger than the smallest: the highlighted ones."""
+    return {i for i, size in enumerate(sizes) if size > min(sizes)}
+
+
+def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps_app, artifacts):
+    open_app(page, steps_app, N)
+    assert page.is_hidden("#compare-plot")
+    choose(page, "compare-tensor", "this tensor at step 0")
+    wait_points(page, N, COMPARE_GRAPH)
+    wait_text(page, "#compare-status", "PCA as on the left, turned to match it")
+    assert not np.allclose(plotted(page, graph=COMPARE_GRAPH), plotted(page))  # step 0's vectors, not step 20's
+
+    page.fill("#search-input", "dog")
+    page.press("#search-input", "Enter")
+    dogs = {i for i in range(N) if i % 3 == 1}
+    wait_text(page, "#search-status", f"^{len(dogs)} matches$")
+    settle(page)
+    assert enlarged(marker_sizes(page)) == enlarged(marker_sizes(page, COMPARE_GRAPH)) == dogs
+
+    page.fill("#neighbors-k", "10")
+    page.press("#neighbors-k", "Enter")
+    page.evaluate(CLICK, [COMPARE_GRAPH, JUMPERS[1]])  # a click on the second plot selects the same row
+    wait_text(page, "#point-details", f"cat_{JUMPERS[1]}")
+    title = wait_text(page, "#compare-neighbors .compare-title", r"of 10 shared$")
+    assert int(title.split(": ")[1].split(" of")[0]) <= 3  # a cat among the dogs now, among the cats then
+    settle(page)
+    assert enlarged(marker_sizes(page)) == enlarged(marker_sizes(page, COMPARE_GRAPH))
+    assert page.locator("#compare-neighbors li").count() == 10
+
+    page.click("text=Colour by neighbourhood change")
+    page.wait_for_function("() => document.querySelectorAll('#compare-changed > li').length === 20")
+    entries = page.locator("#compare-changed > li .changed-label").all_inner_texts()
+    assert set(entries[:3]) == {f"cat_{i}" for i in JUMPERS}  # the cats that joined the dogs, first
+    wait_text(page, "#compare-status", "Coloured by neighbourhood change")
+    page.screenshot(path=str(artifacts / "e2e-compare.png"))
