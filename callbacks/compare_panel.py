@@ -23,6 +23,7 @@ from projector.compare import (
     MOST_CHANGED,
     change_scores,
     compare_options,
+    name_of,
     parse_choice,
     second_dataset,
     second_view,
@@ -144,7 +145,7 @@ def neighbour_lists(workspace: Workspace, data: Dataset, other: Dataset, view: V
             html.Span(f"{distance:.3f}", className="distance"),
         ]
         entries.append(list_entry(children, labels[row], row, position, "neighbor" + (" shared" if mark else "")))
-    title = f"In {other.spec.label}: {len(shared):,} of {len(first):,} shared"
+    title = f"In {name_of(other)}: {len(shared):,} of {len(first):,} shared"
     return [html.Div(title, className="compare-title"), html.Ol(entries, className="neighbors pick-list")]
 
 
@@ -162,7 +163,7 @@ def register(app, workspace: Workspace) -> None:
         (ids.NEIGHBORS_STORE, ids.COMPARE_NEIGHBOURS_OF),
     ):
         app.clientside_callback(
-            ClientsideFunction("projector", "whileCompared"),
+            ClientsideFunction("projector", "whileUsed"),
             Output(target, "data"),
             Input(source, "data"),
             Input(ids.COMPARE_TENSOR, "value"),

@@ -151,7 +151,8 @@ COMPARE_COLOR = "compare-color"  # "Colour by neighbourhood change" (the second 
 COMPARE_CHANGED = "compare-changed"  # the points whose neighbourhood changed most, clickable
 COMPARE_NEIGHBORS = "compare-neighbors"  # the clicked point's neighbours in the second embedding
 COMPARE_HIGHLIGHT = "compare-highlight"  # the highlight store's payload, passed on while something is compared
-COMPARE_NEIGHBOURS_OF = "compare-neighbours-of"  # the neighbours store's, likewise (assets/compare.js)
+COMPARE_NEIGHBOURS_OF = "compare-neighbours-of"  # the neighbours store's, likewise (assets/passed_on.js)
+TRAILS_SELECTION = "trails-selection"  # the selection store's, passed on while Trails is on
 LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (written by assets/lists.js)
 CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 

@@ -92,6 +92,7 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     (ids.PROJECTION_REQUEST, "data"): parse.record("view"),
     (ids.VIEW_STORE, "data"): parse.view,
     (ids.SELECTION_STORE, "data"): parse.selection,
+    (ids.TRAILS_SELECTION, "data"): parse.selection,
     (ids.NEIGHBORS_STORE, "data"): parse.neighbors,
     (ids.COMPARE_NEIGHBOURS_OF, "data"): parse.neighbors,
     (ids.BOOKMARK_CURSOR, "data"): parse.index,

@@ -53,6 +53,7 @@ def layout() -> html.Div:
             ),
             html.Div(id=ids.TRAILS_STATUS, className="hint trails-status"),
             dcc.Store(id=ids.TRAILS_STORE),
+            dcc.Store(id=ids.TRAILS_SELECTION),
             dcc.Store(id=ids.TRAILS_SHOWN),
             dcc.Interval(id=ids.STEP_TIMER, interval=PLAY_MS, disabled=True),
         ],
@@ -221,7 +222,7 @@ def register(app, workspace: Workspace) -> None:
         inputs={
             "on": Input(ids.TRAILS_TOGGLE, "value"),
             "drawn": Input(ids.PROJECTION_STORE, "data"),
-            "selection": Input(ids.SELECTION_STORE, "data"),
+            "selection": Input(ids.TRAILS_SELECTION, "data"),
             "view": State(ids.VIEW_STORE, "data"),
             "spherize": State(ids.SPHERIZE, "value"),
             "forms": {
@@ -235,6 +236,12 @@ def register(app, workspace: Workspace) -> None:
         """Each selected point's path over the steps, in the projection on screen."""
         return trails_answer(workspace, on, drawn, selection, view, bool(spherize), forms)
 
+    app.clientside_callback(  # the selection reaches show_trails only while Trails is on
+        ClientsideFunction("projector", "whileUsed"),
+        Output(ids.TRAILS_SELECTION, "data"),
+        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.TRAILS_TOGGLE, "value"),
+    )
     app.clientside_callback(
         ClientsideFunction("trails", "show"), Output(ids.TRAILS_SHOWN, "data"), Input(ids.TRAILS_STORE, "data")
     )

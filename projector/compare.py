@@ -81,6 +81,13 @@ def second_dataset(workspace: Workspace, data: Dataset, choice: Choice, session:
     return other
 
 
+def name_of(data: Dataset) -> str:
+    """How the second embedding is named: its tensor, and the step when it has several."""
+    spec = data.spec
+    step = f" at step {spec.step:,}" if spec.step is not None and len(spec.steps) > 1 else ""
+    return f"{spec.label}{step}"
+
+
 def second_view(
     workspace: Workspace,
     first: Projected,
@@ -93,14 +100,14 @@ def second_view(
     spec, method = first.spec, first.spec.get("method")
     dimension = first.coords.shape[1]
     name = METHOD_NAMES.get(str(method), str(method))
-    projected, note = None, f"{other.spec.label}, {name} as on the left"
+    projected, note = None, f"{name_of(other)}, {name} as on the left"
     if method in ("pca", "custom") and not spec.get("result"):
         try:
             projected = project(workspace, other, subset, spherized, spec)
         except ProjectorError as error:
-            note = f"{other.spec.label} in PCA: {error}"
+            note = f"{name_of(other)} in PCA: {error}"
     elif method in ("tsne", "umap"):
-        note = f"{other.spec.label} in PCA ({name} is run on the tensor that is open: open it to run one)"
+        note = f"{name_of(other)} in PCA ({name} is run on the tensor that is open: open it to run one)"
     if projected is None:
         components = workspace.pca(other, subset, spherized).coords.shape[1]
         projected = project(workspace, other, subset, spherized, pca_spec(list(range(min(dimension, components)))))

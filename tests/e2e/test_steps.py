@@ -228,7 +228,7 @@ def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps
     assert page.is_hidden("#compare-plot")
     choose(page, "compare-tensor", "this tensor at step 0")
     wait_points(page, N, COMPARE_GRAPH)
-    wait_text(page, "#compare-status", "PCA as on the left, turned to match it")
+    wait_text(page, "#compare-status", "^words .* at step 0, PCA as on the left, turned to match it")
     assert not np.allclose(plotted(page, graph=COMPARE_GRAPH), plotted(page))  # step 0's vectors, not step 20's
 
     page.fill("#search-input", "dog")
