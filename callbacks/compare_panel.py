@@ -14,7 +14,7 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 
 from callbacks import ids
-from callbacks.common import answers, list_entry
+from callbacks.common import answers, list_entry, read_query
 from callbacks.inspector_panel import MAX_K
 from projector import scatter
 from projector.alignment import most_changed
@@ -46,6 +46,8 @@ def layout() -> html.Div:
             html.H2("Compare"),
             html.Label("Compare with", htmlFor=ids.COMPARE_TENSOR),
             dcc.Dropdown(id=ids.COMPARE_TENSOR, options=[], placeholder="Another embedding of the same points"),
+            html.Label("Rows matched by", htmlFor=ids.COMPARE_MATCH),
+            dcc.Dropdown(id=ids.COMPARE_MATCH, options=[], placeholder="row number (index)"),
             html.Div(
                 "Drawn beside the plot, row for row: selecting, searching or clicking in either lights up the "
                 "same points in both.",
@@ -103,6 +105,15 @@ def changed_entries(data: Dataset, view: View, scores: np.ndarray, label_by: str
         ]
         entries.append(list_entry(children, labels[row], row, position, "changed"))
     return entries
+
+
+def kept_choice(options: list[dict], current: str | None, wanted: str | None) -> str | None:
+    """The choice shown once the options change: the current one while it is offered; the URL's (a page
+    opening with ``&compare=``) while none is chosen; else none."""
+    values = {o["value"] for o in options}
+    if current is not None:
+        return current if current in values else None
+    return wanted if wanted in values else None
 
 
 def compared_figure(workspace: Workspace, data: Dataset, other: Dataset, view: View, form: dict) -> dict:
@@ -171,18 +182,28 @@ def register(app, workspace: Workspace) -> None:
 
     @answers(
         app,
-        {"options": Output(ids.COMPARE_TENSOR, "options"), "value": Output(ids.COMPARE_TENSOR, "value")},
-        inputs={"view": Input(ids.VIEW_STORE, "data"), "current": State(ids.COMPARE_TENSOR, "value")},
+        {
+            "options": Output(ids.COMPARE_TENSOR, "options"),
+            "value": Output(ids.COMPARE_TENSOR, "value"),
+            "match_options": Output(ids.COMPARE_MATCH, "options"),
+        },
+        inputs={
+            "view": Input(ids.VIEW_STORE, "data"),
+            "current": State(ids.COMPARE_TENSOR, "value"),
+            "search": State(ids.URL, "search"),
+        },
         prevent_initial_call=True,
     )
-    def offer(view, current):
+    def offer(view, current, search):
         """What the open tensor can be compared with; a choice no longer offered is dropped."""
         view = View.from_json(view)
         if view is None:
-            return {"options": [], "value": None}
-        options = compare_options(workspace, workspace.view_data(view))
-        kept = current if any(o["value"] == current for o in options) else None
-        return {"options": options, **({} if kept == current else {"value": kept})}
+            return {"options": [], "value": None, "match_options": []}
+        data = workspace.view_data(view)
+        options = compare_options(workspace, data)
+        value = kept_choice(options, current, read_query(search).get("compare"))
+        columns = [{"label": str(c), "value": str(c)} for c in data.metadata.columns]
+        return {"options": options, "match_options": columns, **({} if value == current else {"value": value})}
 
     @answers(
         app,
@@ -194,6 +215,7 @@ def register(app, workspace: Workspace) -> None:
         },
         inputs={
             "choice": Input(ids.COMPARE_TENSOR, "value"),
+            "by": Input(ids.COMPARE_MATCH, "value"),
             "record": Input(ids.PROJECTION_STORE, "data"),
             "highlight": Input(ids.COMPARE_HIGHLIGHT, "data"),
             "colour": Input(ids.COMPARE_COLOR, "value"),
@@ -213,7 +235,7 @@ def register(app, workspace: Workspace) -> None:
         if choice is None or view is None or not form["record"]:  # nothing compared: hidden once, then left
             return CLEARED if chosen_now() else {}
         data = workspace.view_data(view)
-        other = second_dataset(workspace, data, choice)
+        other = second_dataset(workspace, data, choice, form["by"])
         return {"hidden": False, **compared_figure(workspace, data, other, view, form)}
 
     @answers(
@@ -222,6 +244,7 @@ def register(app, workspace: Workspace) -> None:
         inputs={
             "neighbors": Input(ids.COMPARE_NEIGHBOURS_OF, "data"),
             "choice": Input(ids.COMPARE_TENSOR, "value"),
+            "by": Input(ids.COMPARE_MATCH, "value"),
             "view": State(ids.VIEW_STORE, "data"),
             "metric": State(ids.DISTANCE_METRIC, "value"),
             "label_by": State(ids.LABEL_BY, "value"),
@@ -234,5 +257,5 @@ def register(app, workspace: Workspace) -> None:
         if choice is None or view is None or not neighbors:
             return {"lists": []} if choice is not None or chosen_now() else {}
         data = workspace.view_data(view)
-        other = second_dataset(workspace, data, choice)
+        other = second_dataset(workspace, data, choice, form["by"])
         return {"lists": neighbour_lists(workspace, data, other, view, neighbors, form)}

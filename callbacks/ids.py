@@ -145,6 +145,7 @@ BOOKMARK_GO = "bookmark-go"  # the bookmark to open (an index); the cursor alone
 THEME_STORE = "theme-store"  # "dark" or "light", kept in the browser's localStorage (assets/night.js reads it)
 MATCH_MORE = "match-more"  # "… and N more" below the match list
 CHANGED_LIST = "changed-list"  # coloured by what moved since a step: the points that moved most, clickable
+COMPARE_MATCH = "compare-match"  # the metadata column the compared rows are matched by (empty: the row number)
 COMPARE_PLOT = "compare-plot"  # the second plot's column, hidden while nothing is compared
 COMPARE_STATUS = "compare-status"  # what the second plot shows
 COMPARE_COLOR = "compare-color"  # "Colour by neighbourhood change" (the second plot)

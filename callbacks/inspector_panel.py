@@ -204,6 +204,7 @@ def register(app, workspace: Workspace) -> None:
             "label_by": State(ids.LABEL_BY, "value"),
             "typed": State(ids.SEARCH_INPUT, "value"),
             "compare": State(ids.COMPARE_TENSOR, "value"),
+            "compare_by": State(ids.COMPARE_MATCH, "value"),
         },
         prevent_initial_call=True,
     )

@@ -35,6 +35,7 @@ class SelectInputs:
     compare_click: dict | None = None  # a click on the second plot (callbacks.compare_panel)
     compare_drag: dict | None = None  # a box or lasso on it
     compare: str | None = None  # what it shows (a compare-tensor value)
+    compare_by: str | None = None  # the column its rows are matched by (None: the row number)
     drag: dict | None = None
     pick: dict | None = None
     opening: Opening | None = None  # the bookmark being opened, when it triggered this request
@@ -167,7 +168,7 @@ def on_compare_drag(workspace: Workspace, data: Dataset, inp: SelectInputs) -> C
     if choice is None or not drag or not (drag.get("range") or drag.get("lassoPoints")):
         return UNCHANGED
     first = project(workspace, data, inp.view.subset, bool(inp.spherize), plotted_spec(inp))
-    other = second_dataset(workspace, data, choice)
+    other = second_dataset(workspace, data, choice, inp.compare_by)
     second, _ = second_view(workspace, first, other, inp.view.subset, bool(inp.spherize))
     positions = dragged_positions(drag, second.coords)
     return cleared(Selection.of(data.spec.key, to_rows(inp.view.subset, positions), None, "drag"), inp)

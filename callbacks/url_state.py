@@ -1,5 +1,5 @@
-"""The view in the URL: ``?run=…&tensor=…&projection=…&step=…`` reopens the same run, tensor, projection and
-training step."""
+"""The view in the URL: ``?run=…&tensor=…&projection=…&step=…&compare=…`` reopens the same run, tensor,
+projection, training step and second embedding."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ def layout() -> dcc.Location:
     return dcc.Location(id=ids.URL, refresh=False)
 
 
-def write_query(run: str | None, tensor: str | None, projection: str | None, step: int | None = None) -> str:
-    shown = (("run", run), ("tensor", tensor), ("projection", projection), ("step", step))
+def write_query(
+    run: str | None, tensor: str | None, projection: str | None, step: int | None = None, compare: str | None = None
+) -> str:
+    shown = (("run", run), ("tensor", tensor), ("projection", projection), ("step", step), ("compare", compare))
     params = {k: v for k, v in shown if v is not None and v != ""}
     return "?" + urlencode(params) if params else ""
 
@@ -44,10 +46,11 @@ def register(app) -> None:
             "tensor": Input(ids.TENSOR_SELECT, "value"),
             "projection": Input(ids.PROJECTION_TABS, "value"),
             "step": Input(ids.STEP_SLIDER, "value"),
+            "compare": Input(ids.COMPARE_TENSOR, "value"),
         },
         prevent_initial_call=True,
     )
-    def remember(run, tensor, projection, step):
+    def remember(run, tensor, projection, step, compare):
         if run is None or tensor is None:
             return {}
-        return {"search": write_query(run, tensor, projection, step)}
+        return {"search": write_query(run, tensor, projection, step, compare)}

@@ -2,7 +2,8 @@
 embedding drawn in the first one's projection, and how each point's neighbourhood differs between them.
 
 Rows are matched by index: row i of the second embedding is the same item as row i of the first (another
-step of the same tensor, another run or model trained on the same items). The second view is turned
+step of the same tensor, another run or model trained on the same items); or by a metadata column both
+tables have, when the second lists the same items in another order. The second view is turned
 (rotated or mirrored, never stretched) to lie as close as it can to the first, so the same cluster sits in
 the same corner of both plots.
 """
@@ -10,12 +11,12 @@ the same corner of both plots.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from projector.alignment import neighborhood_change, turned_to
-from projector.dataset import Dataset
+from projector.alignment import match_rows, neighborhood_change, turned_to
+from projector.dataset import Dataset, content_hash
 from projector.errors import InputError, ProjectorError
 from projector.projection import METHOD_NAMES, Projected, pca_spec, project
 from projector.view import subset_digest, visible_rows
@@ -70,15 +71,42 @@ def compare_options(workspace: Workspace, data: Dataset, session: str | None = N
     return options
 
 
-def second_dataset(workspace: Workspace, data: Dataset, choice: Choice, session: str | None = None) -> Dataset:
-    """The dataset ``choice`` names, checked to hold the same rows as ``data``."""
+def second_dataset(
+    workspace: Workspace, data: Dataset, choice: Choice, by: str | None = None, session: str | None = None
+) -> Dataset:
+    """The dataset ``choice`` names, its rows in ``data``'s order: by index, or paired by the metadata column
+    ``by`` that both tables have (each key once on each side, every row paired)."""
     other = workspace.dataset(choice.key, session, step=choice.step)
+    if by:
+        return _paired(workspace, data, other, by)
     if other.n != data.n:
         raise InputError(
             f"{other.spec.label} holds {other.n:,} points and the open tensor {data.n:,}: rows are matched by "
-            "their index, so pick a tensor of the same points."
+            "their index, so pick a tensor of the same points (or match the rows by a column both have)."
         )
     return other
+
+
+def _paired(workspace: Workspace, data: Dataset, other: Dataset, by: str) -> Dataset:
+    for table, name in ((data, "the open tensor"), (other, other.spec.label)):
+        if by not in table.metadata.columns:
+            raise InputError(f"Rows are matched by the column {by!r}, which {name} has not: pick a column both have.")
+
+    def compute() -> Dataset:
+        match = match_rows(data.metadata[by], other.metadata[by])
+        order = match.second  # every row paired, in the first table's order
+        vectors = np.ascontiguousarray(other.vectors[order])
+        return replace(
+            other,
+            vectors=vectors,
+            metadata=other.metadata.iloc[order].reset_index(drop=True),
+            row_ids=other.row_ids[order],
+            sprite=None,  # a sprite's cells are in the file's order
+            content_hash=content_hash(vectors),
+        )
+
+    key = (other.content_hash, other.metadata_hash, data.metadata_hash, by)
+    return workspace.cache.get_or_compute("paired", key, compute)
 
 
 def name_of(data: Dataset) -> str:

@@ -52,6 +52,7 @@ CACHE_SIZES = {
     "colors": 8,
     "moved": 8,  # what moved between two steps, per pair of steps and subset
     "compare": 8,  # neighbourhood change between two embeddings of the same rows
+    "paired": 2,  # a second embedding's rows put in the first's order by a metadata column
     "trails": 24,  # every visible point's position at one step, per projection (projector/trails.py)
     "kinds": 16,  # column kinds of metadata tables
     "config": 256,  # parsed projector_config.pbtxt files

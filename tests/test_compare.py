@@ -7,8 +7,9 @@ import base64
 import numpy as np
 import pytest
 
-from callbacks.compare_panel import compared_figure, neighbour_lists, neighbourhood_k
+from callbacks.compare_panel import compared_figure, kept_choice, neighbour_lists, neighbourhood_k
 from callbacks.selecting import SelectInputs, handler_for
+from callbacks.url_state import write_query
 from projector import scatter
 from projector.alignment import turned_to
 from projector.compare import Choice, change_scores, compare_options, parse_choice, second_dataset, second_view
@@ -34,6 +35,7 @@ def two_models(tmp_path_factory):
         ("model_a", 10, model(2), rows),
         ("model_b", 0, model(3), rows),
         ("small", 0, model(4, 30), rows[:30]),
+        ("model_b_reversed", 0, model(3)[::-1].copy(), rows[::-1]),
     ]
     root = write_tensorboardx_steps(tmp_path_factory.mktemp("compare") / "logdir", calls)
     workspace = Workspace(root, cache_root=tmp_path_factory.mktemp("cache"))
@@ -53,7 +55,7 @@ def test_the_choices_are_the_other_steps_and_every_tensor_of_the_same_rows(two_m
     workspace, keys = two_models
     data = workspace.dataset(keys["model_a"])
     values = [o["value"] for o in compare_options(workspace, data)]
-    assert values == [Choice(keys["model_a"], 0).value, keys["model_b"]]  # not itself, not the 30-row one
+    assert values == [Choice(keys["model_a"], 0).value, keys["model_b"], keys["model_b_reversed"]]  # not 30 rows
 
 
 def test_a_tensor_of_other_rows_is_refused_with_both_counts(two_models):
@@ -204,3 +206,28 @@ def test_a_box_on_the_second_plot_selects_the_rows_inside_it_there(two_models):
     assert sorted(change.selection.points) == inside.tolist() and change.selection.source == "drag"
     nothing = SelectInputs(view=view, compare_drag=box, compare=None, projection=record)
     assert handler_for(["scatter-compare.selectedData"])(workspace, data, nothing).selection is None
+
+
+def test_the_choice_kept_is_the_current_one_while_offered_else_the_urls_on_opening():
+    options = [{"label": "a", "value": "a"}, {"label": "b", "value": "b@step=1"}]
+    assert kept_choice(options, "a", "b@step=1") == "a"
+    assert kept_choice(options, "gone", "a") is None  # a choice no longer offered goes, the URL's with it
+    assert kept_choice(options, None, "b@step=1") == "b@step=1"
+    assert kept_choice(options, None, "elsewhere") is None
+    assert write_query("r", "t", "pca", 3, "b@step=1") == "?run=r&tensor=t&projection=pca&step=3&compare=b%40step%3D1"
+
+
+def test_rows_matched_by_a_column_are_put_in_the_first_tables_order(two_models):
+    workspace, keys = two_models
+    data = workspace.dataset(keys["model_a"])
+    column = str(data.metadata.columns[0])
+    plain = workspace.dataset(keys["model_b"])
+    paired = second_dataset(workspace, data, Choice(keys["model_b_reversed"]), by=column)
+    assert np.array_equal(paired.vectors, plain.vectors) and paired.metadata[column].tolist() == [
+        f"p{i}" for i in range(N)
+    ]
+    assert paired.content_hash == plain.content_hash  # the same vectors in the same order: the same results
+    with pytest.raises(InputError, match="have no match"):
+        second_dataset(workspace, data, Choice(keys["small"]), by=column)
+    with pytest.raises(InputError, match="which the open tensor has not"):
+        second_dataset(workspace, data, Choice(keys["model_b"]), by="nope")

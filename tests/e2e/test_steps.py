@@ -254,3 +254,13 @@ def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps
     assert set(entries[:3]) == {f"cat_{i}" for i in JUMPERS}  # the cats that joined the dogs, first
     wait_text(page, "#compare-status", "Coloured by neighbourhood change")
     page.screenshot(path=str(artifacts / "e2e-compare.png"))
+
+    choose(page, "compare-match", "label")  # the same rows paired by their labels: the same plot, no message
+    settle(page)
+    assert page.locator("#compare-changed > li .changed-label").all_inner_texts() == entries
+    assert page.locator("#error-banner li").count() == 0
+
+    assert "compare=" in page.url  # the second embedding is in the URL: a link reopens it
+    page.goto(page.url)
+    wait_points(page, N, COMPARE_GRAPH)
+    assert "this tensor at step 0" in page.inner_text("#compare-tensor")
