@@ -140,7 +140,9 @@ def compared_figure(workspace: Workspace, data: Dataset, other: Dataset, view: V
 
 def neighbour_lists(workspace: Workspace, data: Dataset, other: Dataset, view: View, neighbors: dict, form) -> list:
     """The clicked point's neighbours in the second embedding, those it has in both marked."""
-    anchor, first = int(neighbors["anchor"]), [int(r) for r in neighbors["indices"]]
+    anchor, first = int(neighbors["anchor"]), [int(r) for r in neighbors["indices"]][:MAX_K]
+    if not 0 <= anchor < other.n:
+        raise InputError(f"Point {anchor:,} is not one of the {other.n:,} points compared; click a point again.")
     found, distances = workspace.neighbor_index(other).query(
         anchor, max(len(first), 1), form["metric"] or "cosine", subset=view.subset
     )

@@ -231,3 +231,12 @@ def test_rows_matched_by_a_column_are_put_in_the_first_tables_order(two_models):
         second_dataset(workspace, data, Choice(keys["small"]), by=column)
     with pytest.raises(InputError, match="which the open tensor has not"):
         second_dataset(workspace, data, Choice(keys["model_b"]), by="nope")
+
+
+def test_neighbours_of_a_point_that_is_not_there_are_refused_with_a_message(two_models):
+    workspace, keys = two_models
+    view = View.of(keys["model_a"])
+    data, other = workspace.view_data(view), workspace.dataset(keys["model_b"])
+    neighbors = {"anchor": N + 5, "indices": [1, 2], "distances": [0.0, 0.0]}
+    with pytest.raises(InputError, match="not one of the 60 points"):
+        neighbour_lists(workspace, data, other, view, neighbors, {"metric": "cosine", "label_by": None})
