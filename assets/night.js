@@ -178,21 +178,27 @@
 
     const watched = new WeakSet();
 
-    /* Both plots: the scatter and, while something is compared, the second one beside it. */
-    function graphs() {
+    /* Both plots: the scatter and, while something is compared, the second one beside it (hidden, it is
+     * left alone: it is themed when it is drawn). */
+    function graphs(hiddenToo) {
         const second = document.querySelector("#" + core.IDS.SCATTER_COMPARE + " .js-plotly-plot");
-        return [core.graph(), second].filter(Boolean);
+        const shown = second && (hiddenToo || second.offsetParent !== null);
+        return [core.graph(), shown ? second : null].filter(Boolean);
     }
 
     /* Theme every figure once it is drawn: the graph div appears when Dash first renders the plot. */
     function watch() {
-        graphs().forEach(function (gd) {
+        graphs(true).forEach(function (gd) {
             if (!gd.on || watched.has(gd)) {
                 return;
             }
             watched.add(gd);
             gd.on("plotly_afterplot", function () {
-                Promise.resolve().then(function () { themePlot(gd); });
+                Promise.resolve().then(function () {
+                    if (gd.offsetParent !== null) {
+                        themePlot(gd);
+                    }
+                });
             });
             window.requestAnimationFrame(function () { themePlot(gd); });
         });

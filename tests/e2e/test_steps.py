@@ -264,3 +264,10 @@ def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps
     page.goto(page.url)
     wait_points(page, N, COMPARE_GRAPH)
     assert "this tensor at step 0" in page.inner_text("#compare-tensor")
+
+    page.check("#night-mode input[type=checkbox]")  # night mode themes the second plot too
+    paper = page.evaluate("() => window.projectorNight.NIGHT_PAPER")
+    page.wait_for_function(
+        "([sel, color]) => document.querySelector(sel)._fullLayout.paper_bgcolor === color", arg=[COMPARE_GRAPH, paper]
+    )
+    page.screenshot(path=str(artifacts / "e2e-compare-night.png"))
