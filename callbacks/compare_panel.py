@@ -87,6 +87,8 @@ def neighbourhood_k(k) -> int:
     """The inspector's neighbour count, the neighbourhood compared."""
     if k in (None, ""):
         return DEFAULT_K
+    if isinstance(k, float) and k.is_integer():  # a number field may send 10.0
+        k = int(k)
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise InputError(f"Neighbours must be a whole number from 1 to {MAX_K}; got {k!r}.")
     return k

@@ -24,7 +24,7 @@ from projector.workspace import Workspace
 
 STEP_MARK = "@step="
 _CHOICE = re.compile(r"(?P<key>.{1,900}?)(?:@step=(?P<step>\d{1,18}))?")
-MAX_OPTIONS = 200  # tensors listed; a logdir with more is searched by typing in the dropdown
+MAX_OPTIONS = 200  # choices listed (the steps first, then the tensors in the runs' order): a page stays light
 MAX_CHANGE_ROWS = 20_000  # exact neighbours in both spaces: quadratic in the points (as "moved since")
 MOST_CHANGED = 20
 

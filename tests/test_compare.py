@@ -131,7 +131,7 @@ def test_neighbourhood_change_is_bounded(two_models, monkeypatch):
         change_scores(workspace, data, other, None, 5, "cosine")
     with pytest.raises(InputError, match="from 1 to"):
         neighbourhood_k(0)
-    assert neighbourhood_k(None) == 10
+    assert neighbourhood_k(None) == 10 and neighbourhood_k(7.0) == 7
 
 
 def test_a_click_on_the_second_plot_selects_the_same_row(two_models):
