@@ -162,6 +162,58 @@
         return window.dash_clientside.no_update;
     }
 
+    let moving = 0;  // the step move under way: a newer one takes over from wherever the points are
+
+    /* The points of the view's new step, from `payload.coords` ({x, y, z} typed arrays): at once, or while the
+     * steps play travelling there over `payload.tween` ms, eased, one restyle per animation frame (a large 3D
+     * trace simply takes fewer frames). The last frame is the step's exact coordinates. */
+    function moveToStep(gd, payload) {
+        const axes = Object.keys(payload.coords);
+        const target = {};
+        axes.forEach(function (axis) { target[axis] = core.decode(payload.coords[axis]); });
+        const shown = gd._fullData && gd._fullData[0];
+        const from = {};
+        const fits = shown && axes.every(function (axis) {
+            from[axis] = shown[axis];
+            return from[axis] && from[axis].length === target[axis].length;
+        });
+        const run = ++moving;
+        const place = function (coords) {
+            const update = {};
+            axes.forEach(function (axis) { update[axis] = [coords[axis]]; });
+            return window.Plotly.restyle(gd, update, [0]);
+        };
+        if (!payload.tween || !fits) {
+            place(target);
+            return payload.step;
+        }
+        const start = performance.now();
+        const travel = function (now) {
+            if (run !== moving) {
+                return;
+            }
+            const t = Math.min(1, (now - start) / payload.tween);
+            if (t >= 1) {
+                place(target);
+                return;
+            }
+            const eased = t < 0.5 ? 2 * t * t : 1 - 2 * (1 - t) * (1 - t);
+            const between = {};
+            axes.forEach(function (axis) {
+                const a = from[axis];
+                const b = target[axis];
+                const c = new Float32Array(b.length);
+                for (let i = 0; i < b.length; i++) {
+                    c[i] = a[i] + (b[i] - a[i]) * eased;
+                }
+                between[axis] = c;
+            });
+            place(between).then(function () { window.requestAnimationFrame(travel); });
+        };
+        window.requestAnimationFrame(travel);
+        return payload.step;
+    }
+
     /* A streamed layout. When the drawn trace already shows this projection only its coordinates change;
      * otherwise the frame's figure is drawn with the view's labels, and reconcile() then styles it. */
     function frame(payload) {
@@ -172,6 +224,9 @@
             return noUpdate;
         }
         watch(gd);
+        if (payload.coords) {  // the step moved: the drawn points go to their new places (assets/steps.js)
+            return moveToStep(gd, payload);
+        }
         const next = payload.figure.data[0];
         const coords = {x: [core.decode(next.x)], y: [core.decode(next.y)]};
         if (next.z) {

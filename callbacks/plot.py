@@ -12,7 +12,7 @@ from projector.alignment import most_changed
 from projector.colors import FIRST_CODE, ColorEncoding
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
-from projector.figures import empty_figure
+from projector.figures import empty_figure, typed_array
 from projector.moved import MOST_CHANGED, StepChange, moved_step
 from projector.projection import Projected, axis_choice, pca_spec, project
 from projector.view import Opening, View, default_label_column, point_labels, visible_rows
@@ -20,6 +20,7 @@ from projector.warmup import WarmUp
 from projector.workspace import Workspace
 
 WARMUP_POLL_MS = 1000
+TWEEN_MS = 600  # while the steps play, the points travel this long from one step's place to the next's
 
 
 def layout(warming_up: str = "", figure: dict | None = None) -> html.Div:
@@ -149,6 +150,24 @@ def first_view(workspace: Workspace, warmup: WarmUp) -> dict | None:
     }
 
 
+def step_frame(view: View, projected: Projected, drawn: dict | None, playing: bool) -> dict | None:
+    """The new coordinates of a view whose step moved, for the browser to move the drawn points to (while the
+    steps play they travel there over ``TWEEN_MS``); None when the plot shows something else than this view's
+    projection in this dimension, so the whole figure is drawn."""
+    coords, spec = projected.coords, projected.spec
+    same = drawn is not None and all(drawn.get(k) == v for k, v in spec.items() if k != "result")
+    if not view.moved or not same or drawn.get("view") != view.token or drawn.get("dimension") != coords.shape[1]:
+        return None
+    axes = {name: typed_array(coords[:, i].astype(np.float32)) for i, name in enumerate("xyz"[: coords.shape[1]])}
+    return {
+        "view": view.token,
+        "projection": spec.get("method"),
+        "step": view.step,
+        "tween": TWEEN_MS if playing else 0,
+        "coords": axes,
+    }
+
+
 def projection_record(projected: Projected, view: View) -> dict:
     """What the browser keeps of a drawn projection: its spec, the view and the dimension."""
     return {**projected.spec, "view": scatter.view_token(view), "dimension": projected.coords.shape[1]}
@@ -158,6 +177,7 @@ DRAW_OUTPUTS = {
     "figure": Output(ids.SCATTER, "figure"),
     "points": Output(ids.POINT_COUNT, "children"),
     "record": Output(ids.PROJECTION_STORE, "data"),
+    "moved": Output(ids.FRAME_STORE, "data", allow_duplicate=True),
 }
 
 
@@ -184,10 +204,11 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             "label_by": State(ids.LABEL_BY, "value"),
             "highlighted": State(ids.HIGHLIGHT_STORE, "data"),
             "drawn": State(ids.PROJECTION_STORE, "data"),
+            "stopped": State(ids.STEP_TIMER, "disabled"),
         },
         prevent_initial_call=True,
     )
-    def draw(request, color_by, categorical, label_by, highlighted, drawn):
+    def draw(request, color_by, categorical, label_by, highlighted, drawn, stopped):
         """The figure of the projection the projections panel asks for, with the current colours and highlight."""
         view = View.from_json((request or {}).get("view"))
         if view is None:
@@ -209,7 +230,10 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             projected = project(workspace, data, subset, spherized, request["fallback"])
         record = projection_record(projected, view)
         prefilled = dict(drawn or {})  # a page opens with the warmed-up first view (first_view) already drawn
-        if request["new_view"] and not opening and prefilled.pop("first", False) and record == prefilled:
+        moved = None if notes or opening else step_frame(view, projected, drawn, stopped is False)
+        if moved is not None:  # only the step changed: the drawn points move, their style and the camera stay
+            figure = no_update
+        elif request["new_view"] and not opening and prefilled.pop("first", False) and record == prefilled:
             figure = no_update
         else:
             figure = view_figure(workspace, data, view, projected, color_by, label_by, highlight, bool(categorical))
@@ -217,7 +241,8 @@ def register(app, workspace: Workspace, warmup: WarmUp) -> None:
             apply_camera(figure, opening.camera, opening.id)
         if notes:
             record = {**record, "notes": notes, "tab": request["tab"]}
-        return {"figure": figure, "points": f"{projected.coords.shape[0]:,} points", "record": record}
+        points = f"{projected.coords.shape[0]:,} points"
+        return {"figure": figure, "points": points, "record": record, **({"moved": moved} if moved else {})}
 
     @answers(
         app,

@@ -1,6 +1,10 @@
 """The step slider's decisions, without Dash or a browser."""
 
+import numpy as np
+
+from callbacks.plot import TWEEN_MS, step_frame
 from callbacks.steps_panel import MAX_MARKS, marks, nearest, next_step, steps_shown
+from projector.projection import Projected, layout_spec, pca_spec
 from projector.view import View
 
 
@@ -46,3 +50,24 @@ def test_arrow_keys_go_from_step_to_step_and_a_place_between_snaps_to_the_neares
     assert steps_shown((3, 6, 12), None)["step"] == 3  # the common spacing
     assert nearest((0, 10, 30), 4.9) == 0 and nearest((0, 10, 30), 21) == 30 and nearest((0, 10, 30), 20) == 10
     assert nearest((), 3) is None and nearest((1, 2), None) is None
+
+
+def test_a_step_move_sends_only_the_new_coordinates_of_the_projection_drawn():
+    view = View.of(".::t", None, step=5)
+    coords = np.arange(12, dtype=np.float32).reshape(4, 3)
+    projected = Projected(coords, ["Component #1", "Component #2", "Component #3"], pca_spec([0, 1, 2]))
+    drawn = {**pca_spec([0, 1, 2]), "view": view.token, "dimension": 3}
+    moved = view.at_step(9)
+    frame = step_frame(moved, projected, drawn, playing=True)
+    assert frame is not None and frame["step"] == 9 and frame["tween"] == TWEEN_MS
+    assert set(frame["coords"]) == {"x", "y", "z"} and frame["coords"]["z"]["dtype"] == "f4"
+    assert step_frame(moved, projected, drawn, playing=False)["tween"] == 0  # a slider move: at once
+    # A whole figure instead: not a step move, other components or dimension drawn, another view.
+    assert step_frame(View.of(".::t", None, step=9), projected, drawn, True) is None
+    assert step_frame(moved, projected, {**drawn, "axes": [0, 1, 3]}, True) is None
+    assert step_frame(moved, projected, {**drawn, "dimension": 2}, True) is None
+    assert step_frame(moved, projected, {**drawn, "view": "other|"}, True) is None
+    assert step_frame(moved, projected, None, True) is None
+    layout = Projected(coords[:, :2], ["UMAP 1", "UMAP 2"], layout_spec("umap", "step9", 2))
+    umap_drawn = {**layout_spec("umap", "step5", 2), "view": view.token, "dimension": 2}
+    assert set(step_frame(moved, layout, umap_drawn, True)["coords"]) == {"x", "y"}  # another step's result key

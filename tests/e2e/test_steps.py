@@ -111,6 +111,10 @@ def test_play_walks_every_step_and_stops_at_the_last(page, steps_app):
             new MutationObserver(() => {
                 if (value() !== last) { last = value(); window.stepSeen(last); }
             }).observe(document.querySelector('#step-slider'), {subtree: true, attributes: true});
+            const gd = document.querySelector('#scatter .js-plotly-plot');
+            gd.data[0].probe = true;  // gone if a whole new figure replaced the trace
+            window.placesSeen = [];
+            gd.on('plotly_restyle', () => window.placesSeen.push(gd._fullData[0].x[0]));
         }"""
     )
     page.click("#step-play")
@@ -118,6 +122,12 @@ def test_play_walks_every_step_and_stops_at_the_last(page, steps_app):
     wait_text(page, "#step-play", "Play", timeout=15_000)  # it stops by itself at the last step
     assert slider_value(page) == STEPS[-1]
     assert [int(s) for s in seen] == list(STEPS[1:])  # each step once, in order
+    settle(page)
+    # The points travelled: several places between the steps', the same trace moved, not a figure redrawn.
+    places = page.evaluate("() => window.placesSeen")
+    assert len(set(places)) > 2 * len(STEPS), places
+    assert page.evaluate(f"() => document.querySelector('{GRAPH}').data[0].probe === true")
+    assert places[-1] == pytest.approx(float(plotted(page)[0, 0]))
 
 
 def test_a_bookmark_reopens_its_step(page, steps_app):
