@@ -98,7 +98,7 @@ FIELDS = {
     "search": {"query": ids.SEARCH_INPUT, "column": ids.SEARCH_COLUMN, "regex": ids.SEARCH_REGEX},
 }
 # Fields shown as one-option checklists, and the option's value ("regex" also for each custom search's switch).
-CHECKBOXES = {"spherize": "on", "categorical": "on", "regex": "regex"}
+CHECKBOXES = {"spherize": "on", "categorical": "on", "aligned": "on", "regex": "regex"}
 
 
 def checkbox(name: str) -> str | None:

@@ -108,6 +108,8 @@ METADATA_DOWNLOAD = "metadata-download"
 TSNE_SEED = "tsne-seed"
 TSNE_TOKEN = "tsne-token"
 UMAP_SEED = "umap-seed"
+UMAP_ALIGNED = "umap-aligned"  # lay out every saved step in one aligned fit
+UMAP_ALIGNED_ROW = "umap-aligned-row"
 UMAP_STOP = "umap-stop"
 UMAP_STATUS = "umap-status"
 UMAP_TOKEN = "umap-token"
@@ -167,7 +169,7 @@ FORM_FIELDS = {
         "supervise_column": TSNE_SUPERVISE_COLUMN,
         "supervise_weight": TSNE_SUPERVISE_WEIGHT,
     },
-    "umap": {"n_neighbors": UMAP_NEIGHBORS, "min_dist": UMAP_MIN_DIST, "seed": UMAP_SEED},
+    "umap": {"n_neighbors": UMAP_NEIGHBORS, "min_dist": UMAP_MIN_DIST, "seed": UMAP_SEED, "aligned": UMAP_ALIGNED},
     "custom": {
         "column": CUSTOM_COLUMN,
         "left": CUSTOM_LEFT,

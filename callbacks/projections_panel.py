@@ -146,11 +146,28 @@ def _umap_controls() -> html.Div:
         _number(ids.UMAP_MIN_DIST, "Min distance", UMAP_DEFAULTS["min_dist"], min=0, max=1, step="any"),
         _number(ids.UMAP_SEED, "Seed", UMAP_DEFAULTS["seed"], min=0, step=1),
     ]
+    aligned = html.Div(
+        dcc.Checklist(
+            id=ids.UMAP_ALIGNED,
+            options=[
+                {
+                    "label": " Align over steps",
+                    "value": "on",
+                    "title": "Lay out every saved step in one fit, each close to the steps beside it, so the "
+                    "layout travels from step to step instead of starting anew",
+                }
+            ],
+            value=["on"],
+            className="checkbox",
+        ),
+        id=ids.UMAP_ALIGNED_ROW,
+        hidden=True,
+    )
     hint = (
         "The first UMAP run of a server also compiles umap-learn's numba code: expect it to take "
         "some seconds longer than the next ones."
     )
-    return _job_controls(ids.UMAP_CONTROLS, fields, ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, hint)
+    return _job_controls(ids.UMAP_CONTROLS, fields, ids.UMAP_RUN, ids.UMAP_STOP, ids.UMAP_STATUS, hint, [aligned])
 
 
 def _search(id_: str, label: str, placeholder: str, regex_id: str, side: str) -> html.Div:
@@ -371,6 +388,18 @@ def register(app, workspace: Workspace) -> None:
         columns = [] if view is None else [str(c) for c in workspace.view_data(view).metadata.columns]
         options = [NO_SUPERVISION] + [{"label": c, "value": c} for c in columns]
         return {"options": options, **({} if current in columns or current == "" else {"value": ""})}
+
+    @answers(
+        app,
+        {"hidden": Output(ids.UMAP_ALIGNED_ROW, "hidden")},
+        slot=None,
+        inputs={"view": Input(ids.VIEW_STORE, "data")},
+        prevent_initial_call=True,
+    )
+    def offer_alignment(view):
+        """*Align over steps* is offered for a tensor saved at two steps or more."""
+        view = View.from_json(view)
+        return {"hidden": view is None or len(workspace.view_data(view).spec.steps) < 2}
 
     @answers(
         app,

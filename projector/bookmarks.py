@@ -395,7 +395,7 @@ def _read_state(
             "categorical": bool(ns.get("categorical", obj.get("forceCategoricalColoring"))),
             "label_by": ns.get("labelBy"),
             "tsne": _saved(TSNE_DEFAULTS, ns.get("tsne")),
-            "umap": _saved(UMAP_DEFAULTS, ns.get("umap")),
+            "umap": {**UMAP_DEFAULTS, **_saved(UMAP_DEFAULTS, ns.get("umap"))},  # older files: no "aligned"
             "custom": _saved_custom(ns.get("custom")),
             "search": _saved(SEARCH_DEFAULTS, ns.get("search")),
             "camera": ns.get("camera") if isinstance(ns.get("camera"), dict) else None,

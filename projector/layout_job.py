@@ -15,10 +15,18 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from projector.aligned_umap import aligned_layouts, check_steps
 from projector.dataset import Dataset
 from projector.errors import InputError, without_paths
 from projector.jobs import JobBoard, JobSlots, pack_layout
-from projector.projection import METHOD_NAMES, layout_key, layout_params, points_key, stopped_layout
+from projector.projection import (
+    METHOD_NAMES,
+    layout_extras,
+    layout_key,
+    layout_params,
+    points_key,
+    stopped_layout,
+)
 from projector.tsne import TSNEParams, perturb, supervise_labels, tsne
 from projector.umap import UMAPParams, umap_layout
 from projector.view import View
@@ -145,6 +153,8 @@ def _run(
     if start and (start.get("token") != token or start.get("view") != view.token):
         start = None  # a record from an earlier click, or of another view
     inputs, extra = _INPUTS[method](workspace, data, subset, spherized, params, start)
+    aligned = layout_extras(method, data, form)
+    extra.update(aligned)
     result = layout_key(workspace, data, subset, spherized, method, params, **extra)
     done = {"method": method, "view": view.token, "dimension": params.n_components, "token": token}
     if workspace.results.get_meta(result) is not None:
@@ -154,13 +164,20 @@ def _run(
     with slots.slot(token, lambda ahead: progress.stage(queued(ahead, slots), 0, 1)) as running:
         if not running:
             return JobOutcome(STOPPED_WHILE_QUEUED, None)
-        vectors = workspace.vectors(data, subset, spherized)
         if note:
             progress.stage(note, 0, 1)
-        layout, text, stopped, facts = _EXECUTE[method](vectors, params, progress, **inputs)
+        if aligned:
+            assert isinstance(params, UMAPParams)  # layout_extras aligns UMAP only
+            ran = _run_aligned(workspace, data, subset, spherized, params, progress, extra)
+            if ran is None:
+                return JobOutcome("stopped while finding neighbours: no layout", None)
+            layout, text, stopped, facts = ran
+        else:
+            vectors = workspace.vectors(data, subset, spherized)
+            layout, text, stopped, facts = _EXECUTE[method](vectors, params, progress, **inputs)
     if stopped:  # a partial layout is kept for this view but never served as the finished one
         result = layout_key(workspace, data, subset, spherized, method, params, **extra, stopped=token)
-    log.info("%s on %s (%d points): %s", METHOD_NAMES[method], view.tensor, len(vectors), text)
+    log.info("%s on %s (%d points): %s", METHOD_NAMES[method], view.tensor, len(layout), text)
     status = f"{note} {text}" if note else text
     meta = {"status": text, **params.as_dict(), **facts, "points": points_key(workspace, data, subset, spherized)}
     try:
@@ -266,6 +283,42 @@ def _run_umap(vectors: np.ndarray, params: UMAPParams, progress: _Progress) -> R
 
     layout = umap_layout(vectors, params, on_progress=stage)
     return layout, "stopped" if stopped else "done", stopped, {}
+
+
+def _run_aligned(
+    workspace: Workspace,
+    data: Dataset,
+    subset: np.ndarray | None,
+    spherized: bool,
+    params: UMAPParams,
+    progress: _Progress,
+    extra: dict[str, Any],
+) -> Ran | None:
+    """One aligned UMAP of every step of ``data``'s tensor: each other step's layout goes into the shared cache
+    under its own key (unless stopped), ``data``'s step's is returned; None when stopped before any layout."""
+    steps = data.spec.steps
+    datasets = [workspace.dataset(data.spec.key, step=step) for step in steps]
+    check_steps([d.n for d in datasets])
+    vectors = [workspace.vectors(d, subset, spherized) for d in datasets]
+    stopped = False
+
+    def stage(text: str, done: int, total: int) -> bool:
+        nonlocal stopped
+        stopped = progress.stage(f"{text} (aligned over {len(steps)} steps)", done, total)
+        return stopped
+
+    layouts, stopped = aligned_layouts(vectors, params, on_progress=stage)
+    if not layouts:
+        return None
+    shown = next(i for i, d in enumerate(datasets) if d.content_hash == data.content_hash)
+    text = f"{'stopped' if stopped else 'done'}: {len(steps)} steps laid out aligned"
+    for i, other in enumerate(datasets):
+        if i == shown or stopped:
+            continue
+        key = layout_key(workspace, other, subset, spherized, "umap", params, **extra)
+        meta = {"status": text, **params.as_dict(), "points": points_key(workspace, other, subset, spherized)}
+        workspace.results.set(key, layouts[i], meta=meta)
+    return layouts[shown], text, stopped, {"aligned_steps": list(steps)}
 
 
 _INPUTS: dict[str, Callable[..., tuple[dict[str, Any], dict[str, Any]]]] = {

@@ -80,13 +80,22 @@ def layout_params(
 ) -> tuple[tsne.TSNEParams | umap.UMAPParams, str | None]:
     """Validated t-SNE or UMAP parameters for ``n`` points from the panel's ``form`` fields, and a note when
     one had to be lowered. ``form`` holds ``perplexity, learning_rate, iterations, seed, supervise_column,
-    supervise_weight`` (t-SNE) or ``n_neighbors, min_dist, seed`` (UMAP); InputError names a field that
-    cannot be used."""
+    supervise_weight`` (t-SNE) or ``n_neighbors, min_dist, seed`` (UMAP, and ``aligned``, which
+    :func:`layout_extras` reads); InputError names a field that cannot be used."""
+    form = {name: value for name, value in form.items() if name != "aligned"}
     if method == "tsne":
         return tsne.check_params(tsne.params_from_form(dimension, **form), n)
     if method == "umap":
         return umap.check_params(umap.params_from_form(dimension, **form), n)
     raise ValueError(f"not a layout method: {method!r}")
+
+
+def layout_extras(method: str, data: Dataset, form: dict[str, Any]) -> dict[str, Any]:
+    """What a layout's key depends on beyond its parameters: a UMAP aligned over the tensor's steps (the
+    panel's *Align over steps* on a tensor saved at two steps or more) is one fit of exactly those steps."""
+    if method == "umap" and form.get("aligned") and len(data.spec.steps) > 1:
+        return {"aligned": ",".join(map(str, data.spec.steps))}
+    return {}
 
 
 def layout_key(
@@ -170,10 +179,12 @@ def choose_spec(
             params, _ = layout_params(tab, len(axes), n, request.form)
         except ProjectorError as error:
             return pca_spec(axes), str(error)
-        result = layout_key(workspace, data, subset, spherized, tab, params)
+        extras = layout_extras(tab, data, request.form)
+        result = layout_key(workspace, data, subset, spherized, tab, params, **extras)
         if workspace.results.get_meta(result) is not None:
             return layout_spec(tab, result, len(axes)), "Finished layout (from the shared cache)."
-        return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run. Showing PCA."
+        what = f" (Run lays out all {len(data.spec.steps)} steps, aligned)" if extras else ""
+        return pca_spec(axes), f"Not run on these {n:,} points with these settings: press Run{what}. Showing PCA."
     if tab == "custom":
         form = request.form
         if not (form.get("left") or "").strip() or not (form.get("right") or "").strip():

@@ -18,7 +18,7 @@ import numpy as np
 
 from projector.dataset import Dataset
 from projector.errors import ProjectorError
-from projector.projection import METHOD_NAMES, layout_key, layout_params, layout_spec, project
+from projector.projection import METHOD_NAMES, layout_extras, layout_key, layout_params, layout_spec, project
 from projector.view import Selection, View, to_positions, visible_rows
 from projector.workspace import Workspace
 
@@ -79,7 +79,7 @@ def _step_spec(
         return None
     dimension = int(spec.get("dimension") or 2)
     params, _ = layout_params(method, dimension, len(visible_rows(view.subset, data.n)), form)
-    key = layout_key(workspace, data, view.subset, spherized, method, params)
+    key = layout_key(workspace, data, view.subset, spherized, method, params, **layout_extras(method, data, form))
     return layout_spec(method, key, dimension) if workspace.results.get_meta(key) is not None else None
 
 

@@ -63,7 +63,12 @@ class UMAPParams:
 
 
 _DEFAULT = UMAPParams()
-FORM_DEFAULTS = {"n_neighbors": _DEFAULT.n_neighbors, "min_dist": _DEFAULT.min_dist, "seed": _DEFAULT.random_state}
+FORM_DEFAULTS = {
+    "n_neighbors": _DEFAULT.n_neighbors,
+    "min_dist": _DEFAULT.min_dist,
+    "seed": _DEFAULT.random_state,
+    "aligned": True,  # a tensor saved at several steps is laid out over all of them (projector.aligned_umap)
+}
 
 
 def _is_int(value: object) -> bool:
@@ -128,7 +133,7 @@ def fork_safe_threading_layer() -> str:
     return layer
 
 
-def _import_umap() -> Any:
+def import_umap() -> Any:
     """umap-learn without its Keras-based ParametricUMAP, which would import TensorFlow (~1.5 s, ~0.5 GB).
 
     ``umap/__init__.py`` treats a failed ``parametric_umap`` import as "TensorFlow not installed"; a
@@ -144,11 +149,11 @@ def _import_umap() -> Any:
     return umap
 
 
-class _Interrupt(Exception):
+class Interrupt(Exception):
     """Raised through umap-learn's epoch loop to stop it between two epochs."""
 
 
-class _Run:
+class Run:
     """One layout in progress: the stop state, the layout being optimised and the progress callback."""
 
     def __init__(self, on_progress: ProgressCallback | None) -> None:
@@ -202,7 +207,7 @@ class _Run:
         if self.stage(OPTIMISING, 0, n_epochs):
             return self.layout
         tqdm_kwds = {
-            "file": _EpochStream(self, n_epochs),
+            "file": EpochStream(self, n_epochs),
             "bar_format": "{n}/{total}",
             "disable": False,
             "mininterval": 0,
@@ -231,12 +236,12 @@ class _Run:
                 move_other=True,
             )
             self.epoch = n_epochs
-        except _Interrupt:
+        except Interrupt:
             log.info("UMAP stopped at epoch %d of %d", self.epoch, n_epochs)
         return self.layout
 
 
-class _EpochStream:
+class EpochStream:
     """A text stream for tqdm: turns its ``"k/n"`` output into ``OPTIMISING`` reports, raises to stop.
 
     Only writes from the thread running the layout count (tqdm's monitor thread may also write).
@@ -244,7 +249,7 @@ class _EpochStream:
 
     _COUNT = re.compile(r"(\d+)/(\d+)")
 
-    def __init__(self, run: _Run, n_epochs: int) -> None:
+    def __init__(self, run: Run, n_epochs: int) -> None:
         self.run = run
         self.every = max(1, n_epochs // PROGRESS_STEPS)
         self.thread = threading.get_ident()
@@ -259,7 +264,7 @@ class _EpochStream:
         self.run.epoch = done
         if done % self.every == 0 or done == total:
             if self.run.stage(OPTIMISING, done, total):
-                raise _Interrupt
+                raise Interrupt
 
     def flush(self) -> None:
         pass
@@ -267,12 +272,12 @@ class _EpochStream:
 
 @functools.cache
 def _reporting_umap_class() -> Any:
-    base: Any = _import_umap().UMAP
+    base: Any = import_umap().UMAP
 
     class _ReportingUMAP(base):  # type: ignore[misc]  # umap-learn is untyped
-        """``umap.UMAP`` whose embedding step is :meth:`_Run.embed` (set ``_projector_run`` first)."""
+        """``umap.UMAP`` whose embedding step is :meth:`Run.embed` (set ``_projector_run`` first)."""
 
-        _projector_run: _Run
+        _projector_run: Run
 
         def _fit_embed_data(
             self, X: np.ndarray, n_epochs: int | None, init: Any, random_state: Any, **kwargs: Any
@@ -282,7 +287,7 @@ def _reporting_umap_class() -> Any:
     return _ReportingUMAP
 
 
-def _as_matrix(vectors: np.ndarray) -> np.ndarray:
+def as_matrix(vectors: np.ndarray) -> np.ndarray:
     data = np.asarray(vectors)
     if data.ndim != 2 or data.shape[1] == 0:
         raise InputError(f"UMAP needs an N×D matrix of vectors, got an array of shape {data.shape}.")
@@ -309,13 +314,13 @@ def umap_layout(
     spectral initialisation cannot be interrupted, so a stop asked during them returns the initial layout.
     Deterministic for a given ``random_state`` (which makes umap-learn single-threaded).
     """
-    data = _as_matrix(vectors)
+    data = as_matrix(vectors)
     params, note = check_params(params, len(data))
     if note:
         log.info(note)
     if float(np.ptp(data, axis=0).max()) == 0.0:
         raise InputError("UMAP cannot lay out points whose vectors are all identical.")
-    run = _Run(on_progress)
+    run = Run(on_progress)
     run.stage(NEIGHBOURS, 0, 1)
     model = _reporting_umap_class()(
         n_components=params.n_components,

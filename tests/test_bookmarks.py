@@ -58,7 +58,7 @@ def _isolated_tsne() -> ViewState:
         label_by="word",
         pca_components=[0, 2, 1],
         tsne={"perplexity": 5.0, "learning_rate": "auto", "iterations": 300, "seed": 7, "iteration": 300},
-        umap={"n_neighbors": 4, "min_dist": 0.25, "seed": 3},
+        umap={"n_neighbors": 4, "min_dist": 0.25, "seed": 3, "aligned": False},
         custom={**CUSTOM_DEFAULTS, "column": "word", "left": "a.*", "right": "b", "left_regex": True},
         camera={
             "eye": {"x": 0.5, "y": -1.5, "z": 0.75},
@@ -258,7 +258,7 @@ def test_tensorboard_isolated_state_maps_positions_to_rows():
     expected = np.full((N, 2), np.nan, np.float32)
     expected[[5, 2, 6]] = [[1, 2], [3, 4], [5, 6]]
     assert np.array_equal(view.coords, expected, equal_nan=True)
-    assert view.umap == {"n_neighbors": 3, "min_dist": 0.5, "seed": 0}
+    assert view.umap == {"n_neighbors": 3, "min_dist": 0.5, "seed": 0, "aligned": True}
     assert view.custom["left"] == "a.b" and view.custom["left_regex"] is False
     assert view.spherize is True  # TensorBoard spherizes 50+ dimensions by default
     assert view.tsne == TSNE_DEFAULTS
@@ -377,6 +377,8 @@ def test_form_values_become_tensorboard_numbers_and_round_trip_as_typed():
     assert (obj["umapNeighbors"], obj["umapMinDist"]) == (15, 0.3)
     assert obj["projections"] == [{}] * N and obj["tSNEis3d"] is False
     (back,) = loads(dumps([state]), N, D)
+    assert back.umap == {**state.umap, "aligned": True}  # a file from before Align over steps: it is on
+    back.umap.pop("aligned")
     assert back == state and back.coords is None
 
 
