@@ -40,13 +40,14 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import tensorboard_projector as tb  # noqa: E402
-from bench_browser import APP_DRAWN, GD, TWO_FRAMES, VIEWPORT, DashRequests, app_switch_2d, settle, wait_idle  # noqa: E402
+from bench_browser import APP_DRAWN, GD, TWO_FRAMES, VIEWPORT, app_switch_2d, wait_idle  # noqa: E402
 
 from tests.e2e.launch import App, free_port, launch_chromium  # noqa: E402
 from tests.logdirs import write_tensorboardx_steps  # noqa: E402
 
 TYPES = ["Fire", "Water", "Grass", "Electric", "Rock", "Ice"]
 FLOOR_MOVES = 5
+QUIET_MS = 1500  # untimed, between two moves
 FIRST_X = f"() => {GD}._fullData[0].x[0]"
 X_CHANGED = f"(before) => {{ const t = {GD}._fullData[0]; return !!t && t.x[0] !== before; }}"
 TB_TENSORS = "() => {" + tb.DEEP_JS + " const p = deep('vz-projector-data-panel');"
@@ -77,15 +78,17 @@ def write(path: Path, n: int, dim: int, steps: int) -> list[int]:
 
 
 def app_moves(page, n: int, repeats: int, timeout_s: float) -> list[float]:
-    """``repeats`` slider moves (End and Home in turn) → the new step's points drawn, in seconds."""
-    requests = DashRequests(page)
+    """``repeats`` slider moves (to the first step and back to the last, in turn) → the new step's points drawn,
+    in seconds."""
     handle = page.locator("#step-slider [role=slider]")
     times = []
-    for r in range(repeats):
-        settle(page, requests)
+    for _ in range(repeats):
+        page.wait_for_timeout(QUIET_MS)  # what follows a move (the colours, the URL) is done before the next
+        page.evaluate(TWO_FRAMES)
         before = page.evaluate(FIRST_X)
         start = time.perf_counter()
-        handle.press("Home" if r % 2 == 0 else "End")
+        at_first = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin")
+        handle.press("End" if at_first else "Home")  # always to the other end
         page.wait_for_function(X_CHANGED, arg=before, polling="raf", timeout=timeout_s * 1000)
         page.evaluate(TWO_FRAMES)
         times.append(time.perf_counter() - start)
@@ -98,6 +101,8 @@ def app_run(browser, server: App, n: int, repeats: int, timeout_s: float) -> dic
         page = context.new_page()
         page.goto(server.url, timeout=timeout_s * 1000)
         page.wait_for_function(APP_DRAWN, arg=n, polling="raf", timeout=timeout_s * 1000)
+        page.wait_for_selector("#step-slider [role=slider]", state="visible", timeout=timeout_s * 1000)
+        page.wait_for_timeout(3 * QUIET_MS)  # the panels filled in after the first view
         page.locator("#step-slider [role=slider]").focus()
         three = app_moves(page, n, repeats, timeout_s)
         app_switch_2d(page, n, timeout_s)
@@ -215,8 +220,13 @@ def main() -> None:
                     cache = ("--cache-dir", str(workdir / f"cache-{name}-{n}"))
                     servers[name] = App(workdir / f"{name}-{n}.log", logdir, cache, python=args.python, app_root=root)
                 print(f"  idle after {wait_idle([s.pid for s in servers.values()], 600):.1f} s", flush=True)
+                print("  plotly.js alone", flush=True)
                 floor = floor_moves(browser, n, args.dim, args.steps, workdir, args.timeout)
-                measured = {name: app_run(browser, servers[name], n, args.repeats, args.timeout) for name in apps}
+                measured = {}
+                for name in apps:
+                    print(f"  {name}", flush=True)
+                    measured[name] = app_run(browser, servers[name], n, args.repeats, args.timeout)
+                print("  TensorBoard", flush=True)
                 board = tensorboard_run(browser, servers["TensorBoard"], n, steps, args.repeats, args.timeout)
             finally:
                 for server in servers.values():

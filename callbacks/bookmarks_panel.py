@@ -96,9 +96,12 @@ FIELDS = {
     "umap": ids.FORM_FIELDS["umap"],
     "custom": ids.FORM_FIELDS["custom"],
     "search": {"query": ids.SEARCH_INPUT, "column": ids.SEARCH_COLUMN, "regex": ids.SEARCH_REGEX},
+    "compare": ids.COMPARE_TENSOR,
+    "compare_by": ids.COMPARE_MATCH,
+    "compare_color": ids.COMPARE_COLOR,
 }
 # Fields shown as one-option checklists, and the option's value ("regex" also for each custom search's switch).
-CHECKBOXES = {"spherize": "on", "categorical": "on", "aligned": "on", "regex": "regex"}
+CHECKBOXES = {"spherize": "on", "categorical": "on", "aligned": "on", "compare_color": "on", "regex": "regex"}
 
 
 def checkbox(name: str) -> str | None:

@@ -38,6 +38,7 @@ FORMAT_VERSION = 1
 NAMESPACE = "dashProjector"  # our extra fields live under this one key of each state object
 METHODS = ("pca", "tsne", "umap", "custom")
 MAX_BYTES = 200 * 2**20
+MAX_CHOICE = 2000  # characters of a saved *Compare with* choice or column name
 
 NO_COLOR = "No color map"  # TensorBoard's colour option for "no colouring"
 TSNE_DEFAULTS = {**TSNE_FORM, "iteration": 0}
@@ -81,6 +82,9 @@ class ViewState:
     run: str | None = None
     tensor: str | None = None
     step: int | None = None  # the training step shown, for a tensor saved at several
+    compare: str | None = None  # the second embedding drawn beside (a *Compare with* choice), if any
+    compare_by: str | None = None  # the metadata column its rows are matched by; None: by row number
+    compare_color: bool = False  # the second plot coloured by neighbourhood change
 
     @property
     def tsne_iteration(self) -> int | None:
@@ -253,6 +257,9 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
                 "run": state.run,
                 "tensor": state.tensor,
                 "step": state.step,
+                "compare": state.compare,
+                "compareBy": state.compare_by,
+                "compareColor": bool(state.compare_color),
             }
         ),
     }
@@ -403,6 +410,9 @@ def _read_state(
             "run": _text(ns.get("run")),
             "tensor": _text(ns.get("tensor")),
             "step": ns.get("step") if _is_index(ns.get("step")) else None,
+            "compare": _text(ns.get("compare"), MAX_CHOICE),
+            "compare_by": _text(ns.get("compareBy"), MAX_CHOICE),
+            "compare_color": bool(ns.get("compareColor")),
         }
     if "iteration" in extras["tsne"] or _iteration(obj.get("tSNEIteration")):
         # The State's own field describes its projections, which are what is restored; our copy under
@@ -511,8 +521,9 @@ def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _text(value: Any, longest: int | None = None) -> str | None:
+    """A string from the file (at most ``longest`` characters when given), else None."""
+    return value if isinstance(value, str) and (longest is None or len(value) <= longest) else None
 
 
 def _made_for(ns: dict[str, Any] | None) -> str:

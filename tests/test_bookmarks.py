@@ -8,6 +8,7 @@ import pytest
 from projector.bookmarks import (
     CUSTOM_DEFAULTS,
     FORMAT_VERSION,
+    MAX_CHOICE,
     NAMESPACE,
     TSNE_DEFAULTS,
     ViewState,
@@ -69,6 +70,9 @@ def _isolated_tsne() -> ViewState:
         spherize=True,
         run="run1",
         tensor="emb",
+        compare="run2::emb@step=10",
+        compare_by="word",
+        compare_color=True,
     )
 
 
@@ -83,6 +87,13 @@ def test_round_trip_keeps_every_field_and_nan_position():
     assert np.array_equal(np.isnan(back.coords), np.isnan(state.coords))
     assert np.array_equal(back.coords[:, 0], state.coords[:, 0], equal_nan=True)
     assert back.selected == [3, 6, 0] and back.filtered == [6, 1, 3, 4]
+
+
+def test_a_compare_choice_too_long_to_be_one_is_dropped_and_the_rest_kept():
+    state = _isolated_tsne()
+    state.compare = "x" * (MAX_CHOICE + 1)
+    (back,) = loads(dumps([state]), N, D)
+    assert back.compare is None and back.compare_by == "word" and back.compare_color is True
 
 
 def test_equality_sees_a_moved_nan_and_a_changed_field():

@@ -46,7 +46,7 @@ def steps_app(running_app, tmp_path_factory):
     root = tmp_path_factory.mktemp("steps") / "logdir"
     labels = [f"{ANIMALS[i % 3]}_{i}" for i in range(N)]
     write_tensorboardx_steps(root, [("words", step, vectors_at(step), labels) for step in STEPS])
-    return running_app(root, "app-steps.log", warm_up="data").url
+    return running_app(root, "app-steps.log", warm_up="data", prefix="/team/projector/").url  # behind a proxy
 
 
 def slider_value(page) -> int:
@@ -128,6 +128,32 @@ def test_play_walks_every_step_and_stops_at_the_last(page, steps_app):
     assert len(set(places)) > 2 * len(STEPS), places
     assert page.evaluate(f"() => document.querySelector('{GRAPH}').data[0].probe === true")
     assert places[-1] == pytest.approx(float(plotted(page)[0, 0]))
+
+
+def test_an_isolated_subset_in_2d_keeps_its_points_through_the_steps_and_beside(page, steps_app):
+    open_app(page, steps_app, N)
+    page.fill("#search-input", "cow")
+    page.press("#search-input", "Enter")
+    cows = N // 3
+    wait_text(page, "#search-status", f"^{cows} matches$")
+    page.click("#isolate-selection")
+    wait_text(page, "#point-count", f"^{cows} points$")
+    page.get_by_text("2D", exact=True).click()
+    page.wait_for_function(f"() => document.querySelector('{GRAPH}')._fullData[0].type === 'scattergl'")
+    wait_points(page, cows)
+    settle(page)
+    latest = plotted(page)
+    move_to(page, STEPS[0])
+    page.wait_for_function(
+        "([sel, x]) => document.querySelector(sel)._fullData[0].x[0] !== x", arg=[GRAPH, float(latest[0, 0])]
+    )
+    settle(page)
+    first = plotted(page)
+    assert first.shape == (cows, 2) and not np.allclose(first, latest)
+    assert page.inner_text("#point-count") == f"{cows} points"
+    choose(page, "compare-tensor", "this tensor at step 10")
+    wait_points(page, cows, COMPARE_GRAPH)
+    assert plotted(page, graph=COMPARE_GRAPH).shape == (cows, 2)
 
 
 def test_a_bookmark_reopens_its_step(page, steps_app):
@@ -258,6 +284,34 @@ def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps
     assert enlarged(marker_sizes(page)) == enlarged(marker_sizes(page, COMPARE_GRAPH))
     assert page.locator("#compare-neighbors li").count() == 10
 
+    # Hover, linked: a point hovered on the first plot is ringed and named on the second, and back.
+    hover = "([sel, event, p]) => document.querySelector(sel).emit(event, {points: [{curveNumber: 0, pointNumber: p}]})"
+    page.evaluate(hover, [GRAPH, "plotly_hover", JUMPERS[2]])
+    ring = page.locator(".linked-hover")
+    ring.wait_for(state="visible")
+    assert ring.inner_text() == f"cat_{JUMPERS[2]}"
+    at, second = ring.bounding_box(), page.locator(COMPARE_GRAPH).bounding_box()
+    centre = (at["x"] + at["width"] / 2, at["y"] + at["height"] / 2)
+    assert second["x"] < centre[0] < second["x"] + second["width"]
+    assert second["y"] < centre[1] < second["y"] + second["height"]
+    page.evaluate(hover, [GRAPH, "plotly_unhover", JUMPERS[2]])
+    ring.wait_for(state="hidden")
+    page.evaluate(hover, [COMPARE_GRAPH, "plotly_hover", 5])
+    ring.wait_for(state="visible")
+    first = page.locator(GRAPH).bounding_box()
+    assert ring.inner_text() == "cow_5" and ring.bounding_box()["x"] < first["x"] + first["width"]
+    page.evaluate(hover, [COMPARE_GRAPH, "plotly_unhover", 5])
+    # Turning the first 3D plot turns the second the same way.
+    page.evaluate(
+        "(sel) => window.Plotly.relayout(document.querySelector(sel), {'scene.camera.eye': {x: 0.2, y: -2.1, z: 0.4}})",
+        GRAPH,
+    )
+    page.wait_for_function(
+        "(sel) => { const e = document.querySelector(sel)._fullLayout.scene.camera.eye;"
+        " return Math.abs(e.x - 0.2) < 1e-6 && Math.abs(e.y + 2.1) < 1e-6 && Math.abs(e.z - 0.4) < 1e-6; }",
+        arg=COMPARE_GRAPH,
+    )
+
     page.click("text=Colour by neighbourhood change")
     page.wait_for_function("() => document.querySelectorAll('#compare-changed > li').length === 20")
     entries = page.locator("#compare-changed > li .changed-label").all_inner_texts()
@@ -269,6 +323,17 @@ def test_a_second_embedding_beside_the_first_lights_up_the_same_rows(page, steps
     settle(page)
     assert page.locator("#compare-changed > li .changed-label").all_inner_texts() == entries
     assert page.locator("#error-banner li").count() == 0
+
+    page.click("#bookmark-save")  # the choice is in a bookmark, with its row matching and its colour
+    page.wait_for_function("() => document.querySelectorAll('#bookmark-list input').length >= 1")
+    choose(page, "compare-tensor", "this tensor at step 10")
+    page.click("text=Colour by neighbourhood change")
+    wait_text(page, "#compare-status", "at step 10")
+    assert not page.is_checked("#compare-color input")
+    page.click("#bookmark-list li:last-child button")
+    wait_text(page, "#compare-status", "at step 0, PCA as on the left")
+    assert "this tensor at step 0" in page.inner_text("#compare-tensor")
+    assert page.is_checked("#compare-color input") and "label" in page.inner_text("#compare-match")
 
     assert "compare=" in page.url  # the second embedding is in the URL: a link reopens it
     page.goto(page.url)
