@@ -224,7 +224,7 @@
             return noUpdate;
         }
         watch(gd);
-        if (payload.coords) {  // the step moved: the drawn points go to their new places (assets/steps.js)
+        if (payload.coords) {  // the step moved: the drawn points go to their new places (moveToStep)
             return moveToStep(gd, payload);
         }
         const next = payload.figure.data[0];

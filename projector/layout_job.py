@@ -298,7 +298,9 @@ def _run_aligned(
     under its own key (unless stopped), ``data``'s step's is returned; None when stopped before any layout."""
     steps = data.spec.steps
     datasets = [workspace.dataset(data.spec.key, step=step) for step in steps]
-    check_steps([d.n for d in datasets])
+    if len({d.n for d in datasets}) > 1:
+        check_steps([d.n for d in datasets])  # says the steps hold different rows
+    check_steps([data.n if subset is None else int(subset.size)] * len(datasets))  # the points laid out
     vectors = [workspace.vectors(d, subset, spherized) for d in datasets]
     stopped = False
 
@@ -317,7 +319,10 @@ def _run_aligned(
             continue
         key = layout_key(workspace, other, subset, spherized, "umap", params, **extra)
         meta = {"status": text, **params.as_dict(), "points": points_key(workspace, other, subset, spherized)}
-        workspace.results.set(key, layouts[i], meta=meta)
+        try:
+            workspace.results.set(key, layouts[i], meta=meta)
+        except (OSError, sqlite3.Error) as error:  # the step shown is still answered (and said of, below)
+            log.warning("Aligned UMAP layout of step %s not stored: %s", other.spec.step, error)
     return layouts[shown], text, stopped, {"aligned_steps": list(steps)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from projector import aligned_umap
 from projector.aligned_umap import MAX_POINTS, N_EPOCHS, aligned_layouts, check_steps
 from projector.errors import InputError
 from projector.jobs import JobBoard, JobSlots
@@ -99,22 +100,26 @@ def stepped(tmp_path_factory):
     return workspace, workspace.listing(".").specs[0].key
 
 
-def test_one_run_lays_out_every_step_and_each_step_then_opens_from_the_cache(stepped, tmp_path):
-    workspace, key = stepped
-    reporter = FakeReporter()
-    outcome = run_layout_job(
+def aligned_job(workspace, view, tmp_path, reporter=None, form=FORM):
+    return run_layout_job(
         workspace=workspace,
         board=JobBoard(tmp_path / "board"),
         slots=JobSlots(tmp_path / "slots", 2, 10),
-        reporter=reporter,
+        reporter=reporter or FakeReporter(),
         method="umap",
         token="u1",
         session="s1",
-        view=View.of(key, None, step=STEPS[1]),
+        view=view,
         dimension=2,
         spherized=False,
-        form=FORM,
+        form=form,
     )
+
+
+def test_one_run_lays_out_every_step_and_each_step_then_opens_from_the_cache(stepped, tmp_path):
+    workspace, key = stepped
+    reporter = FakeReporter()
+    outcome = aligned_job(workspace, View.of(key, None, step=STEPS[1]), tmp_path, reporter)
     assert outcome.status == f"done: {len(STEPS)} steps laid out aligned" and outcome.done is not None
     assert any(f"(aligned over {len(STEPS)} steps)" in stage for stage in reporter.stages)
     params, _ = layout_params("umap", 2, N, FORM)
@@ -147,3 +152,13 @@ def test_only_umap_on_a_tensor_with_steps_is_aligned(stepped, tmp_path):
     assert layout_extras("umap", single.dataset(upload), FORM) == {}
     status = choose_spec(workspace, data, None, False, Request("umap", [0, 1], FORM))[1]
     assert status.startswith("Finished") or f"all {len(STEPS)} steps, aligned" in status
+
+
+def test_an_isolated_subset_counts_only_its_own_points_against_the_bound(stepped, tmp_path, monkeypatch):
+    workspace, key = stepped
+    monkeypatch.setattr(aligned_umap, "MAX_POINTS", 200)  # 3 steps of 90 points: 270
+    other = {**FORM, "seed": 5}  # not laid out yet by the test before
+    with pytest.raises(InputError, match="isolate fewer points"):
+        aligned_job(workspace, View.of(key, None, step=STEPS[0]), tmp_path, form=other)
+    outcome = aligned_job(workspace, View.of(key, list(range(60)), step=STEPS[0]), tmp_path, form=other)  # 3 × 60
+    assert outcome.status == f"done: {len(STEPS)} steps laid out aligned"
