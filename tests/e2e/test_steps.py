@@ -63,6 +63,16 @@ def move_to(page, step: int) -> None:
     page.wait_for_function("(want) => new URLSearchParams(location.search).get('step') === want", arg=str(step))
 
 
+def moved_to(page, step: int, shown: np.ndarray) -> np.ndarray:
+    """Move the slider to ``step`` and return the plot's coordinates once they have left ``shown``'s."""
+    move_to(page, step)
+    page.wait_for_function(
+        "([sel, x]) => document.querySelector(sel)._fullData[0].x[0] !== x", arg=[GRAPH, float(shown[0, 0])]
+    )
+    settle(page)
+    return plotted(page)
+
+
 def test_steps_are_one_tensor_and_the_slider_moves_only_the_vectors(page, steps_app, artifacts):
     open_app(page, steps_app, N)
     options = page.locator("#tensor-select").inner_text()
@@ -77,12 +87,7 @@ def test_steps_are_one_tensor_and_the_slider_moves_only_the_vectors(page, steps_
     settle(page)
     sizes_before = marker_sizes(page)
 
-    move_to(page, STEPS[0])
-    page.wait_for_function(
-        "([sel, x]) => document.querySelector(sel)._fullData[0].x[0] !== x", arg=[GRAPH, float(latest[0, 0])]
-    )
-    settle(page)
-    first = plotted(page)
+    first = moved_to(page, STEPS[0], latest)
     assert first.shape == latest.shape and not np.allclose(first, latest)  # other vectors, other layout
     # Their spread is the drift: the clusters sit closer at step 0 than at the last step.
     assert np.ptp(first, axis=0).max() < np.ptp(latest, axis=0).max()
@@ -143,12 +148,7 @@ def test_an_isolated_subset_in_2d_keeps_its_points_through_the_steps_and_beside(
     wait_points(page, cows)
     settle(page)
     latest = plotted(page)
-    move_to(page, STEPS[0])
-    page.wait_for_function(
-        "([sel, x]) => document.querySelector(sel)._fullData[0].x[0] !== x", arg=[GRAPH, float(latest[0, 0])]
-    )
-    settle(page)
-    first = plotted(page)
+    first = moved_to(page, STEPS[0], latest)
     assert first.shape == (cows, 2) and not np.allclose(first, latest)
     assert page.inner_text("#point-count") == f"{cows} points"
     choose(page, "compare-tensor", "this tensor at step 10")
