@@ -230,7 +230,9 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             }
         )
         entries = [*(entries or []), {"id": shelf.put(state, owner()), "title": title}]
-        return {"entries": entries, "cursor": len(entries) - 1, "go": len(entries) - 1, "banner": []}
+        # The new bookmark is marked current but not opened: the plot already shows it, and opening it would
+        # redraw the plot under a search or click made while the save was answered.
+        return {"entries": entries, "cursor": len(entries) - 1, "banner": []}
 
     @answers(
         app,

@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.pages import COUNT_UPDATES, GRAPH, marker_sizes, open_app, plotted, settle, wait_points, wait_text
+from tests.e2e.pages import (
+    COUNT_UPDATES,
+    GRAPH,
+    RESET,
+    marker_sizes,
+    open_app,
+    plotted,
+    settle,
+    wait_points,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -135,13 +145,19 @@ def test_delete_drops_the_current_bookmark_and_keeps_the_view(page, app_url, clu
     _, vectors, rows = clustered_logdir
     open_app(page, app_url, len(vectors))
     assert page.is_disabled("#bookmark-delete")  # nothing to delete yet
+    page.evaluate(COUNT_UPDATES, GRAPH)
     for word in ("cat", "dog", "horse"):
         page.fill("#search-input", word)
         page.press("#search-input", "Enter")
         wait_big(page, [i for i, r in enumerate(rows) if word in r[0]])
         count = page.locator("#bookmark-list input").count()
+        page.evaluate(RESET)
         page.click("#bookmark-save")
         page.wait_for_function(f"() => document.querySelectorAll('#bookmark-list input').length === {count + 1}")
+        if word == "cat":  # a save marks its bookmark current and leaves the plot (and a search typed next) alone
+            settle(page)
+            assert page.evaluate("() => window.__plotly") == []
+            assert page.evaluate(CURRENT) == 0
         page.fill(f"#bookmark-list li:nth-child({count + 1}) input", f"{word}s")
         page.press(f"#bookmark-list li:nth-child({count + 1}) input", "Enter")
     wait_titles(page, ["cats", "dogs", "horses"])
