@@ -1,0 +1,141 @@
+"""Clusters of a view's points and their names: HDBSCAN on the vectors (through a PCA above 50 dimensions)
+or on a layout, and a short name per cluster from a metadata column (its top value and share for a
+categorical column, the top words of a class-based TF-IDF for text).
+
+Clusters are numbered from 0, largest first; noise is -1, a class of its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from projector.errors import InputError
+
+NOISE = -1
+MAX_DIMS = 50  # HDBSCAN's neighbour search slows down sharply above this: vectors go through a PCA first
+MIN_SIZE_FLOOR, MIN_SIZE_CEILING = 5, 500
+MAX_CATEGORIES = 50  # a text column with at most this many distinct values is named by its top value
+NAME_WORDS = 4
+NOISE_NAME = "noise"
+
+
+def default_min_size(n: int) -> int:
+    """A minimum cluster size for ``n`` points: 1 % of them, kept between 5 and 500."""
+    return int(min(MIN_SIZE_CEILING, max(MIN_SIZE_FLOOR, round(0.01 * n))))
+
+
+def check_min_size(value: object, n: int) -> int:
+    """The minimum cluster size a user asked for, as a whole number from 2 to ``n``; InputError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}.")
+    try:
+        size = float(value)
+    except ValueError:
+        raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}; got {value!r}.") from None
+    if not size.is_integer() or not 2 <= size <= max(n, 2):
+        raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}; got {value!r}.")
+    return int(size)
+
+
+def reduced(points: np.ndarray, max_dims: int = MAX_DIMS) -> np.ndarray:
+    """``points`` as float64, through a PCA to ``max_dims`` dimensions when they have more."""
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2:
+        raise InputError("Clusters are found on a table of points, one row a point.")
+    if points.shape[1] <= max_dims or points.shape[0] <= max_dims:
+        return points
+    from sklearn.decomposition import PCA
+
+    return np.asarray(PCA(n_components=max_dims, random_state=0).fit_transform(points))
+
+
+def find_clusters(points: np.ndarray, min_size: int) -> np.ndarray:
+    """Each point's cluster (0 the largest, -1 noise) by HDBSCAN with clusters of at least ``min_size``."""
+    from sklearn.cluster import HDBSCAN
+
+    data = reduced(points)
+    if len(data) < 2:
+        return np.full(len(data), NOISE, dtype=np.int32)
+    size = int(min(max(min_size, 2), len(data)))
+    found = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(data)
+    return renumbered(np.asarray(found))
+
+
+def renumbered(labels: np.ndarray) -> np.ndarray:
+    """``labels`` with clusters numbered by size, largest first (ties by first appearance); noise stays -1."""
+    labels = np.asarray(labels)
+    out = np.full(labels.shape, NOISE, dtype=np.int32)
+    kept = labels[labels != NOISE]
+    if not kept.size:
+        return out
+    values, first, counts = np.unique(kept, return_index=True, return_counts=True)
+    order = np.lexsort((first, -counts))
+    for new, old in enumerate(values[order]):
+        out[labels == old] = new
+    return out
+
+
+def cluster_names(labels: np.ndarray, column: pd.Series | None) -> list[str]:
+    """A short name for each cluster 0..k-1 of ``labels`` from ``column`` (one value per point; None: the
+    clusters are only numbered)."""
+    count = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    if column is None or count == 0:
+        return [f"cluster {i + 1}" for i in range(count)]
+    values = pd.Series(np.asarray(column), dtype=object).reset_index(drop=True)
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return [_range_name(numeric[labels == i]) for i in range(count)]
+    texts = values.fillna("").astype(str)
+    if texts.nunique() <= MAX_CATEGORIES:
+        return [_top_value(texts[labels == i]) for i in range(count)]
+    return _tfidf_names(texts, labels, count)
+
+
+def _top_value(values: pd.Series) -> str:
+    counts = values.value_counts()
+    share = 100 * counts.iloc[0] / counts.sum()
+    return f"{counts.index[0] or '(empty)'} {share:.0f} %"
+
+
+def _range_name(values: pd.Series) -> str:
+    low, high = values.quantile(0.1), values.quantile(0.9)
+    return f"{low:.3g} to {high:.3g}" if low != high else f"{low:.3g}"
+
+
+def _tfidf_names(texts: pd.Series, labels: np.ndarray, count: int) -> list[str]:
+    """Class-based TF-IDF: each cluster's texts as one document; a word's weight is its frequency in the
+    cluster times log(1 + average words per cluster / its frequency over all clusters), and nothing for a
+    word found in every cluster."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    documents = [" ".join(texts[labels == i]) for i in range(count)]
+    vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b")
+    try:
+        counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
+    except ValueError:  # nothing but stop words, numbers or punctuation
+        return [f"cluster {i + 1}" for i in range(count)]
+    words = vectorizer.get_feature_names_out()
+    frequency = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    average = counts.sum() / count
+    weights = frequency * np.log1p(average / np.maximum(counts.sum(axis=0), 1))
+    if count > 1:  # a word of every cluster tells none apart ("road" in every caption)
+        weights[:, (counts > 0).all(axis=0)] = 0.0
+    names = []
+    for i in range(count):
+        top = [words[j] for j in np.argsort(-weights[i], kind="stable")[:NAME_WORDS] if weights[i, j] > 0]
+        names.append(" ".join(top) or f"cluster {i + 1}")
+    return names
+
+
+def cluster_values(labels: np.ndarray, names: list[str]) -> np.ndarray:
+    """The ``cluster`` metadata column: each point's cluster as "N · name" (numbered from 1, so two clusters of
+    one name stay apart) or "noise"."""
+    texts = np.array([f"{i + 1} · {_one_line(name)}" for i, name in enumerate(names)] + [NOISE_NAME], dtype=object)
+    return texts[np.where(labels >= 0, labels, len(names))]
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:80]
