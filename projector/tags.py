@@ -50,6 +50,24 @@ def add_tag(tags: Mapping[str, Mapping[int, str]], column: str | None, rows: np.
     return updated
 
 
+def set_column(tags: Mapping[str, Mapping[int, str]], column: str, rows: np.ndarray, values: np.ndarray) -> Tags:
+    """``tags`` with ``column`` replaced by ``values`` for tensor ``rows`` alone (a copy): what a computed
+    column (clusters) writes, so a run on an isolated subset leaves the other points empty, not stale."""
+    name = _checked_text(column, "column name", MAX_COLUMN_CHARS)
+    if not name:
+        raise InputError("A computed column needs a name.")
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    values = np.asarray(values, dtype=object).reshape(-1)
+    if rows.size != values.size:
+        raise InputError(f"{values.size:,} values were given for {rows.size:,} points.")
+    texts = {value: _checked_text(str(value), "value", MAX_VALUE_CHARS) for value in set(values.tolist())}
+    updated: Tags = {c: dict(v) for c, v in tags.items() if c != name}
+    if len(updated) >= MAX_COLUMNS:
+        raise InputError(f"At most {MAX_COLUMNS} columns can be edited in one browser; edit an existing one.")
+    updated[name] = {int(row): texts[value] for row, value in zip(rows.tolist(), values.tolist())}
+    return updated
+
+
 def apply_tags(metadata: pd.DataFrame, row_ids: np.ndarray, tags: Mapping[str, Mapping[int, str]]) -> pd.DataFrame:
     """``metadata`` (one row per dataset row; ``row_ids`` their tensor rows) with the tags' values in it."""
     if not tags:

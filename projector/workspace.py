@@ -37,7 +37,7 @@ from projector.moved import StepChange, change_between, moved_step
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 from projector.steps import step_spec
-from projector.tags import add_tag, apply_tags, tags_digest
+from projector.tags import add_tag, apply_tags, set_column, tags_digest
 from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, named, owner_of, parse_tensor_upload
 from projector.view import View, subset_digest, visible_rows
 
@@ -151,6 +151,23 @@ class Workspace:
         upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
         self.uploads.update_tags(
             metadata_key(key, upload), owner, lambda tags: add_tag(tags, column, tensor_rows, value)
+        )
+        return int(rows.size)
+
+    def set_column(
+        self, key: str, column: str, rows: np.ndarray, values: np.ndarray, session: str | None = None
+    ) -> int:
+        """Make metadata ``column`` of tensor ``key`` hold ``values`` at dataset ``rows`` (every other point
+        empty) for this session, as Edit by keeps its values; how many points hold one."""
+        owner = self._uploader(session)
+        data = self.dataset(key, session)
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if rows.size and (rows.min() < 0 or rows.max() >= data.n):
+            raise InputError("The points belong to another view of this tensor; run again.")
+        tensor_rows = data.row_ids[rows]
+        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
+        self.uploads.update_tags(
+            metadata_key(key, upload), owner, lambda tags: set_column(tags, column, tensor_rows, values)
         )
         return int(rows.size)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from projector.errors import InputError
-from projector.tags import MAX_COLUMNS, add_tag, apply_tags, tags_digest
+from projector.tags import MAX_COLUMNS, add_tag, apply_tags, set_column, tags_digest
 from projector.workspace import Workspace
 from tests.logdirs import write_tf2_logdir
 
@@ -70,3 +70,33 @@ def test_workspace_tags_belong_to_their_session(tmp_path):
         workspace.tag(key, "mood", np.array([6]), "x", session="alice")
     with pytest.raises(InputError, match="no session"):
         workspace.tag(key, "mood", np.array([0]), "x", session="")
+
+
+def test_set_column_replaces_the_whole_column_and_checks_its_values():
+    tags = {"cluster": {0: "1 · a", 9: "2 · b"}, "kind": {1: "x"}}
+    updated = set_column(tags, "cluster", np.array([3, 4]), np.array(["1 · c", "noise"], dtype=object))
+    assert updated == {"kind": {1: "x"}, "cluster": {3: "1 · c", 4: "noise"}}
+    assert tags["cluster"] == {0: "1 · a", 9: "2 · b"}  # the original is untouched
+    with pytest.raises(InputError, match="2 values were given for 1 points"):
+        set_column({}, "cluster", np.array([0]), np.array(["a", "b"], dtype=object))
+    with pytest.raises(InputError, match="tabs or line breaks"):
+        set_column({}, "cluster", np.array([0]), np.array(["a\tb"], dtype=object))
+    full = {f"c{i}": {0: "x"} for i in range(MAX_COLUMNS)}
+    with pytest.raises(InputError, match="At most"):
+        set_column(full, "cluster", np.array([0]), np.array(["a"], dtype=object))
+    assert set_column(full, "c0", np.array([1]), np.array(["y"], dtype=object))["c0"] == {1: "y"}
+
+
+def test_workspace_set_column_leaves_other_points_empty_for_its_session_only(tmp_path):
+    vectors = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    root = write_tf2_logdir(tmp_path / "logdir" / "run", vectors, metadata_rows=[f"w{i}" for i in range(6)])
+    workspace = Workspace(root.parent, cache_root=tmp_path / "cache")
+    key = workspace.listing("run").specs[0].key
+    everyone = np.array(["1 · a", "1 · a", "2 · b", "2 · b", "noise", "1 · a"], dtype=object)
+    assert workspace.set_column(key, "cluster", np.arange(6), everyone, session="alice") == 6
+    subset = np.array(["1 · c", "noise"], dtype=object)
+    assert workspace.set_column(key, "cluster", np.array([1, 4]), subset, session="alice") == 2
+    assert workspace.dataset(key, session="alice").metadata["cluster"].tolist() == ["", "1 · c", "", "", "noise", ""]
+    assert "cluster" not in workspace.dataset(key, session="bob").metadata.columns
+    with pytest.raises(InputError, match="another view"):
+        workspace.set_column(key, "cluster", np.array([6]), np.array(["x"], dtype=object), session="alice")
