@@ -37,7 +37,7 @@ from projector.moved import StepChange, change_between, moved_step
 from projector.neighbors import NeighborIndex
 from projector.pca import PCAResult, pca, spherize
 from projector.steps import step_spec
-from projector.tags import add_tag, apply_tags, set_column, tags_digest
+from projector.tags import Tags, add_tag, apply_tags, set_column, tags_digest
 from projector.uploads import KEEP_S, UPLOAD_RUN, Upload, UploadStore, named, owner_of, parse_tensor_upload
 from projector.view import View, subset_digest, visible_rows
 
@@ -142,6 +142,19 @@ class Workspace:
     def tag(self, key: str, column: str | None, rows: np.ndarray, value: str | None, session: str | None = None) -> int:
         """Give dataset ``rows`` of tensor ``key`` ``value`` in metadata ``column`` for this session (Edit by);
         how many points were tagged."""
+        return self._retag(key, rows, session, lambda tags, tensor_rows: add_tag(tags, column, tensor_rows, value))
+
+    def set_column(
+        self, key: str, column: str, rows: np.ndarray, values: np.ndarray, session: str | None = None
+    ) -> int:
+        """Make metadata ``column`` of tensor ``key`` hold ``values`` at dataset ``rows`` (every other point
+        empty) for this session, as Edit by keeps its values; how many points hold one."""
+        return self._retag(key, rows, session, lambda tags, tensor_rows: set_column(tags, column, tensor_rows, values))
+
+    def _retag(
+        self, key: str, rows: np.ndarray, session: str | None, change: Callable[[Tags, np.ndarray], Tags]
+    ) -> int:
+        """Change this session's tags of tensor ``key`` by ``change(tags, tensor rows of dataset rows)``."""
         owner = self._uploader(session)
         data = self.dataset(key, session)
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
@@ -149,26 +162,7 @@ class Workspace:
             raise InputError("The selection belongs to another view of this tensor; select the points again.")
         tensor_rows = data.row_ids[rows]
         upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
-        self.uploads.update_tags(
-            metadata_key(key, upload), owner, lambda tags: add_tag(tags, column, tensor_rows, value)
-        )
-        return int(rows.size)
-
-    def set_column(
-        self, key: str, column: str, rows: np.ndarray, values: np.ndarray, session: str | None = None
-    ) -> int:
-        """Make metadata ``column`` of tensor ``key`` hold ``values`` at dataset ``rows`` (every other point
-        empty) for this session, as Edit by keeps its values; how many points hold one."""
-        owner = self._uploader(session)
-        data = self.dataset(key, session)
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if rows.size and (rows.min() < 0 or rows.max() >= data.n):
-            raise InputError("The points belong to another view of this tensor; run again.")
-        tensor_rows = data.row_ids[rows]
-        upload = self._upload(key, owner) if key.startswith(f"{UPLOAD_RUN}::") else None
-        self.uploads.update_tags(
-            metadata_key(key, upload), owner, lambda tags: set_column(tags, column, tensor_rows, values)
-        )
+        self.uploads.update_tags(metadata_key(key, upload), owner, lambda tags: change(tags, tensor_rows))
         return int(rows.size)
 
     def add_upload(self, name: str, data: bytes, session: str | None = None) -> str:
