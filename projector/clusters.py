@@ -71,10 +71,10 @@ def renumbered(labels: np.ndarray) -> np.ndarray:
     kept = labels[labels != NOISE]
     if not kept.size:
         return out
-    values, first, counts = np.unique(kept, return_index=True, return_counts=True)
-    order = np.lexsort((first, -counts))
-    for new, old in enumerate(values[order]):
-        out[labels == old] = new
+    values, first, inverse, counts = np.unique(kept, return_index=True, return_inverse=True, return_counts=True)
+    rank = np.empty(len(values), dtype=np.int32)
+    rank[np.lexsort((first, -counts))] = np.arange(len(values), dtype=np.int32)
+    out[labels != NOISE] = rank[inverse.reshape(-1)]
     return out
 
 
@@ -85,23 +85,22 @@ def cluster_names(labels: np.ndarray, column: pd.Series | None) -> list[str]:
     if column is None or count == 0:
         return [f"cluster {i + 1}" for i in range(count)]
     values = pd.Series(np.asarray(column), dtype=object).reset_index(drop=True)
+    kept = labels >= 0  # grouped once, not scanned once per cluster: there can be thousands
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.notna().all():
-        return [_range_name(numeric[labels == i]) for i in range(count)]
+        grouped = numeric[kept].groupby(labels[kept])
+        low, high = grouped.quantile(0.1), grouped.quantile(0.9)
+        return [_range_name(float(low.loc[i]), float(high.loc[i])) for i in range(count)]
     texts = values.fillna("").astype(str)
     if texts.nunique() <= MAX_CATEGORIES:
-        return [_top_value(texts[labels == i]) for i in range(count)]
+        table = pd.crosstab(labels[kept], texts[kept].to_numpy())
+        shares = table.max(axis=1) / table.sum(axis=1)
+        tops = table.idxmax(axis=1)
+        return [f"{tops.loc[i] or '(empty)'} {100 * shares.loc[i]:.0f} %" for i in range(count)]
     return _tfidf_names(texts, labels, count)
 
 
-def _top_value(values: pd.Series) -> str:
-    counts = values.value_counts()
-    share = 100 * counts.iloc[0] / counts.sum()
-    return f"{counts.index[0] or '(empty)'} {share:.0f} %"
-
-
-def _range_name(values: pd.Series) -> str:
-    low, high = values.quantile(0.1), values.quantile(0.9)
+def _range_name(low: float, high: float) -> str:
     return f"{low:.3g} to {high:.3g}" if low != high else f"{low:.3g}"
 
 
@@ -111,21 +110,27 @@ def _tfidf_names(texts: pd.Series, labels: np.ndarray, count: int) -> list[str]:
     word found in every cluster."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    documents = [" ".join(texts[labels == i]) for i in range(count)]
+    kept = labels >= 0
+    joined = texts[kept].groupby(labels[kept]).agg(" ".join)
+    documents = [joined.loc[i] for i in range(count)]
     vectorizer = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b")
     try:
-        counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)
+        counts = vectorizer.fit_transform(documents).tocsr().astype(np.float64)  # sparse: clusters × words
     except ValueError:  # nothing but stop words, numbers or punctuation
         return [f"cluster {i + 1}" for i in range(count)]
     words = vectorizer.get_feature_names_out()
-    frequency = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    average = counts.sum() / count
-    weights = frequency * np.log1p(average / np.maximum(counts.sum(axis=0), 1))
+    per_cluster = np.asarray(counts.sum(axis=1)).reshape(-1)
+    per_word = np.asarray(counts.sum(axis=0)).reshape(-1)
+    idf = np.log1p(per_cluster.sum() / count / np.maximum(per_word, 1))
     if count > 1:  # a word of every cluster tells none apart ("road" in every caption)
-        weights[:, (counts > 0).all(axis=0)] = 0.0
+        idf[np.bincount(counts.indices, minlength=len(words)) == count] = 0.0
+    weights = counts.multiply(1 / np.maximum(per_cluster, 1)[:, None]).multiply(idf[None, :]).tocsr()
     names = []
     for i in range(count):
-        top = [words[j] for j in np.argsort(-weights[i], kind="stable")[:NAME_WORDS] if weights[i, j] > 0]
+        row = slice(weights.indptr[i], weights.indptr[i + 1])
+        found, columns = weights.data[row], weights.indices[row]
+        order = np.lexsort((columns, -found))[:NAME_WORDS]  # ties in alphabetical order
+        top = [str(words[columns[j]]) for j in order if found[j] > 0]
         names.append(" ".join(top) or f"cluster {i + 1}")
     return names
 
