@@ -78,15 +78,14 @@ def run_clusters(
     else:
         points = workspace.vectors(data, view.subset, spherized)
     key = cluster_key(workspace, data, view, spherized, source, layout_id, size)
-    labels = workspace.results.get(key)
-    cached = labels is not None and labels.shape == (rows.size,)
-    if not cached:
+    stored = workspace.results.get(key)
+    cached = stored is not None and stored.shape == (rows.size,)
+    if stored is None or not cached:
         if on_stage is not None:
             on_stage(f"finding clusters of at least {size:,} points in {rows.size:,}")
-        labels = find_clusters(points, size)
-        workspace.results.set(key, labels.astype(np.int32), meta={"source": source, "min_size": size})
-    assert labels is not None
-    labels = labels.astype(np.int64)
+        stored = find_clusters(points, size)
+        workspace.results.set(key, stored.astype(np.int32), meta={"source": source, "min_size": size})
+    labels = stored.astype(np.int64)
     column = data.metadata[name_by].iloc[rows].reset_index(drop=True) if name_by is not None else None
     names = cluster_names(labels, column)
     workspace.set_column(view.tensor, COLUMN, rows, cluster_values(labels, names), session)

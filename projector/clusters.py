@@ -29,13 +29,13 @@ def default_min_size(n: int) -> int:
 
 def check_min_size(value: object, n: int) -> int:
     """The minimum cluster size a user asked for, as a whole number from 2 to ``n``; InputError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}.")
-    try:
-        size = float(value)
-    except ValueError:
-        raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}; got {value!r}.") from None
-    if not size.is_integer() or not 2 <= size <= max(n, 2):
+    size = None
+    if not isinstance(value, bool) and isinstance(value, (int, float, str)):
+        try:
+            size = float(value)
+        except ValueError:
+            pass
+    if size is None or not size.is_integer() or not 2 <= size <= max(n, 2):
         raise InputError(f"The minimum cluster size must be a whole number from 2 to {n:,}; got {value!r}.")
     return int(size)
 
@@ -83,7 +83,7 @@ def cluster_names(labels: np.ndarray, column: pd.Series | None) -> list[str]:
     clusters are only numbered)."""
     count = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
     if column is None or count == 0:
-        return [f"cluster {i + 1}" for i in range(count)]
+        return numbered(count)
     values = pd.Series(np.asarray(column), dtype=object).reset_index(drop=True)
     kept = labels >= 0  # grouped once, not scanned once per cluster: there can be thousands
     numeric = pd.to_numeric(values, errors="coerce")
@@ -98,6 +98,11 @@ def cluster_names(labels: np.ndarray, column: pd.Series | None) -> list[str]:
         tops = table.idxmax(axis=1)
         return [f"{tops.loc[i] or '(empty)'} {100 * shares.loc[i]:.0f} %" for i in range(count)]
     return _tfidf_names(texts, labels, count)
+
+
+def numbered(count: int) -> list[str]:
+    """The names of ``count`` clusters nothing names: "cluster 1", "cluster 2", …"""
+    return [f"cluster {i + 1}" for i in range(count)]
 
 
 def _range_name(low: float, high: float) -> str:
@@ -117,7 +122,7 @@ def _tfidf_names(texts: pd.Series, labels: np.ndarray, count: int) -> list[str]:
     try:
         counts = vectorizer.fit_transform(documents).tocsr().astype(np.float64)  # sparse: clusters × words
     except ValueError:  # nothing but stop words, numbers or punctuation
-        return [f"cluster {i + 1}" for i in range(count)]
+        return numbered(count)
     words = vectorizer.get_feature_names_out()
     per_cluster = np.asarray(counts.sum(axis=1)).reshape(-1)
     per_word = np.asarray(counts.sum(axis=0)).reshape(-1)
@@ -125,13 +130,13 @@ def _tfidf_names(texts: pd.Series, labels: np.ndarray, count: int) -> list[str]:
     if count > 1:  # a word of every cluster tells none apart ("road" in every caption)
         idf[np.bincount(counts.indices, minlength=len(words)) == count] = 0.0
     weights = counts.multiply(1 / np.maximum(per_cluster, 1)[:, None]).multiply(idf[None, :]).tocsr()
-    names = []
+    names = numbered(count)  # a cluster whose words all weigh nothing keeps its number
     for i in range(count):
         row = slice(weights.indptr[i], weights.indptr[i + 1])
         found, columns = weights.data[row], weights.indices[row]
         order = np.lexsort((columns, -found))[:NAME_WORDS]  # ties in alphabetical order
         top = [str(words[columns[j]]) for j in order if found[j] > 0]
-        names.append(" ".join(top) or f"cluster {i + 1}")
+        names[i] = " ".join(top) or names[i]
     return names
 
 
