@@ -83,13 +83,15 @@ def cleared(sel: Selection, inp: SelectInputs) -> Change:
 def on_view(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
     """A new view: nothing selected, or what the bookmark being opened selected (its search text it brings
     itself, through the bookmark's restore); another step of the same view keeps the selection, its
-    neighbours found again in that step's vectors."""
+    neighbours found again in that step's vectors; the page's first view keeps what was typed while it came."""
     key = data.spec.key
     if inp.opening is not None:
         return Change(Selection.of(key, inp.opening.selected, None, "bookmark"), status="", matches=NO_ROWS)
     if inp.view.moved:  # another training step of the same rows: the selection and search stay
         kept = Selection.from_json(inp.current, key)
         return UNCHANGED if kept is None else Change(kept)
+    if inp.current is None:  # the page's first view (late from a busy server): a search typed meanwhile is run
+        return on_search(workspace, data, inp) if (inp.query or "").strip() else Change(Selection(key), status="")
     return cleared(Selection(key), inp)
 
 

@@ -81,10 +81,20 @@ def test_a_search_in_an_isolated_view_finds_only_points_in_view(loaded):
 
 def test_a_new_view_clears_the_search_only_when_there_is_one(loaded):
     workspace, data, _ = loaded
-    quiet = selecting.on_view(workspace, data, inputs())
+    before = Selection("other::t", (1,), 1, "click").to_json()  # what the page showed before this view
+    quiet = selecting.on_view(workspace, data, inputs(current=before))
     assert quiet.selection == Selection(KEY) and quiet.status == "" and not quiet.clear_search
-    assert selecting.on_view(workspace, data, inputs(typed="ca")).clear_search
-    assert selecting.on_view(workspace, data, inputs(query="cat")).clear_search
+    assert selecting.on_view(workspace, data, inputs(typed="ca", current=before)).clear_search
+    assert selecting.on_view(workspace, data, inputs(query="cat", current=before)).clear_search
+
+
+def test_the_pages_first_view_keeps_and_runs_a_search_typed_while_it_came(loaded):
+    workspace, data, labels = loaded
+    typed = selecting.on_view(workspace, data, inputs(typed="ca"))
+    assert typed.selection == Selection(KEY) and not typed.clear_search and typed.matches is None
+    searched = selecting.on_view(workspace, data, inputs(typed="cat", query="cat"))
+    assert list(searched.selection.points) == rows_with(labels, "cat") and not searched.clear_search
+    assert searched.status == f"{len(rows_with(labels, 'cat'))} matches"
 
 
 def test_a_bookmark_opening_selects_what_it_saved_and_keeps_its_own_search_text(loaded):
