@@ -18,9 +18,12 @@ from flask import has_request_context, request
 import serving
 from callbacks import (
     bookmarks_panel,
+    charts_panel,
+    clusters_panel,
     common,
     compare_panel,
     data_panel,
+    density_layer,
     edit_panel,
     ids,
     images,
@@ -135,10 +138,22 @@ def build_layout(workspace: Workspace, warmup: WarmUp, max_request: int = DEFAUL
                         className="left",
                     ),
                     html.Div(
-                        [plot.layout(warmup.status, first["figure"]), compare_panel.plot_layout()], className="plots"
+                        [
+                            html.Div(
+                                [plot.layout(warmup.status, first["figure"]), compare_panel.plot_layout()],
+                                className="plot-row",
+                            ),
+                            charts_panel.layout(),
+                        ],
+                        className="plots",
                     ),
                     html.Aside(
-                        [inspector_panel.layout(), edit_panel.layout(), bookmarks_panel.layout(max_upload)],
+                        [
+                            inspector_panel.layout(),
+                            clusters_panel.layout(),
+                            edit_panel.layout(),
+                            bookmarks_panel.layout(max_upload),
+                        ],
                         className="right",
                     ),
                 ]
@@ -199,6 +214,9 @@ def create_app(config: Config) -> Dash:
     plot.register(app, workspace, warmup)
     inspector_panel.register(app, workspace)
     edit_panel.register(app, workspace)
+    clusters_panel.register(app, workspace, manager)
+    density_layer.register(app, workspace)
+    charts_panel.register(app, workspace)
     images.register(app, workspace)
     slots = JobSlots(root / "slots", config.job_slots(), max_waiting=MAX_WAITING_PER_SLOT * config.job_slots())
     board = JobBoard(root / "flags", config.celery_broker, config.job_abandon_s)

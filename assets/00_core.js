@@ -20,6 +20,8 @@
         SCATTER_COMPARE: "scatter-compare",
         COMPARE_NEIGHBORS: "compare-neighbors",
         LIST_PICK: "list-pick",
+        CLUSTER_LIST: "cluster-list",
+        GROUP_PICK: "group-pick",
         POINT_DETAILS: "point-details",
         BANNER_ACTION: "banner-action",
         NIGHT_MODE: "night-mode",
@@ -187,6 +189,17 @@
         painters[phase].forEach(function (painter) { painter(); });
     }
 
+    /* Set (or, with null, remove) the layout image called `name`, keeping the others: the images as points
+     * lie over the plot and the density under it, each script owning its own. */
+    function setImage(gd, name, image) {
+        const current = (gd && gd.layout && gd.layout.images) || [];
+        const others = current.filter(function (other) { return other && other.name !== name; });
+        if (!image && others.length === current.length) {
+            return;
+        }
+        window.Plotly.update(gd, {}, {images: image ? others.concat([Object.assign({}, image, {name: name})]) : others});
+    }
+
     /* Night mode sets how a restyle's colourscale is themed; by default it is left as it is. */
     function setColorscaleTheme(theme) {
         colorscaleTheme = theme;
@@ -217,6 +230,7 @@
         valuePixel: valuePixel,
         plotArea: plotArea,
         overlay: overlay,
+        setImage: setImage,
         onPaint: onPaint,
         paint: paint,
         setColorscaleTheme: setColorscaleTheme,

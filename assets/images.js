@@ -80,7 +80,7 @@
     function remove(gd) {
         state.key = "";
         if (hasImages(gd)) {
-            window.Plotly.update(gd, {}, {images: []});
+            core.setImage(gd, "points", null);
         }
     }
 
@@ -218,11 +218,11 @@
             }
             state.asked = "";
             state.key = key;
-            window.Plotly.update(gd, {}, {images: [{
-                name: "points", source: url, xref: "x", yref: "y", layer: "above",
+            core.setImage(gd, "points", {
+                source: url, xref: "x", yref: "y", layer: "above",
                 x: range.x[0], y: range.y[1], sizex: range.x[1] - range.x[0], sizey: range.y[1] - range.y[0],
                 xanchor: "left", yanchor: "top", sizing: "stretch",
-            }]});
+            });
         }).catch(function (error) {
             if (turn === state.turn) {
                 state.asked = "";

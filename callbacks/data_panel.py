@@ -82,8 +82,23 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
                 id=ids.IMAGES_ROW,
                 hidden=True,
             ),
+            dcc.Checklist(
+                id=ids.DENSITY_TOGGLE,
+                options=[
+                    {
+                        "label": " Density under the points (2D)",
+                        "value": "on",
+                        "title": "A shaded density of all points, drawn by the server, so structure shows where "
+                        "many points overlap",
+                    }
+                ],
+                value=[],
+                className="checkbox",
+            ),
             dcc.Store(id=ids.IMAGES_INFO),
             dcc.Store(id=ids.IMAGES_SHOWN),
+            dcc.Store(id=ids.DENSITY_STORE),
+            dcc.Store(id=ids.DENSITY_SHOWN),
             html.Label("Color by", htmlFor=ids.COLOR_BY),
             dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),
             dcc.Checklist(
@@ -260,6 +275,7 @@ OPEN_OUTPUTS = {
 EDITED_OUTPUTS = {
     "label_options": Output(ids.LABEL_BY, "options", allow_duplicate=True),
     "color_options": Output(ids.COLOR_BY, "options", allow_duplicate=True),
+    "color": Output(ids.COLOR_BY, "value", allow_duplicate=True),
     "search_options": Output(ids.SEARCH_COLUMN, "options", allow_duplicate=True),
     "custom_options": Output(ids.CUSTOM_COLUMN, "options", allow_duplicate=True),
 }
@@ -342,10 +358,14 @@ def register(app, workspace: Workspace) -> None:
         prevent_initial_call=True,
     )
     def edited_columns(edited, key):
-        """The columns after Edit by gave points values (perhaps in a new column); the choices stay."""
+        """The columns after Edit by gave points values (perhaps in a new column); the choices stay, but a
+        cluster run's column is coloured by at once (with its options, so the choice is one of them)."""
         if not edited or edited.get("tensor") != key:
             return {}
-        return column_options(workspace.column_kinds(key), workspace.spec(key).steps)
+        options = column_options(workspace.column_kinds(key), workspace.spec(key).steps)
+        if edited.get("color") is True and isinstance(edited.get("column"), str):
+            options["color"] = edited["column"]
+        return options
 
     @answers(
         app,

@@ -67,6 +67,10 @@ STEP_PLAY = "step-play"  # walks the steps, one after the other, and stops at th
 TRAILS_TOGGLE = "trails-toggle"  # each selected point's path over the steps, drawn on the plot
 COMPARE_TENSOR = "compare-tensor"  # a second embedding of the same rows, drawn beside the first
 SCATTER_COMPARE = "scatter-compare"  # the second dcc.Graph, linked to the first
+CLUSTER_RUN = "cluster-run"  # find clusters (a background job) and name them
+CLUSTER_LIST = "cluster-list"  # one child per cluster: name, size and share; clicking one selects it
+DENSITY_TOGGLE = "density-toggle"  # a shaded density of the points under them (2D)
+METADATA_CHARTS = "metadata-charts"  # one small chart per chosen metadata column; brushing selects
 # --- End of the public IDs. -------------------------------------------------------------------------
 
 # Internal: free to change.
@@ -156,6 +160,20 @@ COMPARE_NEIGHBORS = "compare-neighbors"  # the clicked point's neighbours in the
 COMPARE_HIGHLIGHT = "compare-highlight"  # the highlight store's payload, passed on while something is compared
 COMPARE_NEIGHBOURS_OF = "compare-neighbours-of"  # the neighbours store's, likewise (assets/passed_on.js)
 TRAILS_SELECTION = "trails-selection"  # the selection store's, passed on while Trails is on
+CLUSTER_SOURCE = "cluster-source"  # "vectors" or "layout" (the coordinates on screen)
+CLUSTER_MIN_SIZE = "cluster-min-size"  # the smallest cluster, in points (blank: 1 % of the view)
+CLUSTER_NAME_BY = "cluster-name-by"  # the metadata column clusters are named from
+CLUSTER_STOP = "cluster-stop"
+CLUSTER_STATUS = "cluster-status"  # what the last run found, or where a running one is
+CLUSTER_STORE = "cluster-store"  # each point's cluster and each cluster's name, for assets/clusters.js
+CLUSTER_PARAMS = "cluster-params"  # the last run's settings on this view (bookmarks re-create it)
+CLUSTER_NOISE = "cluster-noise"  # "N points as noise" under the list
+DENSITY_STORE = "density-store"  # the density image of the drawn 2D layout, for assets/density.js
+DENSITY_SHOWN = "density-shown"  # whether it is laid under the points (assets/density.js)
+CHARTS_TOGGLE = "charts-toggle"  # opens the strip of metadata charts under the plot
+CHART_COLUMNS = "chart-columns"  # the columns charted
+METADATA_CHART = "metadata-chart"  # pattern-matching type of one chart: {"type": METADATA_CHART, "column": name}
+GROUP_PICK = "group-pick"  # rows picked by value or range of a column (a cluster, a chart's bars or brush)
 LIST_PICK = "list-pick"  # the dataset row of the list entry last clicked (written by assets/lists.js)
 CUSTOM_MATCHES = {side: f"custom-{side}-matches" for side in ("left", "right", "up", "down")}  # "N matches"
 

@@ -48,9 +48,13 @@ _TEXT = [
     ids.BOOKMARK_TITLE,
     ids.COMPARE_TENSOR,
     ids.COMPARE_MATCH,
+    ids.CLUSTER_NAME_BY,
 ]
 _TYPED = [ids.SEARCH_INPUT, ids.EDIT_BY_VALUE, ids.CUSTOM_LEFT, ids.CUSTOM_RIGHT, ids.CUSTOM_UP, ids.CUSTOM_DOWN]
 _CHECKLISTS = [
+    ids.CHARTS_TOGGLE,
+    ids.CHART_COLUMNS,
+    ids.DENSITY_TOGGLE,
     ids.CATEGORICAL_COLORING,
     ids.TRAILS_TOGGLE,
     ids.COMPARE_COLOR,
@@ -65,6 +69,7 @@ _CHECKLISTS = [
 _FIELDS = [
     ids.NEIGHBORS_K,
     ids.SPHERE_RADIUS,
+    ids.CLUSTER_MIN_SIZE,
     *ids.FORM_FIELDS["tsne"].values(),
     *ids.FORM_FIELDS["umap"].values(),
 ]
@@ -77,6 +82,9 @@ _STORES = [
     ids.BOOKMARK_OPENING,
     ids.TSNE_START,
     ids.COMPARE_HIGHLIGHT,
+    ids.GROUP_PICK,
+    ids.CLUSTER_STORE,
+    ids.CLUSTER_PARAMS,
 ]
 
 TYPES: dict[tuple[str, str], parse.Parser] = {
@@ -86,6 +94,10 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     **{(i, "value"): parse.checklist for i in _CHECKLISTS},
     **{(i, "value"): parse.index for i in (ids.PCA_X, ids.PCA_Y, ids.PCA_Z)},
     (ids.DIMENSION, "value"): parse.choice(2, 3),
+    (ids.CLUSTER_SOURCE, "value"): parse.choice("vectors", "layout"),
+    (ids.CLUSTER_STATUS, "children"): parse.text(),  # the job's own status line
+    (ids.THEME_STORE, "data"): parse.choice("dark", "light"),
+    (ids.METADATA_CHART, "id"): parse.record("column"),  # a chart's own pattern-matching id
     (ids.STEP_SLIDER, "value"): parse.position,
     (ids.PROJECTION_TABS, "value"): parse.choice("pca", "tsne", "umap", "custom"),
     **{(i, "data"): parse.store for i in _STORES},

@@ -188,6 +188,7 @@ def register(app, workspace: Workspace) -> None:
             "compare_drag": Input(ids.SCATTER_COMPARE, "selectedData"),
             "drag": Input(ids.SCATTER, "selectedData"),
             "pick": Input(ids.LIST_PICK, "data"),
+            "group": Input(ids.GROUP_PICK, "data"),
             "_clear": Input(ids.CLEAR_SELECTION, "n_clicks"),
             "view": Input(ids.VIEW_STORE, "data"),
             "opening": Input(ids.BOOKMARK_OPENING, "data"),

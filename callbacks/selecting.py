@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from callbacks import ids
+from projector.charts import rows_in_range, rows_with_values
 from projector.compare import parse_choice, second_dataset, second_view
 from projector.dataset import Dataset
 from projector.errors import InputError
@@ -38,6 +39,7 @@ class SelectInputs:
     compare_by: str | None = None  # the column its rows are matched by (None: the row number)
     drag: dict | None = None
     pick: dict | None = None
+    group: dict | None = None  # rows picked by a column's values or range (a cluster, a chart)
     opening: Opening | None = None  # the bookmark being opened, when it triggered this request
     k: int | None = None
     metric: str | None = None
@@ -134,6 +136,36 @@ def on_pick(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
     return UNCHANGED if row is None else Change(Selection.of(data.spec.key, [row], row, "click"))
 
 
+def on_group(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
+    """A cluster picked in the list, bars clicked or a range brushed on a chart: the points of the view whose
+    value is one of those (or in that range), selected and listed as a search's matches."""
+    group = inp.group or {}
+    column = group.get("column")
+    if not isinstance(column, str) or column not in data.metadata.columns:
+        raise InputError(f"There is no metadata column {str(column)[:80]!r} to select by; open the tensor again.")
+    rows = visible_rows(inp.view.subset, data.n)
+    values = data.metadata[column].iloc[rows].reset_index(drop=True)
+    span = group.get("range")
+    if span is not None:
+        if not isinstance(span, list) or len(span) != 2:
+            raise InputError("A chart's range is two numbers; brush the chart again.")
+        picked, what = rows[rows_in_range(values, span[0], span[1])], f"{column} {min(span):g} to {max(span):g}"
+    elif group.get("values") is not None:
+        chosen = group["values"]
+        picked, what = rows[rows_with_values(values, chosen)], f"{column}: {', '.join(map(str, chosen))[:120]}"
+    else:
+        return UNCHANGED
+    anchor = int(picked[0]) if picked.size == 1 else None
+    sel = Selection.of(data.spec.key, picked, anchor, "search")
+    return Change(
+        sel,
+        status=f"{picked.size:,} matches ({what})",
+        matches=np.asarray(sel.points, dtype=np.int64),
+        clear_search=bool(inp.typed or inp.query),
+        clear_banner=True,
+    )
+
+
 def on_drag(workspace: Workspace, data: Dataset, inp: SelectInputs) -> Change:
     """A box or lasso: every point inside it (a cleared box is no new drag)."""
     drag = inp.drag
@@ -186,6 +218,7 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
     (f"{ids.VIEW_STORE}.data", on_view),
     (f"{ids.CLEAR_SELECTION}.n_clicks", on_clear),
     (f"{ids.LIST_PICK}.data", on_pick),
+    (f"{ids.GROUP_PICK}.data", on_group),
     (f"{ids.SCATTER}.selectedData", on_drag),
     (f"{ids.SCATTER}.clickData", on_click),
     (f"{ids.SCATTER_COMPARE}.clickData", on_compare_click),

@@ -11,13 +11,20 @@ from typing import Callable
 
 import numpy as np
 
-from projector.clusters import NOISE, check_min_size, cluster_names, cluster_values, default_min_size, find_clusters
+from projector.clusters import (
+    COLUMN,
+    NOISE,
+    check_min_size,
+    cluster_names,
+    cluster_values,
+    default_min_size,
+    find_clusters,
+)
 from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.view import View, visible_rows
 from projector.workspace import Workspace
 
-COLUMN = "cluster"
 SOURCES = ("vectors", "layout")
 
 

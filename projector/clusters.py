@@ -8,6 +8,7 @@ Clusters are numbered from 0, largest first; noise is -1, a class of its own.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ MIN_SIZE_FLOOR, MIN_SIZE_CEILING = 5, 500
 MAX_CATEGORIES = 50  # a text column with at most this many distinct values is named by its top value
 NAME_WORDS = 4
 NOISE_NAME = "noise"
+COLUMN = "cluster"  # the metadata column a run writes
+_NUMBERED = re.compile(r"^(\d{1,9}) · (.*)$", re.S)
 
 
 def default_min_size(n: int) -> int:
@@ -147,5 +150,49 @@ def cluster_values(labels: np.ndarray, names: list[str]) -> np.ndarray:
     return texts[np.where(labels >= 0, labels, len(names))]
 
 
+def _name(matched: re.Match[str] | None, value: str) -> str:
+    return matched.group(2) if matched else value
+
+
 def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:80]
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The clusters a ``cluster`` column holds over a view's points: ``codes`` per point (-1: noise or no
+    cluster), and per cluster its column value (what a search or a pick of it matches), name and size."""
+
+    codes: np.ndarray
+    values: list[str]
+    names: list[str]
+    sizes: list[int]
+    noise: int
+
+
+def groups(column: pd.Series) -> Groups:
+    """The clusters of a ``cluster`` column (one value per point, as :func:`cluster_values` writes it, perhaps
+    edited since): numbered values in their number's order, any other value after them, largest first."""
+    texts = pd.Series(np.asarray(column, dtype=object)).fillna("").astype(str)
+    present = (texts != "") & (texts != NOISE_NAME)
+    kinds, inverse = np.unique(texts[present].to_numpy(dtype=str), return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(kinds))
+    matched = [_NUMBERED.match(str(value)) for value in kinds]
+    numbers = [int(m.group(1)) if m else None for m in matched]
+
+    def place(i: int) -> tuple[int, int, str]:  # numbered values by number, then the others largest first
+        number = numbers[i]
+        return (0, number, "") if number is not None else (1, -int(counts[i]), str(kinds[i]))
+
+    order = sorted(range(len(kinds)), key=place)
+    rank = np.empty(len(kinds), dtype=np.int32)
+    rank[order] = np.arange(len(kinds), dtype=np.int32)
+    codes = np.full(len(texts), NOISE, dtype=np.int32)
+    codes[present.to_numpy()] = rank[inverse.reshape(-1)]
+    return Groups(
+        codes=codes,
+        values=[str(kinds[i]) for i in order],
+        names=[_name(matched[i], str(kinds[i])) for i in order],
+        sizes=[int(counts[i]) for i in order],
+        noise=int((texts == NOISE_NAME).sum()),
+    )

@@ -25,6 +25,7 @@ DIMMED_COLOR = "#d8d8d8"
 SELECTED_COLOR = "#e4572e"
 MISSING_COLOR = "#9e9e9e"
 BASE_COLOR = "#4C78A8"
+MUTED_COLOR = "#b4b4b4"  # a category that is no class (a cluster run's noise), drawn grey and listed last
 GRADIENT_LEVELS = 200
 LEGEND_LIMIT = 50
 CLASS_ID_LIMIT = 20  # integer columns with at most this many values are class ids, not quantities
@@ -75,15 +76,15 @@ def uniform_encoding(n: int) -> ColorEncoding:
     return ColorEncoding(np.full(n, FIRST_CODE, dtype=np.uint16), palette, "none")
 
 
-def encode_column(values: pd.Series | None, categorical: bool = False) -> ColorEncoding:
+def encode_column(values: pd.Series | None, categorical: bool = False, muted: tuple[str, ...] = ()) -> ColorEncoding:
     """Colour codes for a metadata column: a gradient if numeric (unless ``categorical`` forces a palette),
-    a palette otherwise."""
+    a palette otherwise, the ``muted`` values in grey."""
     if values is None:
         raise ValueError("values must be a column; use uniform_encoding for no column")
     strings = values.astype(str).to_numpy()
     if not categorical and is_numeric_column(values) and not is_class_id_column(values):
         return _numeric_encoding(numeric_values(values))
-    return _categorical_encoding(strings)
+    return _categorical_encoding(strings, muted)
 
 
 def is_class_id_column(values: pd.Series) -> bool:
@@ -129,13 +130,16 @@ def default_color_column(metadata: pd.DataFrame, kinds: list[ColumnKind] | None 
     return None
 
 
-def _categorical_encoding(strings: np.ndarray) -> ColorEncoding:
+def _categorical_encoding(strings: np.ndarray, muted: tuple[str, ...] = ()) -> ColorEncoding:
     missing = strings == ""
     categories, inverse, counts = np.unique(strings[~missing], return_inverse=True, return_counts=True)
-    order = np.argsort(-counts, kind="stable")  # most frequent category gets the first colour
+    quiet = np.isin(categories, np.asarray(muted, dtype=categories.dtype)) if muted else np.zeros(categories.size, bool)
+    order = np.lexsort((-counts, quiet))  # most frequent category gets the first colour; muted ones come last
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     colors = category_colors(categories.size)
+    for i in np.flatnonzero(quiet):
+        colors[rank[i]] = MUTED_COLOR
     codes = np.full(strings.size, MISSING, dtype=np.uint16)
     codes[~missing] = FIRST_CODE + rank[inverse]
     palette = _reserved() + colors

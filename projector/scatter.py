@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from projector.clusters import Groups
 from projector.colors import DIMMED, SELECTED, ColorEncoding, discrete_colorscale, uniform_encoding
 from projector.figures import (
     ANCHOR_SIZE,
@@ -205,6 +206,21 @@ def labels_token(view: View, column: str | None, metadata_hash: str = "") -> str
 def revision(view: View, projection: str | None, dimension: int) -> str:
     """The figure's ``uirevision``: the camera and zoom are kept while the tensor, projection and dimension are."""
     return f"{view.tensor}|{projection}|{dimension}"
+
+
+def cluster_payload(view: View, found: Groups, metadata_hash: str = "") -> dict[str, Any] | None:
+    """Each plotted point's cluster and each cluster's name and size, for the names drawn on the plot
+    (``assets/clusters.js``); None when the view's points have no clusters."""
+    if not found.names:
+        return None
+    token = _digest(view_token(view), "clusters", metadata_hash, *found.values)
+    return {
+        "view": view_token(view),
+        "token": token,
+        "codes": typed_array(found.codes.astype(np.int32)),
+        "names": found.names,
+        "sizes": found.sizes,
+    }
 
 
 def labels_payload(view: View, column: str | None, labels: list[str], metadata_hash: str = "") -> dict[str, Any]:

@@ -15,6 +15,8 @@ import pandas as pd
 
 from projector.alignment import align_pca
 from projector.cache import LRUCache, ResultCache, default_cache_dir
+from projector.clusters import COLUMN as CLUSTER_COLUMN
+from projector.clusters import NOISE_NAME
 from projector.colors import (
     ColorEncoding,
     ColumnKind,
@@ -309,7 +311,7 @@ class Workspace:
         def compute() -> ColorEncoding:
             values = data.metadata[column]
             values = values if subset is None else values.iloc[subset].reset_index(drop=True)
-            return encode_column(values, categorical)
+            return encode_column(values, categorical, muted=(NOISE_NAME,) if column == CLUSTER_COLUMN else ())
 
         key = (data.metadata_hash, column, subset_digest(subset), bool(categorical))
         return self.cache.get_or_compute("colors", key, compute)

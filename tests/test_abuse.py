@@ -96,7 +96,10 @@ def payload(key: str, spec: dict, values: dict, slot: int | None, value) -> dict
     inputs, state = items[: len(spec["inputs"])], items[len(spec["inputs"]) :]
     body = {
         "output": key,
-        "outputs": [{"id": o.component_id, "property": o.component_property} for o in outputs],
+        "outputs": [
+            [] if isinstance(o.component_id, dict) else {"id": o.component_id, "property": o.component_property}
+            for o in outputs  # a pattern-matching output matches no component of a page without charts
+        ],
         "inputs": inputs,
         "state": state,
         "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"],
