@@ -60,5 +60,11 @@
         return Object.assign({column: event.id.column, pick: picks}, what);
     }
 
-    core.clientside("charts", {pick: pick});
+    /* The selection and its neighbours while the charts are open; no update otherwise. */
+    function selected(selection, neighbors, open) {
+        const on = Array.isArray(open) ? open.length > 0 : Boolean(open);
+        return on ? {selection: selection, neighbors: neighbors} : window.dash_clientside.no_update;
+    }
+
+    core.clientside("charts", {pick: pick, selected: selected});
 })();

@@ -2,7 +2,8 @@
 the top values as bars), each overlaying the current selection; brushing a range or clicking bars selects
 those points (``assets/charts.js`` turns the chart's event into a group pick, answered like a search).
 
-The charts are worked out only while the strip is open, so a closed strip costs a click nothing.
+The charts are worked out only while the strip is open, and the selection reaches them only then, so a
+closed strip costs a click nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def layout() -> html.Div:
                 className="chart-controls",
             ),
             html.Div(id=ids.METADATA_CHARTS, className="charts"),
+            dcc.Store(id=ids.CHARTS_SELECTION),
         ],
         className="charts-strip",
     )
@@ -132,8 +134,7 @@ def register(app, workspace: Workspace) -> None:
         app,
         {"figures": Output({"type": CHART, "column": ALL}, "figure")},
         inputs={
-            "selection": Input(ids.SELECTION_STORE, "data"),
-            "neighbors": Input(ids.NEIGHBORS_STORE, "data"),
+            "selected": Input(ids.CHARTS_SELECTION, "data"),
             "theme": Input(ids.THEME_STORE, "data"),
             "charted": State({"type": CHART, "column": ALL}, "id"),
             "open": State(ids.CHARTS_TOGGLE, "value"),
@@ -141,9 +142,10 @@ def register(app, workspace: Workspace) -> None:
         },
         prevent_initial_call=True,
     )
-    def overlay(selection, neighbors, theme, charted, open, view):
+    def overlay(selected, theme, charted, open, view):
         """Every chart again with the new selection overlaid (or the new theme)."""
         view = View.from_json(view)
+        selection, neighbors = (selected or {}).get("selection"), (selected or {}).get("neighbors")
         if not charted:
             return {"figures": []}
         if not open or view is None:
@@ -154,6 +156,13 @@ def register(app, workspace: Workspace) -> None:
             return {}  # the columns changed meanwhile: the charts are drawn again with them
         return {"figures": figures(data, view, shown, selection, neighbors, theme == "dark")}
 
+    app.clientside_callback(  # the selection reaches overlay() only while the charts are open
+        ClientsideFunction("charts", "selected"),
+        Output(ids.CHARTS_SELECTION, "data"),
+        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.NEIGHBORS_STORE, "data"),
+        Input(ids.CHARTS_TOGGLE, "value"),
+    )
     app.clientside_callback(
         ClientsideFunction("charts", "pick"),
         Output(ids.GROUP_PICK, "data"),

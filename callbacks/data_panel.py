@@ -98,6 +98,7 @@ def layout(max_upload: int = DEFAULT_MAX_UPLOAD) -> html.Div:
             dcc.Store(id=ids.IMAGES_INFO),
             dcc.Store(id=ids.IMAGES_SHOWN),
             dcc.Store(id=ids.DENSITY_STORE),
+            dcc.Store(id=ids.DENSITY_DRAWN),
             dcc.Store(id=ids.DENSITY_SHOWN),
             html.Label("Color by", htmlFor=ids.COLOR_BY),
             dcc.Dropdown(id=ids.COLOR_BY, clearable=True, placeholder="No colour"),

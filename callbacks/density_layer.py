@@ -29,7 +29,7 @@ def register(app, workspace: Workspace) -> None:
         {"density": Output(ids.DENSITY_STORE, "data")},
         inputs={
             "toggle": Input(ids.DENSITY_TOGGLE, "value"),
-            "drawn": Input(ids.PROJECTION_STORE, "data"),
+            "drawn": Input(ids.DENSITY_DRAWN, "data"),
             "theme": Input(ids.THEME_STORE, "data"),
             "view": State(ids.VIEW_STORE, "data"),
             "spherize": State(ids.SPHERIZE, "value"),
@@ -46,6 +46,12 @@ def register(app, workspace: Workspace) -> None:
         image = density_image(coords, pixels=PIXELS, dark=theme == "dark")
         return {"density": {"view": view.token, "probe": probe(coords), "image": image.layout_image()}}
 
+    app.clientside_callback(  # the drawn projection reaches density() only while the density is asked for
+        ClientsideFunction("projector", "whileUsed"),
+        Output(ids.DENSITY_DRAWN, "data"),
+        Input(ids.PROJECTION_STORE, "data"),
+        Input(ids.DENSITY_TOGGLE, "value"),
+    )
     app.clientside_callback(
         ClientsideFunction("density", "show"),
         Output(ids.DENSITY_SHOWN, "data"),

@@ -97,6 +97,8 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     (ids.CLUSTER_SOURCE, "value"): parse.choice("vectors", "layout"),
     (ids.CLUSTER_STATUS, "children"): parse.text(),  # the job's own status line
     (ids.THEME_STORE, "data"): parse.choice("dark", "light"),
+    (ids.DENSITY_DRAWN, "data"): parse.store,
+    (ids.CHARTS_SELECTION, "data"): parse.record(),
     (ids.METADATA_CHART, "id"): parse.record("column"),  # a chart's own pattern-matching id
     (ids.STEP_SLIDER, "value"): parse.position,
     (ids.PROJECTION_TABS, "value"): parse.choice("pca", "tsne", "umap", "custom"),
