@@ -225,7 +225,18 @@
         }
     });
 
+    /* A bookmark's cluster run, made again once the plot shows its view: Find clusters pressed once. */
+    let againDone = null;
+    function again(pending, drawn, clicks) {
+        const skip = window.dash_clientside.no_update;
+        if (!pending || !drawn || drawn.view !== pending.view || againDone === pending.opened) {
+            return skip;
+        }
+        againDone = pending.opened;  // each opening of a bookmark runs once
+        return (clicks || 0) + 1;
+    }
+
     core.onPaint("restyled", wake);
     window.projectorClusters = {wake: wake, show: show};  // for tests
-    core.clientside("clusters", {show: show});
+    core.clientside("clusters", {show: show, again: again});
 })();

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
-from dash import ALL, Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from callbacks import ids, session
 from callbacks.common import answers, banner
 from projector.bookmarks import (
     METHODS,
     ViewState,
+    cluster_settings,
     dumps,
     full_coords,
     loads,
@@ -157,6 +159,12 @@ RESTORE_OUTPUTS = {
     "form": components(Output, allow_duplicate=True),
     "query": Output(ids.SEARCH_QUERY, "data", allow_duplicate=True),  # the restored search is not run again
     "step": Output(ids.STEP_SLIDER, "value", allow_duplicate=True),
+    "clusters": {
+        "source": Output(ids.CLUSTER_SOURCE, "value", allow_duplicate=True),
+        "min_size": Output(ids.CLUSTER_MIN_SIZE, "value", allow_duplicate=True),
+        "name_by": Output(ids.CLUSTER_NAME_BY, "value", allow_duplicate=True),
+        "again": Output(ids.CLUSTER_AGAIN, "data"),
+    },
 }
 # What saving or uploading bookmarks changes: the list, the current one, and which one to open.
 LIST_OUTPUTS = {
@@ -164,6 +172,14 @@ LIST_OUTPUTS = {
     "cursor": Output(ids.BOOKMARK_CURSOR, "data", allow_duplicate=True),
     "go": Output(ids.BOOKMARK_GO, "data", allow_duplicate=True),
 }
+
+
+def clusters_again(state: ViewState, view: View, bookmark: str) -> dict:
+    """The cluster settings a bookmark restores, and the run to make again once its view is drawn
+    (assets/clusters.js presses Find clusters); nothing when it saved none."""
+    if not state.clusters:
+        return {"source": no_update, "min_size": no_update, "name_by": no_update, "again": None}
+    return {**state.clusters, "again": {"view": view.token, "bookmark": bookmark, "opened": secrets.token_hex(6)}}
 
 
 def owner() -> str:
@@ -195,12 +211,13 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             "neighbors": State(ids.NEIGHBORS_STORE, "data"),
             "camera": State(ids.SCATTER, "relayoutData"),
             "run": State(ids.RUN_SELECT, "value"),
+            "clusters": State(ids.CLUSTER_PARAMS, "data"),
             "form": components(State),
         },
         running=[(Output(ids.BOOKMARK_DOWNLOAD, "disabled"), True, False)],  # a download waits for the save
         prevent_initial_call=True,
     )
-    def save(_clicks, entries, view, projection, selection, neighbors, camera, run, form):
+    def save(_clicks, entries, view, projection, selection, neighbors, camera, run, clusters, form):
         entries = checked_entries(entries)
         view = View.from_json(view)
         if view is None or not projection:
@@ -227,6 +244,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
                 "run": run,
                 "tensor": data.spec.name,
                 "step": data.spec.step,
+                "clusters": cluster_settings(clusters) if (clusters or {}).get("view") == view.token else None,
             }
         )
         entries = [*(entries or []), {"id": shelf.put(state, owner()), "title": title}]
@@ -367,6 +385,7 @@ def register(app, workspace: Workspace, shelf: BookmarkShelf) -> None:
             "opening": opening.to_json(),
             "form": form_values(state),
             "query": state.search.get("query", ""),
+            "clusters": clusters_again(state, View.of(view.tensor, subset, step), entry["id"]),
             "banner": [],
         }
 

@@ -16,7 +16,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from callbacks import ids
 from callbacks.common import answers, banner, outcome, reports_errors
 from callbacks.jobs import POLL_MS, refusal, requesting_session
-from projector.cluster_job import SOURCES, run_clusters
+from projector.cluster_job import run_clusters
 from projector.clusters import COLUMN, Groups, groups
 from projector.dataset import Dataset
 from projector.errors import InputError
@@ -65,6 +65,7 @@ def layout() -> html.Div:
             html.Div(id=ids.CLUSTER_NOISE, className="hint"),
             dcc.Store(id=ids.CLUSTER_STORE),
             dcc.Store(id=ids.CLUSTER_PARAMS),
+            dcc.Store(id=ids.CLUSTER_AGAIN),
             dcc.Store(id=ids.GROUP_PICK),
             dcc.Store(id=CLUSTERS_SHOWN),
         ],
@@ -160,6 +161,14 @@ def register(app, workspace: Workspace, manager) -> None:
         value = value if value in names else (names[0] if names else None)
         return {"options": [{"label": c, "value": c} for c in names], "value": value}
 
+    app.clientside_callback(  # a bookmark's clusters are found again once its view is drawn
+        ClientsideFunction("clusters", "again"),
+        Output(ids.CLUSTER_RUN, "n_clicks"),
+        Input(ids.CLUSTER_AGAIN, "data"),
+        Input(ids.PROJECTION_STORE, "data"),
+        State(ids.CLUSTER_RUN, "n_clicks"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction("clusters", "show"),
         Output(CLUSTERS_SHOWN, "data"),
@@ -265,8 +274,6 @@ def run_job(
         raise InputError("Open a tensor before finding clusters.")
     if not session:
         raise InputError("This page has no session on the server: reload it, then press Find clusters again.")
-    if source not in SOURCES:
-        raise InputError(f"Clusters are found on the vectors or on the layout on screen; got {source!r}.")
     layout = None
     if source == "layout":
         if not projection or projection.get("view") != view.token:

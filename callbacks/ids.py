@@ -167,6 +167,7 @@ CLUSTER_STOP = "cluster-stop"
 CLUSTER_STATUS = "cluster-status"  # what the last run found, or where a running one is
 CLUSTER_STORE = "cluster-store"  # each point's cluster and each cluster's name, for assets/clusters.js
 CLUSTER_PARAMS = "cluster-params"  # the last run's settings on this view (bookmarks re-create it)
+CLUSTER_AGAIN = "cluster-again"  # a bookmark's cluster run to make again once its view is drawn
 CLUSTER_NOISE = "cluster-noise"  # "N points as noise" under the list
 DENSITY_STORE = "density-store"  # the density image of the drawn 2D layout, for assets/density.js
 DENSITY_DRAWN = "density-drawn"  # the projection store's record, passed on while the density is asked for

@@ -84,7 +84,7 @@ _STORES = [
     ids.COMPARE_HIGHLIGHT,
     ids.GROUP_PICK,
     ids.CLUSTER_STORE,
-    ids.CLUSTER_PARAMS,
+    ids.CLUSTER_AGAIN,
 ]
 
 TYPES: dict[tuple[str, str], parse.Parser] = {
@@ -98,6 +98,7 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     (ids.CLUSTER_STATUS, "children"): parse.text(),  # the job's own status line
     (ids.THEME_STORE, "data"): parse.choice("dark", "light"),
     (ids.DENSITY_DRAWN, "data"): parse.store,
+    (ids.CLUSTER_PARAMS, "data"): parse.record("source", "view"),
     (ids.CHARTS_SELECTION, "data"): parse.record(),
     (ids.METADATA_CHART, "id"): parse.record("column"),  # a chart's own pattern-matching id
     (ids.STEP_SLIDER, "value"): parse.position,

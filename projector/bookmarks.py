@@ -28,6 +28,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from projector.clusters import SOURCES
 from projector.errors import BookmarkError
 from projector.tsne import FORM_DEFAULTS as TSNE_FORM
 from projector.umap import FORM_DEFAULTS as UMAP_FORM
@@ -85,6 +86,7 @@ class ViewState:
     compare: str | None = None  # the second embedding drawn beside (a *Compare with* choice), if any
     compare_by: str | None = None  # the metadata column its rows are matched by; None: by row number
     compare_color: bool = False  # the second plot coloured by neighbourhood change
+    clusters: dict[str, Any] | None = None  # the cluster run to make again: {source, min_size, name_by}
 
     @property
     def tsne_iteration(self) -> int | None:
@@ -260,6 +262,7 @@ def to_tensorboard(state: ViewState) -> dict[str, Any]:
                 "compare": state.compare,
                 "compareBy": state.compare_by,
                 "compareColor": bool(state.compare_color),
+                "clusters": state.clusters,
             }
         ),
     }
@@ -413,6 +416,7 @@ def _read_state(
             "compare": _text(ns.get("compare"), MAX_CHOICE),
             "compare_by": _text(ns.get("compareBy"), MAX_CHOICE),
             "compare_color": bool(ns.get("compareColor")),
+            "clusters": cluster_settings(ns.get("clusters")),
         }
     if "iteration" in extras["tsne"] or _iteration(obj.get("tSNEIteration")):
         # The State's own field describes its projections, which are what is restored; our copy under
@@ -524,6 +528,19 @@ def _is_index(value: Any) -> bool:
 def _text(value: Any, longest: int | None = None) -> str | None:
     """A string from the file (at most ``longest`` characters when given), else None."""
     return value if isinstance(value, str) and (longest is None or len(value) <= longest) else None
+
+
+def cluster_settings(value: Any) -> dict[str, Any] | None:
+    """A saved cluster run's settings (a source, a minimum size or None, a column or None), or None when the
+    file holds none it could make again."""
+    if not isinstance(value, dict) or value.get("source") not in SOURCES:
+        return None
+    size = value.get("min_size")
+    return {
+        "source": value["source"],
+        "min_size": size if _is_index(size) and size >= 2 else None,
+        "name_by": _text(value.get("name_by"), MAX_CHOICE),
+    }
 
 
 def _made_for(ns: dict[str, Any] | None) -> str:

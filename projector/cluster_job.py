@@ -14,6 +14,7 @@ import numpy as np
 from projector.clusters import (
     COLUMN,
     NOISE,
+    SOURCES,
     check_min_size,
     cluster_names,
     cluster_values,
@@ -24,8 +25,6 @@ from projector.dataset import Dataset
 from projector.errors import InputError
 from projector.view import View, visible_rows
 from projector.workspace import Workspace
-
-SOURCES = ("vectors", "layout")
 
 
 @dataclass(frozen=True)

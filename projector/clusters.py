@@ -22,6 +22,7 @@ MAX_CATEGORIES = 50  # a text column with at most this many distinct values is n
 NAME_WORDS = 4
 NOISE_NAME = "noise"
 COLUMN = "cluster"  # the metadata column a run writes
+SOURCES = ("vectors", "layout")  # what a run clusters: the vectors, or the layout on screen
 _NUMBERED = re.compile(r"^(\d{1,9}) · (.*)$", re.S)
 
 

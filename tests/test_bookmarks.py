@@ -535,3 +535,18 @@ def test_the_training_step_round_trips_under_our_extras_only():
     for odd in (-1, True, "30", 1.5):
         saved[NAMESPACE]["step"] = odd
         assert from_tensorboard(json.loads(json.dumps(saved)), n_points=N, n_dims=D).step is None
+
+
+def test_a_cluster_run_round_trips_and_damaged_settings_are_dropped():
+    state = _isolated_tsne()
+    state.clusters = {"source": "layout", "min_size": 12, "name_by": "label"}
+    (back,) = loads(dumps([state]), N, D)
+    assert back.clusters == state.clusters and back == state
+    saved = to_tensorboard(state)
+    for odd, expected in (
+        ({"source": "elsewhere"}, None),
+        ("vectors", None),
+        ({"source": "vectors", "min_size": 1, "name_by": 7}, {"source": "vectors", "min_size": None, "name_by": None}),
+    ):
+        saved[NAMESPACE]["clusters"] = odd
+        assert from_tensorboard(json.loads(json.dumps(saved)), n_points=N, n_dims=D).clusters == expected

@@ -3,6 +3,8 @@ selected from the list, for this browser only."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.e2e.pages import choose, dropdown_options, open_app, settle, wait_text
@@ -106,3 +108,38 @@ def test_clusters_on_the_layout_follow_isolation(page, app_url, clustered_logdir
     assert "blue 100 %" in page.evaluate(LISTED)[0] and "100.0 %" in page.evaluate(LISTED)[0]
     page.wait_for_function(f"() => ({NAMES})().length === 1")
     page.screenshot(path=str(artifacts / "e2e-clusters-isolated.png"))
+
+
+def test_a_bookmark_with_clusters_makes_them_again_for_a_teammate(browser, app_url, clustered_logdir, tmp_path):
+    _, vectors, _ = clustered_logdir
+    page = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True).new_page()
+    page.set_default_timeout(30_000)
+    open_app(page, app_url, len(vectors))
+    settle(page)
+    page.fill("#cluster-min-size", "20")
+    page.press("#cluster-min-size", "Enter")
+    find_clusters(page, name_by="group")
+    page.click("#bookmark-save")
+    page.wait_for_function("() => document.querySelectorAll('#bookmark-list input').length === 1")
+    with page.expect_download() as info:
+        page.click("#bookmark-download")
+    path = tmp_path / "clusters.json"
+    info.value.save_as(path)
+    page.context.close()
+    saved = json.loads(path.read_text())[0]["dashProjector"]
+    assert saved["clusters"] == {"source": "vectors", "min_size": 20, "name_by": "group"}
+
+    # Another browser has no clusters until it opens the bookmark, which finds them again.
+    fresh = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    fresh.set_default_timeout(30_000)
+    open_app(fresh, app_url, len(vectors))
+    settle(fresh)
+    assert fresh.evaluate(LISTED) == []
+    fresh.set_input_files("#bookmark-upload input[type=file]", str(path))
+    fresh.wait_for_function("() => document.querySelectorAll('#bookmark-list input').length === 1")
+    fresh.click("#bookmark-list button")
+    wait_text(fresh, "#cluster-status", r"^3 clusters in 240 points", timeout=60_000)
+    fresh.wait_for_function(f"() => ({LISTED})().length === 3")
+    assert fresh.input_value("#cluster-min-size") == "20"
+    fresh.wait_for_function("() => document.querySelector('#color-by').innerText.includes('cluster')")
+    fresh.context.close()
