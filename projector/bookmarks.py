@@ -538,7 +538,7 @@ def cluster_settings(value: Any) -> dict[str, Any] | None:
     size = value.get("min_size")
     return {
         "source": value["source"],
-        "min_size": size if _is_index(size) and size >= 2 else None,
+        "min_size": size if isinstance(size, int) and _is_index(size) and size >= 2 else None,
         "name_by": _text(value.get("name_by"), MAX_CHOICE),
     }
 

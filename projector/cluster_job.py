@@ -13,6 +13,7 @@ import numpy as np
 
 from projector.clusters import (
     COLUMN,
+    MAX_FIT,
     NOISE,
     SOURCES,
     check_min_size,
@@ -36,11 +37,14 @@ class ClusterRun:
     noise: int
     points: int
     cached: bool
+    fitted: int  # the points HDBSCAN was fitted on (a sample of a large view; the others joined the nearest)
 
     def summary(self) -> str:
         found = f"{len(self.names)} cluster{'' if len(self.names) == 1 else 's'}"
+        notes = [f"fitted on a sample of {self.fitted:,}"] if self.fitted < self.points else []
+        notes += ["from the cache"] if self.cached else []
         return f"{found} in {self.points:,} points, {self.noise:,} as noise" + (
-            " (from the cache)" if self.cached else ""
+            f" ({'; '.join(notes)})" if notes else ""
         )
 
 
@@ -88,7 +92,8 @@ def run_clusters(
     cached = stored is not None and stored.shape == (rows.size,)
     if stored is None or not cached:
         if on_stage is not None:
-            on_stage(f"finding clusters of at least {size:,} points in {rows.size:,}")
+            sampled = f" (HDBSCAN on a sample of {MAX_FIT:,})" if rows.size > MAX_FIT else ""
+            on_stage(f"finding clusters of at least {size:,} points in {rows.size:,}{sampled}")
         stored = find_clusters(points, size)
         workspace.results.set(key, stored.astype(np.int32), meta={"source": source, "min_size": size})
     labels = stored.astype(np.int64)
@@ -96,4 +101,5 @@ def run_clusters(
     names = cluster_names(labels, column)
     workspace.set_column(view.tensor, COLUMN, rows, cluster_values(labels, names), session)
     sizes = np.bincount(labels[labels != NOISE], minlength=len(names)).tolist()
-    return ClusterRun(names, [int(s) for s in sizes], int((labels == NOISE).sum()), int(rows.size), cached)
+    fitted = min(int(rows.size), MAX_FIT)
+    return ClusterRun(names, [int(s) for s in sizes], int((labels == NOISE).sum()), int(rows.size), cached, fitted)

@@ -17,6 +17,7 @@ from projector.errors import InputError
 
 NOISE = -1
 MAX_DIMS = 50  # HDBSCAN's neighbour search slows down sharply above this: vectors go through a PCA first
+MAX_FIT = 20_000  # points HDBSCAN is fitted on; more are sampled down to this, the rest join their nearest
 MIN_SIZE_FLOOR, MIN_SIZE_CEILING = 5, 500
 MAX_CATEGORIES = 50  # a text column with at most this many distinct values is named by its top value
 NAME_WORDS = 4
@@ -56,16 +57,39 @@ def reduced(points: np.ndarray, max_dims: int = MAX_DIMS) -> np.ndarray:
     return np.asarray(PCA(n_components=max_dims, random_state=0).fit_transform(points))
 
 
-def find_clusters(points: np.ndarray, min_size: int) -> np.ndarray:
-    """Each point's cluster (0 the largest, -1 noise) by HDBSCAN with clusters of at least ``min_size``."""
+def find_clusters(points: np.ndarray, min_size: int, max_fit: int = MAX_FIT, seed: int = 0) -> np.ndarray:
+    """Each point's cluster (0 the largest, -1 noise) by HDBSCAN with clusters of at least ``min_size``.
+
+    Above ``max_fit`` points HDBSCAN's cost grows with the square of N, so it is fitted on a seeded sample of
+    ``max_fit`` (the minimum size scaled to it) and every other point joins the cluster of its nearest sampled
+    point, in the same space.
+    """
     from sklearn.cluster import HDBSCAN
 
     data = reduced(points)
     if len(data) < 2:
         return np.full(len(data), NOISE, dtype=np.int32)
+    fitted = data
+    sample = None
+    if len(data) > max_fit:
+        sample = np.sort(np.random.default_rng(seed).choice(len(data), max_fit, replace=False))
+        fitted = data[sample]
     size = int(min(max(min_size, 2), len(data)))
-    found = HDBSCAN(min_cluster_size=size, copy=True).fit_predict(data)
-    return renumbered(np.asarray(found))
+    if sample is not None:
+        size = max(min(size, MIN_SIZE_FLOOR), round(size * len(fitted) / len(data)))
+    found = np.asarray(HDBSCAN(min_cluster_size=size, copy=True).fit_predict(fitted))
+    if sample is not None:
+        found = nearest_labels(data, fitted, found)
+    return renumbered(found)
+
+
+def nearest_labels(points: np.ndarray, fitted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The label of each point's nearest fitted point (a KD-tree in few dimensions, brute force in many)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    index = NearestNeighbors(n_neighbors=1).fit(fitted)
+    _, nearest = index.kneighbors(points)
+    return np.asarray(labels[nearest[:, 0]])
 
 
 def renumbered(labels: np.ndarray) -> np.ndarray:

@@ -47,6 +47,15 @@ def test_scattered_points_are_noise_a_class_of_their_own():
     assert adjusted_rand_score(truth, found[: len(truth)]) >= 0.9
 
 
+@pytest.mark.parametrize("dim", [2, 128])
+def test_above_the_fitted_sample_every_point_joins_its_nearest_sampled_points_cluster(dim):
+    points, truth = planted(dim)
+    found = find_clusters(points, default_min_size(len(points)), max_fit=len(points) // 4)
+    assert adjusted_rand_score(truth, found) >= 0.9 and set(np.unique(found)) >= {0, 1, 2}
+    again = find_clusters(points, default_min_size(len(points)), max_fit=len(points) // 4)
+    assert np.array_equal(found, again)  # seeded
+
+
 def test_pca_only_above_fifty_dimensions():
     points, _ = planted(128)
     assert reduced(points).shape == (len(points), 50)
