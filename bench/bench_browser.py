@@ -352,9 +352,9 @@ def app_switch_2d(page, n: int, timeout_s: float) -> None:
 
 
 # --------------------------------------------------------------------------------------------- plotly.js's floor
-def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[float]:
-    """plotly.js alone (installed package's plotly.min.js, no CDN): one scattergl of N points, then
-    ``Plotly.restyle(gd, {'marker.color': [Uint8Array]})`` to two frames, FLOOR_RESTYLES times (seconds)."""
+def floor_page(browser, n: int, workdir: Path, timeout_s: float):
+    """plotly.js alone (installed package's plotly.min.js, no CDN): a page with one scattergl of N points in six
+    groups drawn (``window.BASE`` its colour codes, ``window.HIGH`` a highlight of one group); its context and page."""
     import plotly
 
     js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -365,26 +365,33 @@ def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[floa
     )
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    page.goto(html.as_uri(), timeout=timeout_s * 1000)
+    page.evaluate(
+        """(n) => new Promise((resolve) => {
+        const x = new Float32Array(n), y = new Float32Array(n), c = new Uint8Array(n);
+        for (let i = 0; i < n; i++) {
+          const k = i % 6, a = Math.random() * 6.283, r = Math.sqrt(-2 * Math.log(Math.random() + 1e-12));
+          x[i] = 5 * Math.cos(k) + r * Math.cos(a); y[i] = 5 * Math.sin(k) + r * Math.sin(a); c[i] = k + 1;
+        }
+        window.BASE = c;
+        window.HIGH = c.map((v) => (v === 1 ? 1 : 0));
+        const scale = ['#cccccc', '#e4572e', '#3a86ff', '#38b000', '#ffbe0b', '#8d6e63', '#80deea', '#6a4c93']
+            .map((col, i) => [i / 7, col]);
+        Plotly.newPlot('g', [{type: 'scattergl', mode: 'markers', x, y,
+                              marker: {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7}}],
+                       {margin: {l: 0, r: 0, t: 0, b: 0}})
+          .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
+    })""",
+        n,
+    )
+    return context, page
+
+
+def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[float]:
+    """plotly.js's floor: ``Plotly.restyle(gd, {'marker.color': [Uint8Array]})`` of :func:`floor_page`'s N points
+    to two frames, FLOOR_RESTYLES times (seconds)."""
+    context, page = floor_page(browser, n, workdir, timeout_s)
     try:
-        page.goto(html.as_uri(), timeout=timeout_s * 1000)
-        page.evaluate(
-            """(n) => new Promise((resolve) => {
-            const x = new Float32Array(n), y = new Float32Array(n), c = new Uint8Array(n);
-            for (let i = 0; i < n; i++) {
-              const k = i % 6, a = Math.random() * 6.283, r = Math.sqrt(-2 * Math.log(Math.random() + 1e-12));
-              x[i] = 5 * Math.cos(k) + r * Math.cos(a); y[i] = 5 * Math.sin(k) + r * Math.sin(a); c[i] = k + 1;
-            }
-            window.BASE = c;
-            window.HIGH = c.map((v) => (v === 1 ? 1 : 0));
-            const scale = ['#cccccc', '#e4572e', '#3a86ff', '#38b000', '#ffbe0b', '#8d6e63', '#80deea', '#6a4c93']
-                .map((col, i) => [i / 7, col]);
-            Plotly.newPlot('g', [{type: 'scattergl', mode: 'markers', x, y,
-                                  marker: {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7}}],
-                           {margin: {l: 0, r: 0, t: 0, b: 0}})
-              .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
-        })""",
-            n,
-        )
         times = []
         for k in range(FLOOR_RESTYLES):
             ms = page.evaluate(

@@ -208,7 +208,7 @@ def register_run(app, workspace: Workspace, manager) -> None:
             (Output(ids.CLUSTER_STOP, "disabled"), False, True),
         ],
         cancel=[Input(ids.CLUSTER_STOP, "n_clicks"), Input(ids.VIEW_STORE, "data")],
-        interval=POLL_MS,
+        interval=POLL_MS // 2,  # a run of a few thousand points ends within the first poll or two
         prevent_initial_call=True,
     )
     @reports_errors(RUN_OUTPUTS)
