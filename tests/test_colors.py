@@ -6,6 +6,7 @@ from projector.colors import (
     FIRST_CODE,
     LEGEND_LIMIT,
     MISSING,
+    MUTED_COLOR,
     SELECTED,
     category_colors,
     column_kinds,
@@ -88,3 +89,13 @@ def test_numbers_can_be_coloured_by_category():
     assert encode_column(values).kind == "numeric"
     forced = encode_column(values, categorical=True)
     assert forced.kind == "categorical" and forced.codes[0] == forced.codes[3] != forced.codes[1]
+
+
+def test_muted_values_are_grey_and_listed_last_without_taking_a_colour():
+    values = pd.Series(["1 · a"] * 5 + ["noise"] * 9 + ["2 · b"] * 3)
+    muted = encode_column(values, muted=("noise",))
+    assert [(e.label, e.count) for e in muted.legend] == [("1 · a", 5), ("2 · b", 3), ("noise", 9)]
+    assert muted.legend[-1].color == MUTED_COLOR and muted.legend[0].color == category_colors(3)[0]
+    assert muted.palette[muted.codes[5]] == MUTED_COLOR
+    plain = encode_column(values)
+    assert plain.legend[0].label == "noise" and plain.legend[0].color != MUTED_COLOR

@@ -143,3 +143,44 @@ def test_a_bookmark_with_clusters_makes_them_again_for_a_teammate(browser, app_u
     assert fresh.input_value("#cluster-min-size") == "20"
     fresh.wait_for_function("() => document.querySelector('#color-by').innerText.includes('cluster')")
     fresh.context.close()
+
+
+# Each cluster name's centre on the page, and the mean pixel of its cluster's points as plotted now (2D).
+NAME_AND_CENTRE = """(groups) => { const gd = document.querySelector('#scatter .js-plotly-plot');
+    const t = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const r = gd.getBoundingClientRect();
+    const names = Array.from(document.querySelectorAll('.scatter-clusters .cluster-name'));
+    return Object.entries(groups).map(([name, rows]) => {
+        const e = names.find((n) => n.textContent === name); if (!e) { return null; }
+        const b = e.getBoundingClientRect();
+        let x = 0, y = 0;
+        for (const i of rows) { x += r.left + xa._offset + xa.l2p(t.x[i]); y += r.top + ya._offset + ya.l2p(t.y[i]); }
+        return {name, at: [b.left + b.width / 2, b.top + b.height / 2], centre: [x / rows.length, y / rows.length]};
+    }); }"""
+
+
+def test_cluster_names_follow_a_streaming_tsne(page, app_url, clustered_logdir, artifacts):
+    _, vectors, rows = clustered_logdir
+    groups = {f"{g} 100 %": [i for i, r in enumerate(rows) if r[1] == g] for g in ("red", "green", "blue")}
+    open_app(page, app_url, len(vectors))
+    settle(page)
+    find_clusters(page, name_by="group")
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
+    page.get_by_text("2D", exact=True).click()
+    page.fill("#tsne-iterations", "5000")
+    page.press("#tsne-iterations", "Enter")
+    page.click("#tsne-run")
+    page.wait_for_function("() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)")
+    try:
+        seen = []
+        for _ in range(3):
+            page.wait_for_timeout(700)
+            placed = page.evaluate(NAME_AND_CENTRE, groups)
+            assert all(p is not None for p in placed), placed
+            for p in placed:  # at the cluster's centre as it is plotted in this frame
+                assert abs(p["at"][0] - p["centre"][0]) < 30 and abs(p["at"][1] - p["centre"][1]) < 30, p
+            seen.append([tuple(round(v) for v in p["at"]) for p in placed])
+        assert len(set(map(tuple, seen))) > 1  # the names moved with the streamed layout
+        page.screenshot(path=str(artifacts / "e2e-clusters-tsne.png"))
+    finally:
+        page.click("#tsne-stop")
