@@ -189,6 +189,93 @@
         painters[phase].forEach(function (painter) { painter(); });
     }
 
+    /* Text widths in pixels, measured once per font and text: the labels and the cluster names are placed
+     * every frame, and a canvas measure costs no page layout. */
+    const widths = new Map();
+    let measuring = null;
+    function textWidth(text, font) {
+        const key = font + "\u0000" + text;
+        let width = widths.get(key);
+        if (width === undefined) {
+            if (!measuring) {
+                measuring = document.createElement("canvas").getContext("2d");
+            }
+            measuring.font = font;
+            width = Math.ceil(measuring.measureText(text).width);
+            if (widths.size > 5000) {
+                widths.clear();
+            }
+            widths.set(key, width);
+        }
+        return width;
+    }
+
+    function shortText(text, longest) {
+        const value = String(text === undefined || text === null ? "" : text);
+        return value.length > longest ? value.slice(0, longest - 1) + "\u2026" : value;
+    }
+
+    /* Whether box [left, top, right, bottom] overlaps one of `placed`. */
+    function overlaps(box, placed) {
+        for (let i = 0; i < placed.length; i++) {
+            const other = placed[i];
+            if (box[0] < other[2] && other[0] < box[2] && box[1] < other[3] && other[1] < box[3]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /* A layer of text over the plot (the labels, the cluster names): `draw(rect, items, dress)` places items
+     * [x, y, text, ...] in the plot's pixels (rect: the plot's box on the page), `dress(span, item)` setting
+     * what differs per span; it writes to the page only when something moved or changed. */
+    function textLayer(className) {
+        const holder = {element: null, key: ""};
+        function element() {
+            return overlay(holder, "element", className, {"aria-hidden": "true"});
+        }
+        function clear() {
+            if (holder.element && holder.element.style.display !== "none") {
+                holder.element.replaceChildren();
+                holder.element.style.display = "none";
+            }
+            holder.key = "";
+        }
+        function draw(rect, items, dress) {
+            const key = [rect.left, rect.top, rect.width, rect.height]
+                .concat(items.map(function (item) { return item.join(","); }))
+                .join("|");
+            if (key === holder.key) {
+                return;
+            }
+            holder.key = key;
+            const layer = element();
+            layer.style.left = rect.left + "px";
+            layer.style.top = rect.top + "px";
+            layer.style.width = rect.width + "px";
+            layer.style.height = rect.height + "px";
+            const spans = layer.children;
+            for (let i = 0; i < items.length; i++) {
+                const item = items[i];
+                let span = spans[i];
+                if (!span) {
+                    span = document.createElement("span");
+                    layer.appendChild(span);
+                }
+                if (span.textContent !== item[2]) {
+                    span.textContent = item[2];
+                }
+                dress(span, item);
+                span.style.transform = "translate(" + item[0] + "px, " + item[1] + "px)";
+            }
+            while (spans.length > items.length) {
+                layer.lastChild.remove();
+            }
+            layer.style.display = items.length ? "block" : "none";
+        }
+        return {draw: draw, clear: clear};
+    }
+
     /* Set (or, with null, remove) the layout image called `name`, keeping the others: the images as points
      * lie over the plot and the density under it, each script owning its own. */
     function setImage(gd, name, image) {
@@ -230,6 +317,10 @@
         valuePixel: valuePixel,
         plotArea: plotArea,
         overlay: overlay,
+        textWidth: textWidth,
+        shortText: shortText,
+        overlaps: overlaps,
+        textLayer: textLayer,
         setImage: setImage,
         onPaint: onPaint,
         paint: paint,

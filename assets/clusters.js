@@ -20,32 +20,9 @@
     const HEIGHT = 1.3;  // a name's box height, in font sizes, for the overlap test
     const MAX_CHARS = 32;
     const FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-    const state = {payload: null, enabled: true, frame: 0, key: "", layer: null, centres: null, arrays: null};
-    const widths = new Map();
-    let context = null;
+    const state = {payload: null, enabled: true, frame: 0, centres: null, arrays: null};
+    const layer = core.textLayer("scatter-clusters");
     let picks = 0;
-
-    function textWidth(text, size) {
-        const key = size + "\u0000" + text;
-        let width = widths.get(key);
-        if (width === undefined) {
-            if (!context) {
-                context = document.createElement("canvas").getContext("2d");
-            }
-            context.font = "600 " + size + "px " + FAMILY;
-            width = Math.ceil(context.measureText(text).width) + 6;
-            if (widths.size > 2000) {
-                widths.clear();
-            }
-            widths.set(key, width);
-        }
-        return width;
-    }
-
-    function short(text) {
-        const value = String(text || "");
-        return value.length > MAX_CHARS ? value.slice(0, MAX_CHARS - 1) + "\u2026" : value;
-    }
 
     /* Each cluster's mean position in the plotted coordinates, worked out again only when the plotted arrays
      * change (a new figure, a t-SNE frame, a step move). */
@@ -79,16 +56,6 @@
         return out;
     }
 
-    function overlaps(box, placed) {
-        for (let i = 0; i < placed.length; i++) {
-            const o = placed[i];
-            if (box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /* Where each name goes this frame, in the plot's pixels: [x, y, text, font size]. */
     function placements(gd, payload) {
         const full = gd._fullData && gd._fullData[0];
@@ -108,13 +75,13 @@
             if (!pixel) {
                 continue;
             }
-            const text = short(payload.names[c]);
+            const text = core.shortText(payload.names[c], MAX_CHARS);
             const size = Math.round(MIN_FONT + (MAX_FONT - MIN_FONT) * Math.sqrt(payload.sizes[c] / largest));
-            const width = textWidth(text, size);
+            const width = core.textWidth(text, "600 " + size + "px " + FAMILY) + 6;
             const x = pixel[0] - rect.left;
             const y = pixel[1] - rect.top;
             const box = [x - width / 2, y - size * HEIGHT / 2, x + width / 2, y + size * HEIGHT / 2];
-            if (overlaps(box, placed)) {
+            if (core.overlaps(box, placed)) {
                 continue;
             }
             placed.push(box);
@@ -123,45 +90,10 @@
         return {rect: rect, names: out};
     }
 
-    function layer() {
-        return core.overlay(state, "layer", "scatter-clusters", {"aria-hidden": "true"});
-    }
-
-    function clear() {
-        if (state.layer && state.layer.style.display !== "none") {
-            state.layer.replaceChildren();
-            state.layer.style.display = "none";
-        }
-        state.key = "";
-    }
-
-    function draw(frame) {
-        const element = layer();
-        const rect = frame.rect;
-        element.style.left = rect.left + "px";
-        element.style.top = rect.top + "px";
-        element.style.width = rect.width + "px";
-        element.style.height = rect.height + "px";
-        const spans = element.children;
-        for (let i = 0; i < frame.names.length; i++) {
-            const name = frame.names[i];
-            let span = spans[i];
-            if (!span) {
-                span = document.createElement("span");
-                span.className = "cluster-name";
-                element.appendChild(span);
-            }
-            if (span.textContent !== name[2]) {
-                span.textContent = name[2];
-            }
-            span.dataset.cluster = String(name[4]);
-            span.style.fontSize = name[3] + "px";
-            span.style.transform = "translate(" + name[0] + "px, " + name[1] + "px)";
-        }
-        while (spans.length > frame.names.length) {
-            element.lastChild.remove();
-        }
-        element.style.display = frame.names.length ? "block" : "none";
+    function dress(span, name) {
+        span.className = "cluster-name";
+        span.dataset.cluster = String(name[4]);
+        span.style.fontSize = name[3] + "px";
     }
 
     function tick() {
@@ -169,17 +101,11 @@
         const gd = core.graph();
         const payload = state.payload;
         if (!state.enabled || !payload || !payload.names.length || !gd || !gd.data || !gd.data.length) {
-            clear();
+            layer.clear();
             return;  // asleep until a run, the view or the switch changes
         }
         const frame = placements(gd, payload);
-        const key = [frame.rect.left, frame.rect.top, frame.rect.width, frame.rect.height]
-            .concat(frame.names.map(function (name) { return name.join(","); }))
-            .join("|");
-        if (key !== state.key) {
-            draw(frame);
-            state.key = key;
-        }
+        layer.draw(frame.rect, frame.names, dress);
         state.frame = window.requestAnimationFrame(tick);
     }
 

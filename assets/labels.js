@@ -19,31 +19,8 @@
     const MAX_CHARS = 40;  // longer labels are cut with an ellipsis
     const LABELLED_SELECTED = 100;  // selected points labelled, after the clicked point and its neighbours
     const core = window.projectorCore;
-    const state = {enabled: true, frame: 0, key: "", layer: null, costs: []};
-    const widths = new Map();
-    let context = null;
-
-    function textWidth(text, font) {
-        const key = font + "\u0000" + text;
-        let width = widths.get(key);
-        if (width === undefined) {
-            if (!context) {
-                context = document.createElement("canvas").getContext("2d");
-            }
-            context.font = font;
-            width = Math.ceil(context.measureText(text).width) + 4;
-            if (widths.size > 5000) {
-                widths.clear();
-            }
-            widths.set(key, width);
-        }
-        return width;
-    }
-
-    function short(text) {
-        const value = String(text === undefined || text === null ? "" : text);
-        return value.length > MAX_CHARS ? value.slice(0, MAX_CHARS - 1) + "\u2026" : value;
-    }
+    const state = {enabled: true, frame: 0, costs: []};
+    const layer = core.textLayer("scatter-labels");
 
     /* The points that carry their label, in order of precedence: the clicked point, its listed neighbours
      * (nearest first), then the first LABELLED_SELECTED selected points (search matches, a drag); with the
@@ -74,28 +51,6 @@
         return {view: highlight.view, points: points};
     }
 
-    function layer() {
-        return core.overlay(state, "layer", "scatter-labels", {"aria-hidden": "true"});
-    }
-
-    function clear() {
-        if (state.layer && state.layer.style.display !== "none") {
-            state.layer.replaceChildren();
-            state.layer.style.display = "none";
-        }
-        state.key = "";
-    }
-
-    function overlaps(box, placed) {
-        for (let i = 0; i < placed.length; i++) {
-            const other = placed[i];
-            if (box[0] < other[2] && other[0] < box[2] && box[1] < other[3] && other[1] < box[3]) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /* Where each label goes this frame, in the plot's own pixels: [x, y, text, kind]. */
     function placements(gd, set) {
         const full = gd._fullData && gd._fullData[0];
@@ -109,15 +64,15 @@
             if (!at) {
                 continue;
             }
-            const text = short(texts[point.position]);
+            const text = core.shortText(texts[point.position], MAX_CHARS);
             if (!text) {
                 continue;
             }
             const x = at[0] - rect.left + GAP;
             const y = at[1] - rect.top;
-            const width = textWidth(text, point.kind === "anchor" ? ANCHOR_FONT : FONT);
+            const width = core.textWidth(text, point.kind === "anchor" ? ANCHOR_FONT : FONT) + 4;
             const box = [x, y - HEIGHT / 2, x + width, y + HEIGHT / 2];
-            if (point.kind !== "anchor" && overlaps(box, placed)) {
+            if (point.kind !== "anchor" && core.overlaps(box, placed)) {
                 continue;
             }
             placed.push(box);
@@ -126,31 +81,8 @@
         return {rect: rect, labels: out};
     }
 
-    function draw(frame) {
-        const element = layer();
-        const rect = frame.rect;
-        element.style.left = rect.left + "px";
-        element.style.top = rect.top + "px";
-        element.style.width = rect.width + "px";
-        element.style.height = rect.height + "px";
-        const spans = element.children;
-        for (let i = 0; i < frame.labels.length; i++) {
-            const label = frame.labels[i];
-            let span = spans[i];
-            if (!span) {
-                span = document.createElement("span");
-                element.appendChild(span);
-            }
-            if (span.textContent !== label[2]) {
-                span.textContent = label[2];
-            }
-            span.className = "label " + label[3];
-            span.style.transform = "translate(" + label[0] + "px, " + label[1] + "px)";
-        }
-        while (spans.length > frame.labels.length) {
-            element.lastChild.remove();
-        }
-        element.style.display = frame.labels.length ? "block" : "none";
+    function dress(span, label) {
+        span.className = "label " + label[3];
     }
 
     function tick() {
@@ -158,18 +90,12 @@
         const gd = core.graph();
         const set = state.enabled && gd && gd.data && gd.data.length ? labelled() : null;
         if (!set || !set.points.length) {
-            clear();
+            layer.clear();
             return;  // asleep until the selection or the switch changes
         }
         const started = window.performance.now();
         const frame = placements(gd, set);
-        const key = [frame.rect.left, frame.rect.top, frame.rect.width, frame.rect.height]
-            .concat(frame.labels.map(function (label) { return label.join(","); }))
-            .join("|");
-        if (key !== state.key) {
-            draw(frame);
-            state.key = key;
-        }
+        layer.draw(frame.rect, frame.labels, dress);
         state.costs.push(window.performance.now() - started);
         if (state.costs.length > 120) {
             state.costs.shift();
@@ -196,7 +122,7 @@
     function show(value) {
         state.enabled = Array.isArray(value) ? value.length > 0 : Boolean(value);
         if (!state.enabled) {
-            clear();
+            layer.clear();
         }
         wake();
         return state.enabled;

@@ -163,10 +163,11 @@
     }
 
     let moving = 0;  // the step move under way: a newer one takes over from wherever the points are
+    const TRAVEL_FRAMES = 3;
 
     /* The points of the view's new step, from `payload.coords` ({x, y, z} typed arrays): at once, or while the
      * steps play travelling there over `payload.tween` ms, eased, one restyle per animation frame (a large 3D
-     * trace simply takes fewer frames). The last frame is the step's exact coordinates. */
+     * trace takes fewer frames, never fewer than TRAVEL_FRAMES). The last frame is the step's exact coordinates. */
     function moveToStep(gd, payload) {
         const axes = Object.keys(payload.coords);
         const target = {};
@@ -188,11 +189,15 @@
             return payload.step;
         }
         const start = performance.now();
+        let frames = 0;
         const travel = function (now) {
             if (run !== moving) {
                 return;
             }
-            const t = Math.min(1, (now - start) / payload.tween);
+            // By the clock, but at least TRAVEL_FRAMES frames: a busy page (a large trace, other work at the
+            // step change) shows the points travelling more slowly rather than jumping.
+            frames += 1;
+            const t = Math.min(1, (now - start) / payload.tween, frames / TRAVEL_FRAMES);
             if (t >= 1) {
                 place(target);
                 return;

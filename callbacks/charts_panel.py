@@ -2,8 +2,8 @@
 the top values as bars), each overlaying the current selection; brushing a range or clicking bars selects
 those points (``assets/charts.js`` turns the chart's event into a group pick, answered like a search).
 
-The charts are worked out only while the strip is open, and the selection reaches them only then, so a
-closed strip costs a click nothing.
+The charts are worked out only while the strip is open, and the selection and the view reach them only
+then, so a closed strip costs a click or a step nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html
 
 from callbacks import ids
-from callbacks.common import answers
+from callbacks.common import answers, opened
 from projector.charts import MAX_CHARTS, chart, chart_figure
 from projector.colors import LEGEND_LIMIT
 from projector.dataset import Dataset
@@ -46,6 +46,7 @@ def layout() -> html.Div:
             ),
             html.Div(id=ids.METADATA_CHARTS, className="charts"),
             dcc.Store(id=ids.CHARTS_SELECTION),
+            dcc.Store(id=ids.CHARTS_VIEW),
         ],
         className="charts-strip",
     )
@@ -89,10 +90,7 @@ def register(app, workspace: Workspace) -> None:
     )
     def columns(key, _edited, chosen):
         """The tensor's columns; those chosen stay when it has them, else the first few worth a chart."""
-        try:
-            data = workspace.dataset(key) if key else None
-        except Exception:  # noqa: BLE001 - the data panel reports a tensor that cannot be opened
-            data = None
+        data = opened(workspace, key)
         if data is None:
             return {"options": [], "value": []}
         names = list(data.metadata.columns)
@@ -108,15 +106,16 @@ def register(app, workspace: Workspace) -> None:
         inputs={
             "open": Input(ids.CHARTS_TOGGLE, "value"),
             "columns": Input(ids.CHART_COLUMNS, "value"),
-            "view": Input(ids.VIEW_STORE, "data"),
+            "_shown": Input(ids.CHARTS_VIEW, "data"),
             "_edited": Input(ids.METADATA_EDITED, "data"),
+            "view": State(ids.VIEW_STORE, "data"),
             "selection": State(ids.SELECTION_STORE, "data"),
             "neighbors": State(ids.NEIGHBORS_STORE, "data"),
             "theme": State(ids.THEME_STORE, "data"),
         },
         prevent_initial_call=True,
     )
-    def draw(open, columns, view, _edited, selection, neighbors, theme):
+    def draw(open, columns, _shown, _edited, view, selection, neighbors, theme):
         """The charts, one dcc.Graph per chosen column, while the strip is open."""
         view = View.from_json(view)
         if not open or view is None:
@@ -156,6 +155,12 @@ def register(app, workspace: Workspace) -> None:
             return {}  # the columns changed meanwhile: the charts are drawn again with them
         return {"figures": figures(data, view, shown, selection, neighbors, theme == "dark")}
 
+    app.clientside_callback(  # a new view reaches draw() only while the charts are open
+        ClientsideFunction("projector", "whileUsed"),
+        Output(ids.CHARTS_VIEW, "data"),
+        Input(ids.VIEW_STORE, "data"),
+        Input(ids.CHARTS_TOGGLE, "value"),
+    )
     app.clientside_callback(  # the selection reaches overlay() only while the charts are open
         ClientsideFunction("charts", "selected"),
         Output(ids.CHARTS_SELECTION, "data"),

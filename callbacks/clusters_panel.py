@@ -14,7 +14,7 @@ import json
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from callbacks import ids
-from callbacks.common import answers, banner, outcome, reports_errors
+from callbacks.common import answers, banner, opened, outcome, reports_errors
 from callbacks.jobs import POLL_MS, refusal, requesting_session
 from projector.cluster_job import run_clusters
 from projector.clusters import COLUMN, Groups, groups
@@ -28,7 +28,6 @@ from projector.workspace import Workspace
 
 LISTED = 100  # clusters listed; the rest are counted below the list
 RUNNING = "finding clusters"  # how a running job's status line starts
-CLUSTERS_SHOWN = "clusters-shown"  # whether names are drawn (assets/clusters.js)
 
 
 def layout() -> html.Div:
@@ -67,7 +66,7 @@ def layout() -> html.Div:
             dcc.Store(id=ids.CLUSTER_PARAMS),
             dcc.Store(id=ids.CLUSTER_AGAIN),
             dcc.Store(id=ids.GROUP_PICK),
-            dcc.Store(id=CLUSTERS_SHOWN),
+            dcc.Store(id=ids.CLUSTERS_SHOWN),
         ],
         className="panel clusters-panel",
     )
@@ -150,10 +149,7 @@ def register(app, workspace: Workspace, manager) -> None:
     )
     def name_by(key, _edited, chosen):
         """Every metadata column but the clusters' own; the one chosen stays, else the colour column."""
-        try:
-            data = workspace.dataset(key) if key else None
-        except Exception:  # noqa: BLE001 - the data panel reports a tensor that cannot be opened
-            data = None
+        data = opened(workspace, key)
         if data is None:
             return {"options": [], "value": None}
         names = [c for c in data.metadata.columns if c != COLUMN]
@@ -171,7 +167,7 @@ def register(app, workspace: Workspace, manager) -> None:
     )
     app.clientside_callback(
         ClientsideFunction("clusters", "show"),
-        Output(CLUSTERS_SHOWN, "data"),
+        Output(ids.CLUSTERS_SHOWN, "data"),
         Input(ids.CLUSTER_STORE, "data"),
         Input(ids.LABELS_TOGGLE, "value"),
     )

@@ -134,3 +134,14 @@ def list_entry(children: list, label: str, row: int, position: int, kind: str, *
     ``position`` on the plot (both in assets/lists.js)."""
     data = {"data-row": str(row), "data-position": str(position)}
     return html.Li(children, className=f"{kind} pick", title=label, tabIndex="0", **data, **props)
+
+
+def opened(workspace, key: str | None):
+    """The dataset of tensor ``key`` for a panel that only lists its columns, or None (no tensor, or one that
+    cannot be opened: the data panel says why, so the panel just shows no columns)."""
+    if not key:
+        return None
+    try:
+        return workspace.dataset(key)
+    except Exception:  # noqa: BLE001 - reported by the data panel's own callback
+        return None

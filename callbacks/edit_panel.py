@@ -10,7 +10,7 @@ from __future__ import annotations
 from dash import Input, Output, State, dcc, html
 
 from callbacks import ids, session
-from callbacks.common import answers
+from callbacks.common import answers, opened
 from projector.errors import InputError
 from projector.view import selected_rows
 from projector.workspace import Workspace
@@ -96,12 +96,8 @@ def register(app, workspace: Workspace) -> None:
         inputs={"key": Input(ids.TENSOR_SELECT, "value"), "_edited": Input(ids.METADATA_EDITED, "data")},
     )
     def columns(key, _edited):
-        if not key:
-            return {"options": []}
-        try:
-            names = list(workspace.dataset(key).metadata.columns)
-        except Exception:  # noqa: BLE001 - the data panel reports a tensor that cannot be opened
-            return {"options": []}
+        data = opened(workspace, key)
+        names = [] if data is None else list(data.metadata.columns)
         return {"options": [html.Option(value=name) for name in names]}
 
     @answers(

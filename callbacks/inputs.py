@@ -100,6 +100,7 @@ TYPES: dict[tuple[str, str], parse.Parser] = {
     (ids.DENSITY_DRAWN, "data"): parse.store,
     (ids.CLUSTER_PARAMS, "data"): parse.record("source", "view"),
     (ids.CHARTS_SELECTION, "data"): parse.record(),
+    (ids.CHARTS_VIEW, "data"): parse.view,
     (ids.METADATA_CHART, "id"): parse.record("column"),  # a chart's own pattern-matching id
     (ids.STEP_SLIDER, "value"): parse.position,
     (ids.PROJECTION_TABS, "value"): parse.choice("pca", "tsne", "umap", "custom"),
