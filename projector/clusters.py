@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from projector.colors import is_class_id_column
 from projector.errors import InputError
+from projector.metadata import is_numeric_column, numeric_values
 
 NOISE = -1
 MAX_DIMS = 50  # HDBSCAN's neighbour search slows down sharply above this: vectors go through a PCA first
@@ -114,8 +116,8 @@ def cluster_names(labels: np.ndarray, column: pd.Series | None) -> list[str]:
         return numbered(count)
     values = pd.Series(np.asarray(column), dtype=object).reset_index(drop=True)
     kept = labels >= 0  # grouped once, not scanned once per cluster: there can be thousands
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all():
+    if is_numeric_column(values) and not is_class_id_column(values):  # a quantity; class ids are categories
+        numeric = pd.Series(numeric_values(values))
         grouped = numeric[kept].groupby(labels[kept])
         low, high = grouped.quantile(0.1), grouped.quantile(0.9)
         return [_range_name(float(low.loc[i]), float(high.loc[i])) for i in range(count)]

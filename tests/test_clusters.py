@@ -85,6 +85,12 @@ def test_categorical_names_name_the_top_value_and_its_share():
     assert cluster_names(labels, pd.Series(kinds)) == ["Fire 90 %", "Grass 75 %"]
 
 
+def test_class_ids_name_a_cluster_by_the_top_id_and_its_share_as_colours_treat_them():
+    labels = np.array([0] * 10 + [1] * 10)
+    digits = pd.Series([str(d) for d in [7] * 9 + [1] + [3] * 8 + [8] * 2])
+    assert cluster_names(labels, digits) == ["7 90 %", "3 80 %"]
+
+
 def test_numeric_names_give_the_cluster_s_range_and_none_numbers_them():
     labels = np.array([0] * 10 + [1] * 10)
     values = pd.Series(np.r_[np.full(10, 3.0), np.linspace(100, 200, 10)])
