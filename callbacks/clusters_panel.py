@@ -287,7 +287,7 @@ def run_job(
         name_by=name_by or None,
         layout=layout,
         layout_id=layout_id(projection) if source == "layout" else None,
-        on_stage=lambda text: set_progress(f"{RUNNING}: {text}…"),
+        on_stage=lambda text: set_progress(f"{text}…"),  # "finding clusters of at least …"
     )
     revision = int((edited or {}).get("revision", 0)) + 1
     return {
