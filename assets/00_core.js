@@ -119,9 +119,11 @@
         }
         const rect = gd.getBoundingClientRect();
         if (full.type === "scatter3d") {
-            const sceneLayout = layout.scene;
-            const scene = sceneLayout && sceneLayout._scene;
-            if (!scene || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale || value.length < 3) {
+            const scene = layout.scene && layout.scene._scene;
+            // The scene's own layout is the one it drew: a relayout that redraws no trace (a resize) leaves
+            // gd._fullLayout.scene with its axes' default ranges.
+            const sceneLayout = scene && scene.fullSceneLayout;
+            if (!sceneLayout || !scene.glplot || !scene.glplot.cameraParams || !scene.dataScale || value.length < 3) {
                 return null;
             }
             const axes = [sceneLayout.xaxis, sceneLayout.yaxis, sceneLayout.zaxis];
@@ -287,6 +289,17 @@
         window.Plotly.update(gd, {}, {images: image ? others.concat([Object.assign({}, image, {name: name})]) : others});
     }
 
+    /* assets/points3d.js sets how a restyle of the 3D scatter's colours, sizes and texts is written straight
+     * into its drawn buffers; `writePoints` is false when it cannot be (or no writer is loaded). */
+    let pointWriter = null;
+    function setPointWriter(writer) {
+        pointWriter = writer;
+    }
+
+    function writePoints(gd, change) {
+        return pointWriter ? pointWriter(gd, change) : false;
+    }
+
     /* Night mode sets how a restyle's colourscale is themed; by default it is left as it is. */
     function setColorscaleTheme(theme) {
         colorscaleTheme = theme;
@@ -302,6 +315,31 @@
         window.dash_clientside = window.dash_clientside || {};
         window.dash_clientside[namespace] = Object.assign({}, window.dash_clientside[namespace], functions);
         return window.dash_clientside[namespace];
+    }
+
+    /* plotly.js draws its WebGL plots at twice the screen's pixels unless told otherwise (its config
+     * plotGlPixelRatio), four times the work of every 3D frame on a common screen. Drawn at the screen's own
+     * ratio (2 at most), they are as sharp as the screen shows. Plotly loads after these scripts, so it is
+     * set the moment plotly.js defines itself, before it draws anything. */
+    function drawAtScreenResolution(plotly) {
+        plotly.setPlotConfig({plotGlPixelRatio: Math.min(2, Math.max(1, window.devicePixelRatio || 1))});
+    }
+    if (window.Plotly) {
+        drawAtScreenResolution(window.Plotly);
+    } else {
+        let plotly;
+        Object.defineProperty(window, "Plotly", {
+            configurable: true,
+            enumerable: true,
+            get: function () { return plotly; },
+            set: function (value) {
+                Object.defineProperty(window, "Plotly", {value: value, writable: true, configurable: true, enumerable: true});
+                plotly = value;
+                if (value && value.setPlotConfig) {
+                    drawAtScreenResolution(value);
+                }
+            },
+        });
     }
 
     window.projectorCore = Object.freeze({
@@ -324,6 +362,8 @@
         setImage: setImage,
         onPaint: onPaint,
         paint: paint,
+        setPointWriter: setPointWriter,
+        writePoints: writePoints,
         setColorscaleTheme: setColorscaleTheme,
         themedColorscale: themedColorscale,
         clientside: clientside,

@@ -117,8 +117,20 @@
             return false;
         }
         core.applied.set(trace, meta);  // a figure drawn anew is a new trace object and brings its own `meta`
+        if (!Object.keys(layout).length && core.writePoints(gd, pointChange(data))) {
+            return true;  // written into the drawn 3D points: no rebuild of the trace
+        }
         window.Plotly.update(gd, data, layout, [0]);
         return true;
+    }
+
+    /* A Plotly.update's data (one trace, each value in a list) as assets/points3d.js takes it. */
+    function pointChange(data) {
+        const change = {};
+        Object.keys(data).forEach(function (key) {
+            change[key.replace(/^marker\./, "")] = data[key][0];
+        });
+        return change;
     }
 
     let scheduled = false;

@@ -23,7 +23,8 @@ FINGERPRINT = """(sel) => { const t = document.querySelector(sel)._fullData[0];
     return t.type + ':' + t.x.length + ':' + s.toFixed(4); }"""
 
 # Counting Plotly's calls: ``page.evaluate(COUNT_UPDATES, GRAPH)`` once, RESET before an interaction, then
-# (after :func:`settle`) ``page.evaluate(UPDATES) == [["update"], 1]`` for one Plotly.update and one redraw.
+# (after :func:`settle`) ``page.evaluate(UPDATES) == ONE_UPDATE`` for one Plotly.update and one redraw, or
+# ``== ONE_WRITE`` for colours and sizes written into the drawn 3D points (assets/points3d.js) and no redraw.
 COUNT_UPDATES = """(sel) => {
     const gd = document.querySelector(sel);
     window.__plotly = [];
@@ -34,8 +35,19 @@ COUNT_UPDATES = """(sel) => {
         window.Plotly[name] = function (...args) { window.__plotly.push(name); return original.apply(this, args); };
         window.Plotly[name].__counted = true;
     }
+    if (!window.__pointsCounted) {
+        const write = window.projectorPoints3d.writePoints;
+        window.projectorCore.setPointWriter(function (graph, change) {
+            const done = write(graph, change);
+            if (done) { window.__plotly.push("points"); }
+            return done;
+        });
+        window.__pointsCounted = true;
+    }
     gd.on("plotly_afterplot", () => { window.__afterplot += 1; });
 }"""
+ONE_UPDATE = [["update"], 1]
+ONE_WRITE = [["points"], 0]
 RESET = "() => { window.__plotly = []; window.__afterplot = 0; }"
 UPDATES = "() => [window.__plotly, window.__afterplot]"
 

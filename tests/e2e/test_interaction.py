@@ -1,17 +1,34 @@
-"""Each interaction reaches the scatter as exactly one Plotly update; Enter searches at once."""
+"""Each interaction reaches the scatter as exactly one restyle (in 3D, written into the drawn points);
+Enter searches at once."""
 
 from __future__ import annotations
+
+import base64
+import io
 
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image, ImageChops
 
 from projector import scatter
 from projector.colors import encode_column, uniform_encoding
 from projector.figures import near_levels, point_style
 from projector.view import View
 from tests.e2e.launch import ROOT
-from tests.e2e.pages import CLICK, COUNT_UPDATES, GRAPH, RESET, UPDATES, marker_sizes, open_app, settle, wait_text
+from tests.e2e.pages import (
+    CLICK,
+    COUNT_UPDATES,
+    GRAPH,
+    ONE_WRITE,
+    RESET,
+    UPDATES,
+    choose,
+    marker_sizes,
+    open_app,
+    settle,
+    wait_text,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +44,7 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     expected = [i for i, r in enumerate(rows) if "cat" in r[0]]
     wait_text(page, "#search-status", f"^{len(expected)} matches$")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     sizes = marker_sizes(page)
     assert [i for i, s in enumerate(sizes) if s > min(sizes)] == expected
     assert page.inner_text("#selection-count") == f"{len(expected)} selected"
@@ -37,7 +54,7 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     page.evaluate(CLICK, [GRAPH, 5])
     wait_text(page, "#selection-count", "^101 selected$")  # the point and its 100 neighbours (the default)
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     assert page.locator("#neighbors-list > li").count() == 100
     assert page.input_value("#search-input") == ""
 
@@ -46,13 +63,13 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     page.press("#neighbors-k", "Enter")
     wait_text(page, "#selection-count", "^21 selected$")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
 
     page.evaluate(RESET)
     page.click("#clear-selection")
     wait_text(page, "#selection-count", "^0 selected$")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     assert len(set(marker_sizes(page))) == 1
 
     page.evaluate(RESET)
@@ -60,7 +77,7 @@ def test_search_click_clear_and_recolour_are_one_update_each(page, app_url, clus
     page.get_by_role("option", name="word", exact=False).first.click()
     page.wait_for_function("() => document.querySelector('#color-legend').innerText.includes('word')")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     colors = page.evaluate(f"() => Array.from(document.querySelector('{GRAPH}')._fullData[0].marker.color)")
     assert len(set(colors)) == len({r[0] for r in rows})
 
@@ -168,3 +185,104 @@ def test_a_search_typed_while_the_page_opens_is_kept(page, app_url, clustered_lo
     assert page.inner_text("#search-status") == f"{len(expected)} matches"
     sizes = marker_sizes(page)
     assert [i for i, s in enumerate(sizes) if s > min(sizes)] == expected
+
+
+# The scatter's colours, sizes and texts as plotly.js holds them, and the same trace rebuilt by a full restyle.
+MARKER_STATE = """(sel) => { const f = document.querySelector(sel)._fullData[0]; const m = f.marker;
+    return {color: Array.from(m.color), size: Array.from(m.size), colorscale: m.colorscale, cmin: m.cmin,
+            cmax: m.cmax, hovertext: Array.from(f.hovertext || [])}; }"""
+REBUILD = """async (sel) => { const gd = document.querySelector(sel); const m = gd.data[0].marker;
+    await Plotly.restyle(gd, {"marker.color": [m.color.slice()], "marker.size": [m.size.slice()],
+        "marker.colorscale": [JSON.parse(JSON.stringify(m.colorscale))]}, [0]);
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))); }"""
+HOVER_LABEL = """() => { const g = document.querySelector('#scatter .hovertext');
+    return g ? [g.textContent, g.querySelector('path').style.fill] : null; }"""
+
+
+def plot_pixels(page) -> Image.Image:
+    """The 3D scene's own pixels (no overlay over it), drawn anew and read in the same task."""
+    page.mouse.move(1, 1)
+    page.wait_for_function("() => !document.querySelector('#scatter .hovertext')")
+    url = page.evaluate(
+        """(sel) => { const scene = document.querySelector(sel)._fullLayout.scene._scene;
+        scene.glplot.redraw(); return scene.glplot.gl.canvas.toDataURL('image/png'); }""",
+        GRAPH,
+    )
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+
+
+def hover_label(page, position: int):
+    x, y = page.evaluate(
+        "([sel, p]) => window.projectorCore.pointPixel(document.querySelector(sel), p, "
+        "window.projectorCore.drawn(document.querySelector(sel)).view)",
+        [GRAPH, position],
+    )
+    page.mouse.move(x, y)
+    page.wait_for_function(f"() => ({HOVER_LABEL})() !== null")
+    return page.evaluate(HOVER_LABEL)
+
+
+def assert_written_as_rebuilt(page, artifacts, name: str, hover: int | None = None) -> None:
+    """The last interaction was written into the drawn 3D points, and a full restyle of the very same trace
+    draws the same pixels and leaves the same marker arrays (and hover label)."""
+    settle(page)
+    calls, redraws = page.evaluate(UPDATES)
+    assert "points" in calls and "update" not in calls and redraws == 0, (name, calls, redraws)
+    written, written_pixels = page.evaluate(MARKER_STATE, GRAPH), plot_pixels(page)
+    written_hover = hover_label(page, hover) if hover is not None else None
+    written_pixels.save(artifacts / f"points3d-{name}.png")
+    page.evaluate(REBUILD, GRAPH)
+    rebuilt, rebuilt_pixels = page.evaluate(MARKER_STATE, GRAPH), plot_pixels(page)
+    assert written == rebuilt, name
+    rebuilt_pixels.save(artifacts / f"points3d-{name}-rebuilt.png")
+    assert ImageChops.difference(written_pixels, rebuilt_pixels).getbbox() is None, name
+    if hover is not None:
+        assert hover_label(page, hover) == written_hover, name
+    page.evaluate(RESET)
+
+
+def test_written_points_draw_what_a_full_restyle_draws(page, app_url, clustered_logdir, artifacts):
+    _, vectors, rows = clustered_logdir
+    open_app(page, app_url, len(vectors))
+    settle(page)
+    page.evaluate(COUNT_UPDATES, GRAPH)
+    cats = [i for i, r in enumerate(rows) if "cat" in r[0]]
+
+    page.fill("#search-input", "cat")
+    page.press("#search-input", "Enter")
+    wait_text(page, "#search-status", f"^{len(cats)} matches$")
+    assert_written_as_rebuilt(page, artifacts, "search", hover=cats[0])
+    page.evaluate(CLICK, [GRAPH, 5])
+    wait_text(page, "#selection-count", "^101 selected$")
+    assert_written_as_rebuilt(page, artifacts, "click", hover=5)
+    page.click("#clear-selection")
+    wait_text(page, "#selection-count", "^0 selected$")
+    assert_written_as_rebuilt(page, artifacts, "clear")
+    choose(page, "color-by", "word")
+    page.wait_for_function("() => document.querySelector('#color-legend').innerText.includes('word')")
+    assert_written_as_rebuilt(page, artifacts, "colour")
+
+    page.check("#night-mode input[type=checkbox]")
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullLayout.paper_bgcolor !== '#ffffff'", arg=GRAPH)
+    settle(page)
+    page.evaluate(RESET)
+    page.fill("#search-input", "dog")
+    page.press("#search-input", "Enter")
+    wait_text(page, "#search-status", r"^\d+ matches$")
+    assert_written_as_rebuilt(page, artifacts, "night-search")
+    page.uncheck("#night-mode input[type=checkbox]")
+    page.wait_for_function("(sel) => document.querySelector(sel)._fullLayout.paper_bgcolor === '#ffffff'", arg=GRAPH)
+
+    # A search while t-SNE streams its frames (each frame restyles the points' places, from gd.data).
+    page.click('#projection-tabs .tab:has-text("t-SNE")')
+    page.click("#tsne-run")
+    page.wait_for_function("() => /iteration (\\d+)/.test(document.querySelector('#tsne-status').innerText)")
+    page.fill("#search-input", "cat")
+    page.press("#search-input", "Enter")
+    wait_text(page, "#tsne-status", "done", timeout=120_000)
+    settle(page)
+    assert page.evaluate("(sel) => document.querySelector(sel)._fullData[0].type", GRAPH) == "scatter3d"
+    page.evaluate(RESET)
+    page.evaluate(CLICK, [GRAPH, 7])
+    wait_text(page, "#selection-count", r"^\d+ selected$")
+    assert_written_as_rebuilt(page, artifacts, "tsne-click", hover=7)

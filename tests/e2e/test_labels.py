@@ -11,6 +11,7 @@ from tests.e2e.pages import (
     CLICK,
     COUNT_UPDATES,
     GRAPH,
+    ONE_WRITE,
     RESET,
     SHOWN,
     UPDATES,
@@ -52,7 +53,7 @@ def test_labels_of_the_clicked_point_its_neighbours_and_matches(page, app_url, c
     wait_text(page, "#selection-count", "^101 selected$")
     labels = wait_labels(page, "labels.some((l) => l.kind === 'anchor')")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]  # the highlight's one update, nothing for the labels
+    assert page.evaluate(UPDATES) == ONE_WRITE  # the highlight's one update, nothing for the labels
     labels = shown(page)
     assert labels[0]["kind"] == "anchor" and labels[0]["text"] == words[5]
     near = [label["text"] for label in labels if label["kind"] == "near"]

@@ -10,6 +10,7 @@ from tests.e2e.pages import (
     CLICK,
     COUNT_UPDATES,
     GRAPH,
+    ONE_WRITE,
     RESET,
     UPDATES,
     cosine_order,
@@ -56,7 +57,7 @@ def test_walk_neighbours_and_matches(page, app_url, clustered_logdir, artifacts)
     assert labels(page, "neighbors-list") == [words[i] for i in cosine_order(vectors, 5)[:100]]
     assert page.inner_text("#isolate-selection") == "Isolate 101 points"
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     color, size, cmin, cmax = page.evaluate(MARKERS, GRAPH)
     anchor_code = round(cmax - 0.5)
     near_code = anchor_code - NEAR_LEVELS
@@ -104,7 +105,7 @@ def test_walk_neighbours_and_matches(page, app_url, clustered_logdir, artifacts)
     )
     assert labels(page, "neighbors-list") == [words[i] for i in cosine_order(vectors, second_row)[:100]]
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     color, size, cmin, cmax = page.evaluate(MARKERS, GRAPH)
     assert color[second_row] == anchor_code and size[second_row] == max(size)
 
@@ -135,7 +136,7 @@ def test_walk_neighbours_and_matches(page, app_url, clustered_logdir, artifacts)
     assert page.locator("#match-list > li.current").get_attribute("title") == words[dogs[2]]
     assert page.input_value("#search-input") == "dog"
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     page.locator("#match-list > li").nth(5).press("Enter")  # from the keyboard as well
     wait_text(page, "#point-details", f"^{words[dogs[5]]}")
     page.locator("#match-list > li").nth(4).hover()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from projector.colors import DIMMED_COLOR, SELECTED_COLOR
-from tests.e2e.pages import COUNT_UPDATES, GRAPH, RESET, UPDATES, choose, open_app, settle, wait_text
+from tests.e2e.pages import COUNT_UPDATES, GRAPH, ONE_WRITE, RESET, UPDATES, choose, open_app, settle, wait_text
 
 pytestmark = pytest.mark.e2e
 
@@ -123,13 +123,13 @@ def test_night_mode_themes_page_and_plot_in_place(page, app_url, clustered_logdi
     choose(page, "color-by", "word")
     page.wait_for_function("() => document.querySelector('#color-legend').innerText.includes('word')")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     check_dark_plot(page, paper)
     page.evaluate(RESET)
     choose(page, "color-by", "x0")  # a gradient (Viridis) whose dark end is lifted off the night paper
     page.wait_for_function("() => document.querySelector('#color-legend').innerText.includes('gradient')")
     settle(page)
-    assert page.evaluate(UPDATES) == [["update"], 1]
+    assert page.evaluate(UPDATES) == ONE_WRITE
     check_dark_plot(page, paper)
     page.screenshot(path=str(artifacts / "theme-dark-gradient.png"))
 
