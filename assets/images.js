@@ -255,6 +255,10 @@
         return state.enabled;
     }
 
+    // A highlight written into the drawn 3D points redraws no figure (no `plotly_afterplot`): the strip
+    // follows the restyle itself.
+    core.onPaint("restyled", schedule);
+
     window.projectorImages = {update: update};  // for tests
     core.clientside("images", {configure: configure});
 })();

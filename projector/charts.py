@@ -22,7 +22,6 @@ MAX_BARS = 20
 DEFAULT_BINS = 20
 MAX_BINS = 100
 MAX_CHARTS = 6  # columns shown at once
-MAX_POINTS = 10_000  # a payload's points read at most: a chart has at most MAX_BINS bars per trace
 MAX_LABEL = 1000  # characters of a chosen value
 
 ALL_COLOR = {False: "#b0b8c1", True: "#5c6773"}
@@ -99,19 +98,6 @@ def rows_with_values(values: pd.Series, chosen: list[str]) -> np.ndarray:
         if not isinstance(value, str) or len(value) > MAX_LABEL:
             raise InputError(f"A chart value must be text of at most {MAX_LABEL:,} characters; got {value!r:.60}.")
     return np.flatnonzero(np.isin(_texts(values), np.asarray(list(chosen), dtype=object)))
-
-
-def brushed_rows(
-    values: pd.Series, c_numeric: bool, selected_data: dict[str, Any] | None, click_data: dict[str, Any] | None
-) -> np.ndarray | None:
-    """The positions a user picked on a chart: Plotly's ``selectedData`` (a brush or a box of bars) or
-    ``clickData`` (a bar); None when neither says anything. Pass only the payload that changed: when both
-    say something the selection wins."""
-    for payload in (selected_data, click_data):
-        rows = _payload_rows(values, c_numeric, payload)
-        if rows is not None:
-            return rows
-    return None
 
 
 def chart_figure(c: Chart, *, dark: bool = False) -> dict[str, Any]:
@@ -262,52 +248,3 @@ def _bound(value: object) -> float:
     if not math.isfinite(number):
         raise InputError(f"A chart range needs finite bounds; got {number}. Brush the chart again.")
     return number
-
-
-def _payload_rows(values: pd.Series, numeric: bool, payload: object) -> np.ndarray | None:
-    if payload is None:
-        return None
-    if not isinstance(payload, dict):
-        raise InputError("A chart selection must be an object with a range or points; brush the chart again.")
-    brush = payload.get("range")
-    if numeric and brush is not None:
-        if not isinstance(brush, dict):
-            raise InputError("A chart selection's range must be an object; brush the chart again.")
-        if "x" in brush:
-            span = brush["x"]
-            if not isinstance(span, (list, tuple)) or len(span) != 2:
-                raise InputError("A chart selection's range must hold two numbers; brush the chart again.")
-            return rows_in_range(values, span[0], span[1])
-    points = payload.get("points")
-    if points is None:
-        return None
-    if not isinstance(points, list) or len(points) > MAX_POINTS:
-        raise InputError(f"A chart selection must list at most {MAX_POINTS:,} points; brush the chart again.")
-    if not points:
-        return None
-    if not all(isinstance(p, dict) for p in points):
-        raise InputError("A chart selection's points must be objects; brush the chart again.")
-    if numeric:
-        spans = [_span(p) for p in points]
-        return rows_in_range(values, min(s[0] for s in spans), max(s[1] for s in spans))
-    labels = list(dict.fromkeys(_label(p) for p in points))  # both traces report a bar: once each
-    return rows_with_values(values, labels)
-
-
-def _span(point: dict[str, Any]) -> tuple[float, float]:
-    """A histogram bar's bin, from the edges the figure put in its customdata (else its centre)."""
-    data = point.get("customdata")
-    if isinstance(data, (list, tuple)) and len(data) == 2:
-        return _bound(data[0]), _bound(data[1])
-    centre = _bound(point.get("x"))
-    return centre, centre
-
-
-def _label(point: dict[str, Any]) -> str:
-    """A category bar's value: its customdata (always text) rather than ``x``, which Plotly may turn into a number."""
-    label = point.get("customdata", point.get("x"))
-    if isinstance(label, str):
-        return label
-    if isinstance(label, int) and not isinstance(label, bool):
-        return str(label)
-    raise InputError(f"A chart bar must be named by its value as text; got {label!r:.60}. Click the bar again.")

@@ -9,8 +9,6 @@ import pytest
 from projector.charts import (
     DEFAULT_BINS,
     MAX_BARS,
-    MAX_POINTS,
-    brushed_rows,
     chart,
     chart_figure,
     rows_in_range,
@@ -73,8 +71,6 @@ def test_brushing_selects_exactly_the_rows_in_range():
     for low, high in [(8.0, 12.5), (-100.0, 100.0), (11.0, 11.0)]:
         expected = np.flatnonzero((numbers >= low) & (numbers <= high))
         assert rows_in_range(values, low, high).tolist() == expected.tolist()
-        payload = {"range": {"x": [low, high]}, "points": []}
-        assert brushed_rows(values, True, payload, None).tolist() == expected.tolist()
 
 
 def test_rows_in_range_skips_empty_cells_and_swaps_bounds():
@@ -129,15 +125,14 @@ def test_categorical_selection_counts_per_bar():
 def test_clicking_a_bar_selects_exactly_the_rows_with_that_value():
     values = words_column(seed=4)
     label = chart(values).labels[3]
-    rows = brushed_rows(values, False, None, {"points": [{"x": label, "curveNumber": 0}]})
+    rows = rows_with_values(values, [label])
     assert rows.tolist() == np.flatnonzero(values.to_numpy() == label).tolist()
 
 
-def test_a_box_of_bars_on_both_traces_selects_each_value_once():
+def test_a_box_of_bars_selects_the_rows_of_every_value_in_it():
     values = words_column(seed=5)
     labels = chart(values).labels[:2]
-    points = [{"x": x, "customdata": x, "curveNumber": k} for k in (0, 1) for x in labels]
-    rows = brushed_rows(values, False, {"points": points}, None)
+    rows = rows_with_values(values, labels)
     assert rows.tolist() == np.flatnonzero(values.isin(labels).to_numpy()).tolist()
 
 
@@ -148,49 +143,16 @@ def test_a_class_id_column_is_categorical_as_colours_treat_it():
     assert {name: chart(frame[name]).numeric for name in frame.columns} == kinds == {"digit": False, "x": True}
     c = chart(frame["digit"])
     assert sorted(c.labels) == [str(v) for v in range(6)] and c.other == 0
-    clicked = brushed_rows(frame["digit"], False, None, {"points": [{"x": 3}]})  # Plotly may send the number
+    clicked = rows_with_values(frame["digit"], ["3"])  # assets/charts.js sends a bar's value as text
     assert clicked.tolist() == np.flatnonzero(frame["digit"].to_numpy() == "3").tolist()
 
 
-def test_the_histogram_bars_carry_their_bins_back_to_brushed_rows():
-    values = numbers_column(seed=7)
-    c = chart(values)
-    figure = chart_figure(c)
-    picked = [
-        {"x": x, "customdata": d} for x, d in list(zip(figure["data"][0]["x"], figure["data"][0]["customdata"]))[3:6]
-    ]
-    low, high = c.edges[3], c.edges[6]
-    assert brushed_rows(values, True, {"points": picked}, None).tolist() == rows_in_range(values, low, high).tolist()
-
-
-@pytest.mark.parametrize("payload", [None, {}, {"points": []}, {"range": None}])
-def test_a_payload_that_says_nothing_selects_nothing(payload):
-    assert brushed_rows(numbers_column(), True, payload, None) is None
-    assert brushed_rows(words_column(), False, None, payload) is None
-
-
-@pytest.mark.parametrize(
-    "numeric, payload",
-    [
-        (True, "range"),
-        (True, {"range": [1, 2]}),
-        (True, {"range": {"x": [1]}}),
-        (True, {"range": {"x": ["a", "b"]}}),
-        (True, {"range": {"x": [0, float("nan")]}}),
-        (True, {"points": "all"}),
-        (True, {"points": [{"x": "5"}]}),
-        (True, {"points": [3]}),
-        (False, {"points": [{"x": None}]}),
-        (False, {"points": [{"x": ["w01"]}]}),
-        (False, {"points": [{"x": "w" * 1001}]}),
-        (False, {"points": [{"x": f"v{i}"} for i in range(MAX_BARS + 1)]}),
-        (False, {"points": [{"x": "w01"}] * (MAX_POINTS + 1)}),
-    ],
-)
-def test_a_payload_with_the_wrong_shape_is_refused_with_a_message(numeric, payload):
-    values = numbers_column() if numeric else words_column()
-    with pytest.raises(InputError):
-        brushed_rows(values, numeric, payload, None)
+def test_the_histogram_bars_carry_their_bins():
+    """assets/charts.js turns a box of histogram bars into the range of their bins, read from customdata."""
+    c = chart(numbers_column(seed=7))
+    bars = chart_figure(c)["data"][0]
+    assert bars["customdata"] == [[low, high] for low, high in zip(c.edges[:-1], c.edges[1:])]
+    assert all(low <= x <= high for x, (low, high) in zip(bars["x"], bars["customdata"]))
 
 
 def test_too_many_chosen_values_are_refused():
