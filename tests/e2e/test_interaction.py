@@ -195,6 +195,12 @@ REBUILD = """async (sel) => { const gd = document.querySelector(sel); const m = 
     await Plotly.restyle(gd, {"marker.color": [m.color.slice()], "marker.size": [m.size.slice()],
         "marker.colorscale": [JSON.parse(JSON.stringify(m.colorscale))]}, [0]);
     await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))); }"""
+# Scene renders since the last RESET_RENDERS: gl-plot3d calls its onrender once per frame it draws.
+COUNT_RENDERS = """(sel) => { const glplot = document.querySelector(sel)._fullLayout.scene._scene.glplot;
+    window.__renders = 0;
+    if (!glplot.__counted) { const render = glplot.onrender;
+        glplot.onrender = function () { window.__renders += 1; return render.apply(this, arguments); };
+        glplot.__counted = true; } }"""
 HOVER_LABEL = """() => { const g = document.querySelector('#scatter .hovertext');
     return g ? [g.textContent, g.querySelector('path').style.fill] : null; }"""
 
@@ -228,6 +234,7 @@ def assert_written_as_rebuilt(page, artifacts, name: str, hover: int | None = No
     settle(page)
     calls, redraws = page.evaluate(UPDATES)
     assert "points" in calls and "update" not in calls and redraws == 0, (name, calls, redraws)
+    assert page.evaluate("() => window.__renders") == 1, name  # one frame for the change, no redraws after it
     written, written_pixels = page.evaluate(MARKER_STATE, GRAPH), plot_pixels(page)
     written_hover = hover_label(page, hover) if hover is not None else None
     written_pixels.save(artifacts / f"points3d-{name}.png")
@@ -238,7 +245,10 @@ def assert_written_as_rebuilt(page, artifacts, name: str, hover: int | None = No
     assert ImageChops.difference(written_pixels, rebuilt_pixels).getbbox() is None, name
     if hover is not None:
         assert hover_label(page, hover) == written_hover, name
+    page.mouse.move(1, 1)
+    page.wait_for_function("() => !document.querySelector('#scatter .hovertext')")
     page.evaluate(RESET)
+    page.evaluate(COUNT_RENDERS, GRAPH)
 
 
 def test_written_points_draw_what_a_full_restyle_draws(page, app_url, clustered_logdir, artifacts):
@@ -246,6 +256,7 @@ def test_written_points_draw_what_a_full_restyle_draws(page, app_url, clustered_
     open_app(page, app_url, len(vectors))
     settle(page)
     page.evaluate(COUNT_UPDATES, GRAPH)
+    page.evaluate(COUNT_RENDERS, GRAPH)
     cats = [i for i, r in enumerate(rows) if "cat" in r[0]]
 
     page.fill("#search-input", "cat")
@@ -266,6 +277,7 @@ def test_written_points_draw_what_a_full_restyle_draws(page, app_url, clustered_
     page.wait_for_function("(sel) => document.querySelector(sel)._fullLayout.paper_bgcolor !== '#ffffff'", arg=GRAPH)
     settle(page)
     page.evaluate(RESET)
+    page.evaluate(COUNT_RENDERS, GRAPH)
     page.fill("#search-input", "dog")
     page.press("#search-input", "Enter")
     wait_text(page, "#search-status", r"^\d+ matches$")
@@ -283,6 +295,7 @@ def test_written_points_draw_what_a_full_restyle_draws(page, app_url, clustered_
     settle(page)
     assert page.evaluate("(sel) => document.querySelector(sel)._fullData[0].type", GRAPH) == "scatter3d"
     page.evaluate(RESET)
+    page.evaluate(COUNT_RENDERS, GRAPH)
     page.evaluate(CLICK, [GRAPH, 7])
     wait_text(page, "#selection-count", r"^\d+ selected$")
     assert_written_as_rebuilt(page, artifacts, "tsne-click", hover=7)
