@@ -7,7 +7,7 @@ LOGDIR ?=
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: run test install system-packages bench
+.PHONY: run test install system-packages bench plotly
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -32,3 +32,8 @@ test: install system-packages
 
 bench: install
 	$(PY) bench/bench_foundation.py
+
+# assets/vendor/plotly.min.js: plotly.js with only the trace types the app draws (less than half the script to
+# load on every page); rebuilt with node and npm when the plotly package's plotly.js version moves.
+plotly:
+	cd deploy/plotly && npm install --no-audit --no-fund && node build.js

@@ -125,3 +125,18 @@ def test_every_clientside_function_the_callbacks_name_is_registered():
         wanted.update(re.findall(r"ClientsideFunction\(\s*\"(\w+)\"\s*,\s*\"(\w+)\"\s*\)", path.read_text()))
     assert wanted, "no ClientsideFunction found in callbacks/"
     assert wanted <= registered, f"not registered by any script in assets/: {sorted(wanted - registered)}"
+
+
+def plotly_js_version(path: Path) -> str:
+    head = path.read_text(encoding="utf-8", errors="replace")[:400]
+    found = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head)
+    assert found, f"{path} does not say its plotly.js version in its first lines"
+    return found.group(1)
+
+
+def test_the_vendored_plotly_is_the_version_the_plotly_package_draws_for():
+    import plotly
+
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    vendored = ASSETS / "vendor" / "plotly.min.js"
+    assert plotly_js_version(vendored) == plotly_js_version(bundled), "rebuild assets/vendor with `make plotly`"
