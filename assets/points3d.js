@@ -200,10 +200,37 @@
         }
         hoverColors(plotted, table, codes);
         if (resized) {
-            cloud.dirty = true;  // the picking buffer is drawn again too: a larger point is hovered where it is drawn
+            pickWhereDrawn(gd, scene, cloud);
         }
         scene.glplot.redraw();
         return true;
+    }
+
+    /* New sizes need the scene's picking buffer drawn again, or a grown point would be hovered only where it
+     * was drawn before. That pass costs as much as a frame of the scene, so it is made when the pointer is on
+     * the plot (a click on it), else once the pointer comes onto it (after a search typed beside it). */
+    const pointerOn = new WeakMap();  // graph -> whether the pointer is over it
+    const stale = new WeakMap();  // graph -> the cloud whose picking waits for the pointer
+    function pickWhereDrawn(gd, scene, cloud) {
+        if (!pointerOn.has(gd)) {
+            pointerOn.set(gd, gd.matches(":hover"));
+            gd.addEventListener("pointerenter", function () {
+                pointerOn.set(gd, true);
+                const waiting = stale.get(gd);
+                const current = gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+                stale.delete(gd);
+                if (waiting && current && current.glplot) {
+                    waiting.dirty = true;  // drawn with the next frame of the scene
+                    current.glplot.redraw();
+                }
+            });
+            gd.addEventListener("pointerleave", function () { pointerOn.set(gd, false); });
+        }
+        if (pointerOn.get(gd)) {
+            cloud.dirty = true;  // drawn with this frame
+        } else {
+            stale.set(gd, cloud);
+        }
     }
 
     /* Each vertex's offset from its point is the glyph's at size 1 times the point's size in the buffers. */

@@ -352,9 +352,11 @@ def app_switch_2d(page, n: int, timeout_s: float) -> None:
 
 
 # --------------------------------------------------------------------------------------------- plotly.js's floor
-def floor_page(browser, n: int, workdir: Path, timeout_s: float):
-    """plotly.js alone (installed package's plotly.min.js, no CDN): a page with one scattergl of N points in six
-    groups drawn (``window.BASE`` its colour codes, ``window.HIGH`` a highlight of one group); its context and page."""
+def floor_page(browser, n: int, workdir: Path, timeout_s: float, dimension: int = 2):
+    """plotly.js alone (installed package's plotly.min.js, no CDN): a page with one scattergl (or, with
+    ``dimension`` 3, a scatter3d drawn as the app draws it: squares, opacity 0.9, at the screen's pixel ratio)
+    of N points in six groups drawn (``window.BASE`` its colour codes, ``window.HIGH`` a highlight of one group);
+    its context and page."""
     import plotly
 
     js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -367,22 +369,28 @@ def floor_page(browser, n: int, workdir: Path, timeout_s: float):
     page = context.new_page()
     page.goto(html.as_uri(), timeout=timeout_s * 1000)
     page.evaluate(
-        """(n) => new Promise((resolve) => {
-        const x = new Float32Array(n), y = new Float32Array(n), c = new Uint8Array(n);
+        """([n, dimension]) => new Promise((resolve) => {
+        const x = new Float32Array(n), y = new Float32Array(n), z = new Float32Array(n), c = new Uint8Array(n);
         for (let i = 0; i < n; i++) {
           const k = i % 6, a = Math.random() * 6.283, r = Math.sqrt(-2 * Math.log(Math.random() + 1e-12));
           x[i] = 5 * Math.cos(k) + r * Math.cos(a); y[i] = 5 * Math.sin(k) + r * Math.sin(a); c[i] = k + 1;
+          z[i] = k + r * Math.sin(3 * a);
         }
         window.BASE = c;
         window.HIGH = c.map((v) => (v === 1 ? 1 : 0));
         const scale = ['#cccccc', '#e4572e', '#3a86ff', '#38b000', '#ffbe0b', '#8d6e63', '#80deea', '#6a4c93']
             .map((col, i) => [i / 7, col]);
-        Plotly.newPlot('g', [{type: 'scattergl', mode: 'markers', x, y,
-                              marker: {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7}}],
-                       {margin: {l: 0, r: 0, t: 0, b: 0}})
+        const marker = {size: 3, color: c, colorscale: scale, cmin: 0, cmax: 7};
+        let trace = {type: 'scattergl', mode: 'markers', x, y, marker};
+        if (dimension === 3) {
+          Plotly.setPlotConfig({plotGlPixelRatio: Math.min(2, Math.max(1, window.devicePixelRatio || 1))});
+          trace = {type: 'scatter3d', mode: 'markers', x, y, z,
+                   marker: Object.assign(marker, {symbol: 'square', opacity: 0.9, line: {width: 0}})};
+        }
+        Plotly.newPlot('g', [trace], {margin: {l: 0, r: 0, t: 0, b: 0}})
           .then(() => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))));
     })""",
-        n,
+        [n, dimension],
     )
     return context, page
 
@@ -401,6 +409,27 @@ def floor_restyle(browser, n: int, workdir: Path, timeout_s: float) -> list[floa
                   requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t))));
             })""",
                 k % 2 == 0,
+            )
+            times.append(ms / 1000)
+        return times
+    finally:
+        context.close()
+
+
+def floor_scene_frame(browser, n: int, workdir: Path, timeout_s: float) -> list[float]:
+    """plotly.js's floor in 3D: one frame of :func:`floor_page`'s scatter3d of N points drawn again with nothing
+    changed (``glplot.redraw()``) to two frames, FLOOR_RESTYLES times (seconds): what any change to the scene
+    costs at the least, however its colours reach the buffers."""
+    context, page = floor_page(browser, n, workdir, timeout_s, dimension=3)
+    try:
+        times = []
+        for _ in range(FLOOR_RESTYLES):
+            ms = page.evaluate(
+                """() => new Promise((resolve) => {
+                const scene = document.getElementById('g')._fullLayout.scene._scene, t = performance.now();
+                scene.glplot.redraw();
+                requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - t)));
+            })"""
             )
             times.append(ms / 1000)
         return times
@@ -593,6 +622,9 @@ def run_config(
         print(f"  servers up and idle after {waited:.1f} s of warm-up", flush=True)
 
         if config.view == "3d":
+            print("  plotly.js floor (one frame of the scene)", flush=True)
+            floor = floor_scene_frame(browser, config.n, workdir, args.timeout)
+            print("    frame: " + ", ".join(f"{s:.3f}" for s in floor) + " s", flush=True)
             tb_context = browser.new_context(viewport=VIEWPORT)
             app_contexts = {name: browser.new_context(viewport=VIEWPORT) for name in servers}
             contexts += [tb_context, *app_contexts.values()]
@@ -644,14 +676,14 @@ def run_config(
                 "config": config.name,
                 "step": step,
                 "TensorBoard s": ref if config.view == "3d" else None,
-                "plotly floor s": ref if config.view == "2d" else None,
+                "plotly floor s": ref if config.view == "2d" else median(floor) if step == STEP_SEARCH else None,
                 "app s": app,
                 "ratio": (app / ref) if app is not None and ref else None,
                 "ratio of": "app/TB" if config.view == "3d" else "app/floor",
                 "before s": before,
                 "after/before": (app / before) if app is not None and before else None,
                 "TensorBoard samples": tb_samples.values.get(step, []) if config.view == "3d" else [],
-                "floor samples": floor if config.view == "2d" else [],
+                "floor samples": floor if config.view == "2d" or step == STEP_SEARCH else [],
                 "app samples": app_values,
                 "before samples": before_values,
                 "errors": "; ".join(f"{who}: {e}" for who, e in errors if e),
