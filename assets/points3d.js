@@ -19,7 +19,6 @@
 
     const KNOWN = new Set(["color", "size", "colorscale", "cmin", "cmax", "hovertext"]);  // what can be written
     const templates = new Map();  // glyph and pixel ratio -> the glyph's vertices at size 1
-    const shown = new WeakMap();  // point cloud -> the sizes written into it last
 
     /* The offsets of one glyph's vertices at size 1, as gl-scatter3d lays them (the filled triangles, then
      * the outline's edges), built by its own update on a stand-in that keeps what it would upload. */
@@ -177,11 +176,11 @@
             }
         }
         cloud.colorBuffer.update(colors, 0);  // the filled glyphs' colours; the outline keeps its own
-        const resized = !sameArray(shown.get(cloud) || input.marker.size, sizes);
+        // The drawn sizes: every way of changing them (this write, a restyle, a new figure) leaves them here.
+        const resized = !sameArray(marker.size, sizes);
         if (resized) {
             writeSizes(cloud, template, sizes, sizeFunction(marker), n);
         }
-        shown.set(cloud, sizes);
 
         // gd.data and gd._fullData as a restyle would have left them, for every reader and the next redraw.
         const values = {color: codes, size: sizes, colorscale: scale, cmin: cmin, cmax: cmax};

@@ -29,6 +29,11 @@ anything is timed. Every time below runs from the action to two animation frames
    event exactly as to a real click and sets ``clickData``; done when ``#neighbors-list`` has children. Both
    clicks are JavaScript events dispatched without Playwright's actionability waits.
 
+   Beside the search, the *plotly floor* column gives plotly.js's own least cost of any change to a 3D scene:
+   a page with the installed ``plotly.min.js`` drawing a scatter3d of the same N as the app draws it (squares,
+   opacity 0.9, at the screen's pixel ratio), timing ``glplot.redraw()`` with nothing changed to two frames
+   (median of 5).
+
 4. **click → labels drawn** (app only): a click on the second ``Fire-`` point, done when the labels layer
    shows its label in bold beside it (its neighbours' labels come in the same frame).
 5. **labels layer, per frame** (app only): the camera turned in 30 steps (2D: zoomed in 30 steps) with a point
